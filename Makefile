@@ -1,0 +1,66 @@
+# make dev     install what is missing, start services, migrate, serve on :7071
+# make test    vet + every test with -race against real PostgreSQL, Redis, Azurite
+# make bench   every benchmark the project has
+# make build   the handler for this machine (bin/handler)
+# make package the linux/amd64 deploy folder (dist/deploy)
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+GO ?= go
+DEV_DATABASE ?= videofn
+# Set YTDLP_BINARY to a standalone yt-dlp build (yt-dlp_linux) to ship it.
+YTDLP_BINARY ?=
+
+.PHONY: dev test bench build package tools services migrate vet fmt clean
+
+tools:
+	.ci/install.sh
+
+services: tools
+	.ci/services.sh
+
+local.settings.json:
+	cp local.settings.sample.json $@
+	@echo "created local.settings.json from the sample; edit it to taste"
+
+dev: local.settings.json
+	.ci/install.sh
+	.ci/services.sh --dev
+	psql -h 127.0.0.1 -U postgres -d postgres -tAc "SELECT 1 FROM pg_database WHERE datname = '$(DEV_DATABASE)'" | grep -q 1 \
+	  || createdb -h 127.0.0.1 -U postgres $(DEV_DATABASE)
+	$(GO) build -o bin/handler ./handler
+	eval "$$(node .ci/local-settings-env.mjs local.settings.json)" && bin/handler migrate && exec bin/handler serve
+
+vet:
+	$(GO) vet ./...
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './.ci/*')); \
+	  if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+
+test: services vet
+	$(GO) test -race -count=1 ./...
+
+bench: services
+	$(GO) test -run '^$$' -bench . -benchtime 20x -count 1 ./...
+
+build:
+	CGO_ENABLED=0 $(GO) build -trimpath -o bin/handler ./handler
+
+package:
+	rm -rf dist/deploy && mkdir -p dist/deploy
+	CGO_ENABLED=0 GOOS=linux GOARCH=amd64 $(GO) build -trimpath -ldflags "-s -w" -o dist/deploy/handler ./handler
+	cp host.json dist/deploy/
+	cp -r functions/. dist/deploy/
+	@if [ -n "$(YTDLP_BINARY)" ]; then \
+	  mkdir -p dist/deploy/tools && cp "$(YTDLP_BINARY)" dist/deploy/tools/yt-dlp && \
+	  (cd dist/deploy/tools && sha256sum yt-dlp > yt-dlp.sha256) && \
+	  echo "package: shipped $(YTDLP_BINARY) as tools/yt-dlp ($$(cut -c1-16 dist/deploy/tools/yt-dlp.sha256)...)"; \
+	else \
+	  echo "package: no YTDLP_BINARY given; URL imports need one (make package YTDLP_BINARY=/path/to/yt-dlp_linux)"; \
+	fi
+	@echo "package: dist/deploy is ready: cd dist/deploy && func azure functionapp publish <app> --custom"
+
+migrate: local.settings.json
+	eval "$$(node .ci/local-settings-env.mjs local.settings.json)" && $(GO) run ./handler migrate
+
+clean:
+	rm -rf bin dist

@@ -1,0 +1,204 @@
+// Command handler is the Azure Functions custom handler: one HTTP server that
+// serves the forwarded /api routes and the non-HTTP function invocations.
+//
+// Usage:
+//
+//	handler [serve]   serve on FUNCTIONS_CUSTOMHANDLER_PORT (default 7071)
+//	handler migrate   apply database migrations and exit
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"strconv"
+	"syscall"
+	"time"
+
+	"github.com/videofn/videofn/internal/blob"
+	"github.com/videofn/videofn/internal/config"
+	"github.com/videofn/videofn/internal/httpapi"
+	"github.com/videofn/videofn/internal/jobs"
+	"github.com/videofn/videofn/internal/postgres"
+	"github.com/videofn/videofn/internal/redisstore"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args, os.Getenv, os.Stdout); err != nil {
+		// The host logs stderr as errors: exactly what a failed start is.
+		fmt.Fprintln(os.Stderr, "handler:", err)
+		os.Exit(1)
+	}
+}
+
+const usage = `usage: handler [serve | migrate]
+  serve    serve on FUNCTIONS_CUSTOMHANDLER_PORT (default 7071); the default
+  migrate  apply database migrations (DATABASE_URL) and exit`
+
+// run is the whole program; main only wires the process to it. Tests call it
+// with their own environment and stdout, and port 0.
+func run(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
+	cmd := "serve"
+	if len(args) > 1 {
+		cmd = args[1]
+	}
+	if len(args) > 2 {
+		return fmt.Errorf("unexpected arguments %q\n%s", args[2:], usage)
+	}
+	switch cmd {
+	case "serve":
+		return serve(ctx, getenv, stdout)
+	case "migrate":
+		return migrate(ctx, getenv, stdout)
+	case "help", "-h", "--help":
+		fmt.Fprintln(stdout, usage)
+		return nil
+	}
+	return fmt.Errorf("unknown command %q\n%s", cmd, usage)
+}
+
+func newLogger(w io.Writer, level slog.Level) *slog.Logger {
+	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: level}))
+}
+
+func migrate(ctx context.Context, getenv func(string) string, stdout io.Writer) error {
+	logger := newLogger(stdout, slog.LevelInfo)
+	dbURL, err := config.LoadDatabaseURL(getenv)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Minute)
+	defer cancel()
+	applied, err := postgres.Migrate(ctx, dbURL.Reveal(), logger)
+	if err != nil {
+		return err
+	}
+	logger.Info("migrations done", "applied", applied)
+	return nil
+}
+
+// shutdownTimeout bounds how long in-flight requests may finish after
+// SIGTERM. Flex Consumption gives an instance a grace period of about
+// 30 seconds before it is stopped.
+const shutdownTimeout = 25 * time.Second
+
+func serve(ctx context.Context, getenv func(string) string, stdout io.Writer) error {
+	cfg, err := config.Load(getenv)
+	if err != nil {
+		return err
+	}
+	logger := newLogger(stdout, cfg.LogLevel)
+
+	// Listen first: the host polls GET / and everything below is
+	// construction only (no dependency is contacted).
+	ln, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(cfg.Port)))
+	if err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+
+	db, err := postgres.Open(ctx, cfg.DatabaseURL.Reveal())
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	defer db.Close()
+	rdb, err := redisstore.Open(cfg.RedisURL.Reveal(), "")
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	defer rdb.Close()
+	store, err := blob.New(blob.Options{
+		ConnectionString: cfg.StorageConnectionString.Reveal(),
+		AccountURL:       cfg.StorageAccountURL,
+		Container:        cfg.BlobContainer,
+	})
+	if err != nil {
+		ln.Close()
+		return err
+	}
+
+	bg, stopBackground := context.WithCancel(ctx)
+	defer stopBackground()
+	if cfg.StorageConnectionString != "" {
+		// Development storage (Azurite) starts empty; in Azure the
+		// infrastructure creates the container.
+		go ensureContainer(bg, store, logger)
+	}
+
+	videos := postgres.Jobs{DB: db}
+	srv := httpapi.NewServer(httpapi.Options{
+		Logger:         logger,
+		CookieSecure:   cfg.CookieSecure,
+		AllowedOrigins: cfg.AllowedOrigins,
+		Checks: map[string]httpapi.Pinger{
+			"postgres": db,
+			"redis":    rdb,
+			"storage":  store,
+		},
+		ImportWorker:   &jobs.Gatekeeper{Name: "import-worker", Videos: videos, Logger: logger},
+		VideoProcessor: &jobs.Gatekeeper{Name: "video-processor", Videos: videos, Logger: logger},
+		Sweeper:        &jobs.Sweeper{Purger: videos, Retention: 7 * 24 * time.Hour, Logger: logger},
+	})
+
+	httpServer := &http.Server{
+		Handler:           srv,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		// No WriteTimeout: queue invocations run as long as the function
+		// timeout allows; each handler bounds its own work.
+		IdleTimeout: 2 * time.Minute,
+		ErrorLog:    slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+		BaseContext: func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+	}
+	logger.Info("listening", "addr", ln.Addr().String(), "config", cfg)
+
+	errc := make(chan error, 1)
+	go func() { errc <- httpServer.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+	logger.Info("shutting down", "timeout", shutdownTimeout.String())
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
+	defer cancel()
+	if err := httpServer.Shutdown(shutdownCtx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("serve: %w", err)
+	}
+	logger.Info("stopped")
+	return nil
+}
+
+// ensureContainer creates the media container, retrying while storage is
+// unreachable (Azurite may start after the handler).
+func ensureContainer(ctx context.Context, store *blob.Store, logger *slog.Logger) {
+	delay := 500 * time.Millisecond
+	for {
+		attempt, cancel := context.WithTimeout(ctx, 5*time.Second)
+		err := store.EnsureContainer(attempt)
+		cancel()
+		if err == nil {
+			logger.Info("blob container ready", "container", store.ContainerName())
+			return
+		}
+		logger.Warn("blob container not ready; retrying", "err", err.Error(), "retry_in", delay.String())
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(delay):
+		}
+		delay = min(2*delay, 30*time.Second)
+	}
+}

@@ -1,0 +1,389 @@
+// Package config reads and validates every setting the handler uses. It is the
+// only package that knows environment variable names: the rest of the program
+// receives a Config. Load reports every problem at once, and secrets are held
+// in a Secret type that never prints its value.
+package config
+
+import (
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"strconv"
+	"strings"
+)
+
+// Secret is a string that must never be logged. Its String, GoString and
+// LogValue methods all return a fixed placeholder.
+type Secret string
+
+// Reveal returns the secret value, for the one place that needs it.
+func (s Secret) Reveal() string { return string(s) }
+
+func (s Secret) String() string   { return redacted(s) }
+func (s Secret) GoString() string { return redacted(s) }
+
+// LogValue keeps slog from printing the value.
+func (s Secret) LogValue() slog.Value { return slog.StringValue(redacted(s)) }
+
+// MarshalText keeps encoders from printing the value.
+func (s Secret) MarshalText() ([]byte, error) { return []byte(redacted(s)), nil }
+
+func redacted(s Secret) string {
+	if s == "" {
+		return ""
+	}
+	return "[redacted]"
+}
+
+// Size of common caps, in bytes.
+const (
+	MiB = int64(1) << 20
+	GiB = int64(1) << 30
+)
+
+// Config is every setting of the handler, validated.
+type Config struct {
+	Port     int        // FUNCTIONS_CUSTOMHANDLER_PORT, default 7071
+	LogLevel slog.Level // LOG_LEVEL: debug, info (default), warn, error
+
+	DatabaseURL Secret // DATABASE_URL (may carry a password)
+	RedisURL    Secret // REDIS_URL (may carry a password)
+
+	StorageConnectionString Secret // AZURE_STORAGE_CONNECTION_STRING (Azurite, development)
+	StorageAccountURL       string // AZURE_STORAGE_ACCOUNT_URL (managed identity, production)
+	BlobContainer           string // BLOB_CONTAINER, default "videos"
+
+	ServiceBusConnectionString Secret // ServiceBusConnection
+	ServiceBusNamespace        string // ServiceBusConnection__fullyQualifiedNamespace
+	ImportQueue                string // IMPORT_QUEUE, default "imports"
+	ProcessingQueue            string // PROCESSING_QUEUE, default "video-processing"
+
+	JWTSecret         Secret   // JWT_SECRET, at least 32 bytes
+	DataEncryptionKey Secret   // DATA_ENCRYPTION_KEY, base64 of 32 bytes (AES-256-GCM for stored third-party tokens)
+	BcryptCost        int      // BCRYPT_COST, default 12
+	FrontendURL       *url.URL // FRONTEND_URL, an origin
+	AllowedOrigins    []string // ALLOWED_ORIGINS, exact origins
+	CookieSecure      bool     // COOKIE_SECURE, default true
+
+	SMTPHost     string // SMTP_HOST; empty = mails are logged
+	SMTPPort     int    // SMTP_PORT, default 587
+	SMTPUsername string // SMTP_USERNAME
+	SMTPPassword Secret // SMTP_PASSWORD
+	SMTPFrom     string // SMTP_FROM
+
+	GoogleClientID     string // GOOGLE_CLIENT_ID
+	GoogleClientSecret Secret // GOOGLE_CLIENT_SECRET
+	GoogleRedirectURL  string // GOOGLE_REDIRECT_URL
+	GoogleAuthURL      string // GOOGLE_AUTH_URL
+	GoogleTokenURL     string // GOOGLE_TOKEN_URL
+	GoogleUserinfoURL  string // GOOGLE_USERINFO_URL
+
+	YTDLPPath                  string // YTDLP_PATH, default "yt-dlp"
+	ImportMaxBytes             int64  // IMPORT_MAX_BYTES, default 2 GiB
+	UploadMaxBytes             int64  // UPLOAD_MAX_BYTES, default 5 GiB
+	ImportAllowPrivateNetworks bool   // IMPORT_ALLOW_PRIVATE_NETWORKS, default false
+}
+
+// UsesServiceBus reports whether a Service Bus namespace is configured; when
+// it is not, messages go to the local durable queue.
+func (c *Config) UsesServiceBus() bool {
+	return c.ServiceBusConnectionString != "" || c.ServiceBusNamespace != ""
+}
+
+// GoogleEnabled reports whether Google sign-in is configured.
+func (c *Config) GoogleEnabled() bool { return c.GoogleClientID != "" }
+
+// LogValue lists the settings that are safe to log: secrets show only whether
+// they are set.
+func (c *Config) LogValue() slog.Value {
+	set := func(s Secret) bool { return s != "" }
+	return slog.GroupValue(
+		slog.Int("port", c.Port),
+		slog.Bool("database_url_set", set(c.DatabaseURL)),
+		slog.Bool("redis_url_set", set(c.RedisURL)),
+		slog.Bool("storage_connection_string_set", set(c.StorageConnectionString)),
+		slog.String("storage_account_url", c.StorageAccountURL),
+		slog.String("blob_container", c.BlobContainer),
+		slog.Bool("service_bus", c.UsesServiceBus()),
+		slog.String("import_queue", c.ImportQueue),
+		slog.String("processing_queue", c.ProcessingQueue),
+		slog.String("frontend_url", c.FrontendURL.String()),
+		slog.Bool("cookie_secure", c.CookieSecure),
+		slog.Bool("smtp", c.SMTPHost != ""),
+		slog.Bool("google", c.GoogleEnabled()),
+		slog.Int64("import_max_bytes", c.ImportMaxBytes),
+		slog.Int64("upload_max_bytes", c.UploadMaxBytes),
+		slog.Bool("import_allow_private_networks", c.ImportAllowPrivateNetworks),
+	)
+}
+
+// loader collects problems while reading settings so that Load can report all
+// of them at once.
+type loader struct {
+	getenv   func(string) string
+	problems []string
+}
+
+func (l *loader) fail(name, format string, args ...any) {
+	l.problems = append(l.problems, name+": "+fmt.Sprintf(format, args...))
+}
+
+func (l *loader) str(name, def string) string {
+	if v := strings.TrimSpace(l.getenv(name)); v != "" {
+		return v
+	}
+	return def
+}
+
+func (l *loader) required(name string) string {
+	v := l.str(name, "")
+	if v == "" {
+		l.fail(name, "is required")
+	}
+	return v
+}
+
+func (l *loader) boolean(name string, def bool) bool {
+	v := l.str(name, "")
+	if v == "" {
+		return def
+	}
+	b, err := strconv.ParseBool(v)
+	if err != nil {
+		l.fail(name, "must be true or false, got %q", v)
+		return def
+	}
+	return b
+}
+
+func (l *loader) integer(name string, def, min, max int64) int64 {
+	v := l.str(name, "")
+	if v == "" {
+		return def
+	}
+	n, err := strconv.ParseInt(v, 10, 64)
+	if err != nil {
+		l.fail(name, "must be a whole number, got %q", v)
+		return def
+	}
+	if n < min || n > max {
+		l.fail(name, "must be between %d and %d, got %d", min, max, n)
+		return def
+	}
+	return n
+}
+
+func (l *loader) httpURL(name, v string) {
+	if v == "" {
+		return
+	}
+	u, err := url.Parse(v)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		l.fail(name, "must be an absolute http(s) URL")
+	}
+}
+
+// origin parses an origin: scheme://host[:port] with nothing after it.
+func origin(v string) (*url.URL, error) {
+	u, err := url.Parse(v)
+	if err != nil {
+		return nil, errors.New("is not a URL")
+	}
+	if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, errors.New("must be an http(s) origin such as https://app.example.com")
+	}
+	if (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "" || u.User != nil {
+		return nil, errors.New("must be an origin only (no path, query or credentials)")
+	}
+	u.Path = ""
+	return u, nil
+}
+
+// LoadDatabaseURL reads only DATABASE_URL, for subcommands such as migrate
+// that need nothing else.
+func LoadDatabaseURL(getenv func(string) string) (Secret, error) {
+	l := &loader{getenv: getenv}
+	v := l.required("DATABASE_URL")
+	l.postgresURL("DATABASE_URL", v)
+	return Secret(v), l.err()
+}
+
+func (l *loader) postgresURL(name, v string) {
+	if v == "" {
+		return
+	}
+	u, err := url.Parse(v)
+	if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
+		l.fail(name, "must be a postgres:// URL")
+	}
+}
+
+func (l *loader) err() error {
+	if len(l.problems) == 0 {
+		return nil
+	}
+	return fmt.Errorf("invalid configuration (%d problems):\n  - %s", len(l.problems), strings.Join(l.problems, "\n  - "))
+}
+
+// Load reads every setting through getenv (os.Getenv in production, a map in
+// tests), applies defaults and validates. The error lists every problem
+// found, one per line, and never contains a secret value.
+func Load(getenv func(string) string) (*Config, error) {
+	l := &loader{getenv: getenv}
+	c := &Config{}
+
+	c.Port = int(l.integer("FUNCTIONS_CUSTOMHANDLER_PORT", 7071, 0, 65535))
+	switch lvl := strings.ToLower(l.str("LOG_LEVEL", "info")); lvl {
+	case "debug":
+		c.LogLevel = slog.LevelDebug
+	case "info":
+		c.LogLevel = slog.LevelInfo
+	case "warn", "warning":
+		c.LogLevel = slog.LevelWarn
+	case "error":
+		c.LogLevel = slog.LevelError
+	default:
+		l.fail("LOG_LEVEL", "must be debug, info, warn or error, got %q", lvl)
+	}
+
+	c.DatabaseURL = Secret(l.required("DATABASE_URL"))
+	l.postgresURL("DATABASE_URL", c.DatabaseURL.Reveal())
+	c.RedisURL = Secret(l.required("REDIS_URL"))
+	if v := c.RedisURL.Reveal(); v != "" {
+		if u, err := url.Parse(v); err != nil || (u.Scheme != "redis" && u.Scheme != "rediss") {
+			l.fail("REDIS_URL", "must be a redis:// or rediss:// URL")
+		}
+	}
+
+	c.StorageConnectionString = Secret(l.str("AZURE_STORAGE_CONNECTION_STRING", ""))
+	c.StorageAccountURL = l.str("AZURE_STORAGE_ACCOUNT_URL", "")
+	switch {
+	case c.StorageConnectionString == "" && c.StorageAccountURL == "":
+		l.fail("AZURE_STORAGE_CONNECTION_STRING", "or AZURE_STORAGE_ACCOUNT_URL is required")
+	case c.StorageConnectionString != "" && c.StorageAccountURL != "":
+		l.fail("AZURE_STORAGE_CONNECTION_STRING", "and AZURE_STORAGE_ACCOUNT_URL are both set; set exactly one")
+	}
+	l.httpURL("AZURE_STORAGE_ACCOUNT_URL", c.StorageAccountURL)
+	if c.StorageConnectionString != "" && !strings.Contains(strings.ToLower(c.StorageConnectionString.Reveal()), "accountkey=") {
+		l.fail("AZURE_STORAGE_CONNECTION_STRING", "must contain AccountKey= (SAS signing needs the key); use AZURE_STORAGE_ACCOUNT_URL for identity-based access")
+	}
+	c.BlobContainer = l.str("BLOB_CONTAINER", "videos")
+	if !validContainerName(c.BlobContainer) {
+		l.fail("BLOB_CONTAINER", "must be 3-63 lowercase letters, digits or single hyphens, got %q", c.BlobContainer)
+	}
+
+	c.ServiceBusConnectionString = Secret(l.str("ServiceBusConnection", ""))
+	c.ServiceBusNamespace = l.str("ServiceBusConnection__fullyQualifiedNamespace", "")
+	if c.ServiceBusConnectionString != "" && c.ServiceBusNamespace != "" {
+		l.fail("ServiceBusConnection", "and ServiceBusConnection__fullyQualifiedNamespace are both set; set exactly one")
+	}
+	if ns := c.ServiceBusNamespace; ns != "" && (strings.Contains(ns, "://") || strings.Contains(ns, "/")) {
+		l.fail("ServiceBusConnection__fullyQualifiedNamespace", "must be a host name such as myns.servicebus.windows.net")
+	}
+	c.ImportQueue = l.str("IMPORT_QUEUE", "imports")
+	c.ProcessingQueue = l.str("PROCESSING_QUEUE", "video-processing")
+	if c.ImportQueue == c.ProcessingQueue {
+		l.fail("PROCESSING_QUEUE", "must differ from IMPORT_QUEUE")
+	}
+
+	c.JWTSecret = Secret(l.required("JWT_SECRET"))
+	if n := len(c.JWTSecret); n > 0 && n < 32 {
+		l.fail("JWT_SECRET", "must be at least 32 bytes, got %d", n)
+	}
+	c.DataEncryptionKey = Secret(l.required("DATA_ENCRYPTION_KEY"))
+	if v := c.DataEncryptionKey.Reveal(); v != "" {
+		if key, err := base64.StdEncoding.DecodeString(v); err != nil || len(key) != 32 {
+			l.fail("DATA_ENCRYPTION_KEY", "must be the standard base64 encoding of exactly 32 random bytes (openssl rand -base64 32)")
+		}
+	}
+	c.BcryptCost = int(l.integer("BCRYPT_COST", 12, 4, 16))
+
+	if v := l.required("FRONTEND_URL"); v != "" {
+		u, err := origin(v)
+		if err != nil {
+			l.fail("FRONTEND_URL", "%v", err)
+		}
+		c.FrontendURL = u
+	}
+	if c.FrontendURL == nil {
+		c.FrontendURL = &url.URL{}
+	}
+	for _, o := range strings.Split(l.str("ALLOWED_ORIGINS", ""), ",") {
+		if o = strings.TrimSpace(o); o == "" {
+			continue
+		}
+		if o == "*" {
+			l.fail("ALLOWED_ORIGINS", "must list exact origins; * is not allowed with credentials")
+			continue
+		}
+		u, err := origin(o)
+		if err != nil {
+			l.fail("ALLOWED_ORIGINS", "%q %v", o, err)
+			continue
+		}
+		c.AllowedOrigins = append(c.AllowedOrigins, u.String())
+	}
+	c.CookieSecure = l.boolean("COOKIE_SECURE", true)
+	if c.CookieSecure && c.FrontendURL.Scheme == "http" && c.FrontendURL.Hostname() != "localhost" && c.FrontendURL.Hostname() != "127.0.0.1" {
+		l.fail("FRONTEND_URL", "must be https when COOKIE_SECURE is true (except on localhost)")
+	}
+
+	c.SMTPHost = l.str("SMTP_HOST", "")
+	c.SMTPPort = int(l.integer("SMTP_PORT", 587, 1, 65535))
+	c.SMTPUsername = l.str("SMTP_USERNAME", "")
+	c.SMTPPassword = Secret(l.str("SMTP_PASSWORD", ""))
+	c.SMTPFrom = l.str("SMTP_FROM", "")
+	if c.SMTPHost != "" && c.SMTPFrom == "" {
+		l.fail("SMTP_FROM", "is required when SMTP_HOST is set")
+	}
+	if (c.SMTPUsername == "") != (c.SMTPPassword == "") {
+		l.fail("SMTP_USERNAME", "and SMTP_PASSWORD must be set together")
+	}
+
+	c.GoogleClientID = l.str("GOOGLE_CLIENT_ID", "")
+	c.GoogleClientSecret = Secret(l.str("GOOGLE_CLIENT_SECRET", ""))
+	c.GoogleRedirectURL = l.str("GOOGLE_REDIRECT_URL", "")
+	if c.GoogleClientID != "" || c.GoogleClientSecret != "" || c.GoogleRedirectURL != "" {
+		for name, v := range map[string]string{
+			"GOOGLE_CLIENT_ID":     c.GoogleClientID,
+			"GOOGLE_CLIENT_SECRET": c.GoogleClientSecret.Reveal(),
+			"GOOGLE_REDIRECT_URL":  c.GoogleRedirectURL,
+		} {
+			if v == "" {
+				l.fail(name, "is required when Google sign-in is configured (GOOGLE_CLIENT_ID, GOOGLE_CLIENT_SECRET and GOOGLE_REDIRECT_URL go together)")
+			}
+		}
+	}
+	l.httpURL("GOOGLE_REDIRECT_URL", c.GoogleRedirectURL)
+	c.GoogleAuthURL = l.str("GOOGLE_AUTH_URL", "https://accounts.google.com/o/oauth2/v2/auth")
+	c.GoogleTokenURL = l.str("GOOGLE_TOKEN_URL", "https://oauth2.googleapis.com/token")
+	c.GoogleUserinfoURL = l.str("GOOGLE_USERINFO_URL", "https://openidconnect.googleapis.com/v1/userinfo")
+	l.httpURL("GOOGLE_AUTH_URL", c.GoogleAuthURL)
+	l.httpURL("GOOGLE_TOKEN_URL", c.GoogleTokenURL)
+	l.httpURL("GOOGLE_USERINFO_URL", c.GoogleUserinfoURL)
+
+	c.YTDLPPath = l.str("YTDLP_PATH", "yt-dlp")
+	c.ImportMaxBytes = l.integer("IMPORT_MAX_BYTES", 2*GiB, 1, 1<<50)
+	c.UploadMaxBytes = l.integer("UPLOAD_MAX_BYTES", 5*GiB, 1, 1<<50)
+	c.ImportAllowPrivateNetworks = l.boolean("IMPORT_ALLOW_PRIVATE_NETWORKS", false)
+
+	if err := l.err(); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// validContainerName applies Blob Storage's container naming rules.
+func validContainerName(s string) bool {
+	if len(s) < 3 || len(s) > 63 || s[0] == '-' || s[len(s)-1] == '-' || strings.Contains(s, "--") {
+		return false
+	}
+	for _, r := range s {
+		if !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '-') {
+			return false
+		}
+	}
+	return true
+}

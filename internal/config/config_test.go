@@ -1,0 +1,222 @@
+package config
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"os"
+	"sort"
+	"strings"
+	"testing"
+)
+
+// hostOnly are settings read by the Functions host, not by the handler.
+var hostOnly = map[string]bool{"FUNCTIONS_WORKER_RUNTIME": true, "AzureWebJobsStorage": true}
+
+func sampleValues(t *testing.T) map[string]string {
+	t.Helper()
+	raw, err := os.ReadFile("../../local.settings.sample.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var f struct {
+		IsEncrypted bool
+		Values      map[string]string
+	}
+	if err := json.Unmarshal(raw, &f); err != nil {
+		t.Fatalf("local.settings.sample.json: %v", err)
+	}
+	return f.Values
+}
+
+func getenvFrom(m map[string]string) func(string) string {
+	return func(k string) string { return m[k] }
+}
+
+// TestSampleSettingsAreCompleteAndValid keeps local.settings.sample.json in
+// step with Load: the sample loads cleanly, and it names exactly the settings
+// that Load reads (plus the host's own).
+func TestSampleSettingsAreCompleteAndValid(t *testing.T) {
+	values := sampleValues(t)
+	read := map[string]bool{}
+	getenv := func(k string) string { read[k] = true; return values[k] }
+	if _, err := Load(getenv); err != nil {
+		t.Fatalf("sample settings do not load: %v", err)
+	}
+	var missing, unknown []string
+	for k := range read {
+		if _, ok := values[k]; !ok {
+			missing = append(missing, k)
+		}
+	}
+	for k := range values {
+		if !read[k] && !hostOnly[k] {
+			unknown = append(unknown, k)
+		}
+	}
+	sort.Strings(missing)
+	sort.Strings(unknown)
+	if len(missing) > 0 {
+		t.Errorf("settings read by Load but missing from local.settings.sample.json: %v", missing)
+	}
+	if len(unknown) > 0 {
+		t.Errorf("settings in local.settings.sample.json that Load never reads: %v", unknown)
+	}
+}
+
+func TestLoadReportsEveryProblemAtOnce(t *testing.T) {
+	_, err := Load(getenvFrom(map[string]string{
+		"JWT_SECRET":      "short-secret-value",
+		"COOKIE_SECURE":   "maybe",
+		"ALLOWED_ORIGINS": "*, https://ok.example.com, ftp://x",
+		"SMTP_HOST":       "smtp.example.com",
+		"BLOB_CONTAINER":  "Bad_Name",
+	}))
+	if err == nil {
+		t.Fatal("Load succeeded with an empty environment")
+	}
+	msg := err.Error()
+	for _, want := range []string{
+		"DATABASE_URL: is required",
+		"REDIS_URL: is required",
+		"AZURE_STORAGE_CONNECTION_STRING: or AZURE_STORAGE_ACCOUNT_URL is required",
+		"JWT_SECRET: must be at least 32 bytes",
+		"DATA_ENCRYPTION_KEY: is required",
+		"FRONTEND_URL: is required",
+		"COOKIE_SECURE: must be true or false",
+		"ALLOWED_ORIGINS: must list exact origins",
+		`ALLOWED_ORIGINS: "ftp://x"`,
+		"SMTP_FROM: is required when SMTP_HOST is set",
+		"BLOB_CONTAINER: must be 3-63",
+	} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("error does not mention %q:\n%s", want, msg)
+		}
+	}
+}
+
+func TestLoadValidation(t *testing.T) {
+	tests := []struct {
+		name    string
+		change  map[string]string
+		wantErr string // empty: must load
+	}{
+		{"sample as is", nil, ""},
+		{"storage by identity", map[string]string{"AZURE_STORAGE_CONNECTION_STRING": "", "AZURE_STORAGE_ACCOUNT_URL": "https://acct.blob.core.windows.net"}, ""},
+		{"both storage settings", map[string]string{"AZURE_STORAGE_ACCOUNT_URL": "https://acct.blob.core.windows.net"}, "set exactly one"},
+		{"connection string without key", map[string]string{"AZURE_STORAGE_CONNECTION_STRING": "BlobEndpoint=http://x/y;SharedAccessSignature=sv=1"}, "must contain AccountKey="},
+		{"both service bus settings", map[string]string{"ServiceBusConnection": "Endpoint=sb://x/", "ServiceBusConnection__fullyQualifiedNamespace": "x.servicebus.windows.net"}, "set exactly one"},
+		{"namespace given as URL", map[string]string{"ServiceBusConnection__fullyQualifiedNamespace": "sb://x.servicebus.windows.net/"}, "must be a host name"},
+		{"same queue twice", map[string]string{"PROCESSING_QUEUE": "imports"}, "must differ from IMPORT_QUEUE"},
+		{"frontend with path", map[string]string{"FRONTEND_URL": "https://app.example.com/app"}, "origin only"},
+		{"plain http frontend with secure cookies", map[string]string{"FRONTEND_URL": "http://app.example.com", "COOKIE_SECURE": "true"}, "must be https"},
+		{"encryption key too short", map[string]string{"DATA_ENCRYPTION_KEY": "c2hvcnQ="}, "exactly 32 random bytes"},
+		{"bcrypt cost out of range", map[string]string{"BCRYPT_COST": "40"}, "between 4 and 16"},
+		{"half of google", map[string]string{"GOOGLE_CLIENT_ID": "id"}, "GOOGLE_CLIENT_SECRET: is required when Google"},
+		{"database URL of another kind", map[string]string{"DATABASE_URL": "mysql://x"}, "must be a postgres:// URL"},
+		{"port not a number", map[string]string{"FUNCTIONS_CUSTOMHANDLER_PORT": "http"}, "must be a whole number"},
+		{"unknown log level", map[string]string{"LOG_LEVEL": "verbose"}, "LOG_LEVEL"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			values := sampleValues(t)
+			for k, v := range tt.change {
+				values[k] = v
+			}
+			cfg, err := Load(getenvFrom(values))
+			if tt.wantErr == "" {
+				if err != nil {
+					t.Fatalf("Load: %v", err)
+				}
+				if cfg == nil {
+					t.Fatal("nil config")
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+				t.Fatalf("got error %v, want one containing %q", err, tt.wantErr)
+			}
+		})
+	}
+}
+
+func TestDefaults(t *testing.T) {
+	values := map[string]string{
+		"DATABASE_URL":                    "postgres://u:p@db/x",
+		"REDIS_URL":                       "redis://r:6379/0",
+		"AZURE_STORAGE_CONNECTION_STRING": "AccountName=a;AccountKey=a2V5;BlobEndpoint=http://b/a",
+		"JWT_SECRET":                      strings.Repeat("k", 32),
+		"DATA_ENCRYPTION_KEY":             "bG9jYWwtZGV2ZWxvcG1lbnQtb25seS1rZXktMzJieXQ=",
+		"FRONTEND_URL":                    "https://app.example.com",
+	}
+	cfg, err := Load(getenvFrom(values))
+	if err != nil {
+		t.Fatal(err)
+	}
+	checks := []struct {
+		name      string
+		got, want any
+	}{
+		{"port", cfg.Port, 7071},
+		{"container", cfg.BlobContainer, "videos"},
+		{"import queue", cfg.ImportQueue, "imports"},
+		{"processing queue", cfg.ProcessingQueue, "video-processing"},
+		{"cookie secure", cfg.CookieSecure, true},
+		{"service bus", cfg.UsesServiceBus(), false},
+		{"bcrypt cost", cfg.BcryptCost, 12},
+		{"upload cap", cfg.UploadMaxBytes, 5 * GiB},
+		{"ytdlp", cfg.YTDLPPath, "yt-dlp"},
+		{"private networks", cfg.ImportAllowPrivateNetworks, false},
+		{"google auth url", cfg.GoogleAuthURL, "https://accounts.google.com/o/oauth2/v2/auth"},
+	}
+	for _, c := range checks {
+		if c.got != c.want {
+			t.Errorf("%s: got %v, want %v", c.name, c.got, c.want)
+		}
+	}
+}
+
+// TestSecretsNeverPrinted covers every way a secret could leak: fmt verbs,
+// slog attributes (text and JSON) and the whole-config log value.
+func TestSecretsNeverPrinted(t *testing.T) {
+	values := sampleValues(t)
+	values["DATABASE_URL"] = "postgres://app:hunter2-db@db.example.com/x"
+	values["SMTP_HOST"] = "smtp.example.com"
+	values["SMTP_FROM"] = "noreply@example.com"
+	values["SMTP_USERNAME"] = "mailer"
+	values["SMTP_PASSWORD"] = "hunter2-smtp"
+	cfg, err := Load(getenvFrom(values))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	logger := slog.New(slog.NewJSONHandler(&buf, nil))
+	logger.Info("config", "config", cfg, "jwt", cfg.JWTSecret, "db", cfg.DatabaseURL)
+	fmt.Fprintf(&buf, "%v %+v %#v %s", cfg, cfg, cfg, cfg.SMTPPassword)
+	out := buf.String()
+	for _, secret := range []string{"hunter2-db", "hunter2-smtp", values["JWT_SECRET"], values["DATA_ENCRYPTION_KEY"], "Eby8vdM02x"} {
+		if strings.Contains(out, secret) {
+			t.Errorf("output contains secret %q:\n%s", secret, out)
+		}
+	}
+	if cfg.DatabaseURL.Reveal() != values["DATABASE_URL"] {
+		t.Error("Reveal does not return the value")
+	}
+}
+
+func TestLoadErrorNeverContainsSecrets(t *testing.T) {
+	_, err := Load(getenvFrom(map[string]string{
+		"JWT_SECRET":          "too-short-but-secret",
+		"DATA_ENCRYPTION_KEY": "not base64 secret!",
+		"DATABASE_URL":        "mysql://user:pw-secret@x",
+	}))
+	if err == nil {
+		t.Fatal("want error")
+	}
+	for _, s := range []string{"too-short-but-secret", "not base64 secret!", "pw-secret"} {
+		if strings.Contains(err.Error(), s) {
+			t.Errorf("error contains %q: %v", s, err)
+		}
+	}
+}

@@ -1,0 +1,89 @@
+// Package httpapi is the handler's HTTP surface: the routes the Functions host
+// forwards (/api/...), the non-HTTP trigger invocations (/<function name>),
+// middleware, the one error-to-status table and the request decoding helper.
+//
+// Handlers return errors; one adapter writes them in the API's error shape
+// and logs internal causes, which never reach the client.
+package httpapi
+
+import (
+	"io"
+	"log/slog"
+	"net/http"
+	"time"
+)
+
+// Options are the dependencies of a Server. Checks, ImportWorker,
+// VideoProcessor and Sweeper are required; the rest have defaults.
+type Options struct {
+	Logger         *slog.Logger
+	CookieSecure   bool     // also enables HSTS
+	AllowedOrigins []string // exact origins allowed by CORS with credentials
+
+	// Checks are the dependencies reported by GET /api/health, by name
+	// ("postgres", "redis", "storage").
+	Checks map[string]Pinger
+
+	ImportWorker   MessageHandler // messages of the imports queue
+	VideoProcessor MessageHandler // messages of the processing queue
+	Sweeper        Sweeper        // the import-sweeper timer
+
+	Now func() time.Time // default time.Now
+}
+
+// Server serves the whole HTTP surface of the handler. Build it with NewServer.
+type Server struct {
+	logger *slog.Logger
+	checks map[string]Pinger
+	now    func() time.Time
+
+	importWorker   MessageHandler
+	videoProcessor MessageHandler
+	sweeper        Sweeper
+
+	handler http.Handler
+}
+
+// NewServer returns a Server with every route of routes.go registered and the
+// middleware applied.
+func NewServer(o Options) *Server {
+	s := &Server{
+		logger:         o.Logger,
+		checks:         o.Checks,
+		now:            o.Now,
+		importWorker:   o.ImportWorker,
+		videoProcessor: o.VideoProcessor,
+		sweeper:        o.Sweeper,
+	}
+	if s.logger == nil {
+		s.logger = slog.New(slog.NewJSONHandler(io.Discard, nil))
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	mux := http.NewServeMux()
+	for _, rt := range s.routes() {
+		mux.Handle(rt.pattern, rt.handler)
+	}
+	mux.Handle("/", s.handle(func(w http.ResponseWriter, r *http.Request) error {
+		return &Error{Status: http.StatusNotFound, Code: "not_found", Message: "No such route."}
+	}))
+	var h http.Handler = mux
+	h = withNoStore(h)
+	h = withCORS(o.AllowedOrigins, h)
+	h = withSecurityHeaders(o.CookieSecure, h)
+	h = withLogging(s.logger, h)
+	h = withRequestID(h)
+	s.handler = h
+	return s
+}
+
+// ServeHTTP implements http.Handler.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.ServeHTTP(w, r) }
+
+// ready answers the host's readiness probe (GET /) at once, without touching
+// any dependency.
+func (s *Server) ready(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	io.WriteString(w, "ok\n")
+}

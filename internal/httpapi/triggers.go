@@ -1,0 +1,94 @@
+package httpapi
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/google/uuid"
+)
+
+// QueueMessage is the body of a message on the imports and processing queues
+// (API.md): the worker loads everything else from PostgreSQL.
+type QueueMessage struct {
+	VideoID uuid.UUID `json:"video_id"`
+	Task    string    `json:"task,omitempty"` // processing queue only
+}
+
+// Delivery describes one delivery of a Service Bus message, from the
+// invocation metadata. DeliveryCount starts at 1.
+type Delivery struct {
+	MessageID     string
+	DeliveryCount int64
+	EnqueuedTime  time.Time
+}
+
+// MessageHandler processes one queue message. It must be idempotent (a
+// message may arrive more than once), record permanent failures itself and
+// return nil for them, and return an error only when a redelivery may
+// succeed.
+type MessageHandler interface {
+	HandleMessage(ctx context.Context, msg QueueMessage, d Delivery) error
+}
+
+// Sweeper runs periodic maintenance for the import-sweeper timer.
+// It returns a short summary for the invocation log.
+type Sweeper interface {
+	Sweep(ctx context.Context, now time.Time) (summary string, err error)
+}
+
+// messageBinding is the trigger binding name used in every queue
+// function.json; with dataType binary its value is the base64 body.
+const messageBinding = "message"
+
+// queueTrigger decodes a Service Bus invocation and hands the message to h.
+func (s *Server) queueTrigger(h MessageHandler) TriggerFunc {
+	return func(r *http.Request, inv *Invocation) ([]string, error) {
+		body, err := inv.Binary(messageBinding)
+		if err != nil {
+			return nil, err
+		}
+		var msg QueueMessage
+		if err := json.Unmarshal(body, &msg); err != nil {
+			return nil, invalidMessage("the body must be a JSON object such as {\"video_id\":\"<uuid>\"}")
+		}
+		if msg.VideoID == uuid.Nil {
+			return nil, invalidMessage("video_id is required")
+		}
+		d := Delivery{MessageID: inv.MetaString("MessageId")}
+		d.DeliveryCount, _ = inv.MetaInt("DeliveryCount")
+		d.EnqueuedTime, _ = inv.MetaTime("EnqueuedTimeUtc")
+		if err := h.HandleMessage(r.Context(), msg, d); err != nil {
+			return nil, err
+		}
+		return []string{fmt.Sprintf("message %s for video %s handled (delivery %d)", d.MessageID, msg.VideoID, d.DeliveryCount)}, nil
+	}
+}
+
+// timerInfo is the timer trigger's payload.
+type timerInfo struct {
+	IsPastDue bool `json:"IsPastDue"`
+}
+
+// timerBinding is the binding name in import-sweeper's function.json.
+const timerBinding = "timer"
+
+func (s *Server) sweepTrigger(sw Sweeper) TriggerFunc {
+	return func(r *http.Request, inv *Invocation) ([]string, error) {
+		raw, err := inv.JSON(timerBinding)
+		if err != nil {
+			return nil, err
+		}
+		var ti timerInfo
+		if err := json.Unmarshal(raw, &ti); err != nil {
+			return nil, invalidEnvelope("Data.timer is not a timer payload")
+		}
+		summary, err := sw.Sweep(r.Context(), s.now())
+		if err != nil {
+			return nil, err
+		}
+		return []string{fmt.Sprintf("sweep done (past due: %t): %s", ti.IsPastDue, summary)}, nil
+	}
+}

@@ -1,0 +1,102 @@
+// Package jobs holds the handlers of the non-HTTP functions: the queue
+// workers (import-worker, video-processor) and the import-sweeper timer.
+//
+// Every handler is idempotent: a message may be delivered more than once,
+// and a message for a video that is gone or already finished is
+// acknowledged without effect. Permanent failures are recorded and
+// acknowledged; only transient failures return an error (redelivery).
+package jobs
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/videofn/videofn/internal/httpapi"
+)
+
+// ErrNotFound is returned by a VideoStore for a video that does not exist.
+var ErrNotFound = errors.New("not found")
+
+// VideoStore reads the state a worker needs before it acts.
+type VideoStore interface {
+	// VideoStatus returns the status of the video, or ErrNotFound.
+	VideoStatus(ctx context.Context, id uuid.UUID) (string, error)
+}
+
+// Terminal reports whether a video status is final: a message for such a
+// video has nothing left to do.
+func Terminal(status string) bool {
+	switch status {
+	case "ready", "failed", "cancelled":
+		return true
+	}
+	return false
+}
+
+// ErrJobUnavailable is returned for a message whose job this build cannot
+// run yet. It is transient on purpose: the message is redelivered and, after
+// the queue's delivery limit, dead-lettered, so it is never lost.
+var ErrJobUnavailable = fmt.Errorf("%w: job not available in this build", httpapi.ErrUnavailable)
+
+// Gatekeeper is the part every queue worker shares: it acknowledges messages
+// for videos that no longer exist or are already finished, and passes the
+// rest to Next. With Next nil the job is not available yet (see
+// ErrJobUnavailable).
+type Gatekeeper struct {
+	Name   string
+	Videos VideoStore
+	Next   httpapi.MessageHandler
+	Logger *slog.Logger
+}
+
+var _ httpapi.MessageHandler = (*Gatekeeper)(nil)
+
+// HandleMessage implements httpapi.MessageHandler.
+func (g *Gatekeeper) HandleMessage(ctx context.Context, msg httpapi.QueueMessage, d httpapi.Delivery) error {
+	status, err := g.Videos.VideoStatus(ctx, msg.VideoID)
+	switch {
+	case errors.Is(err, ErrNotFound):
+		g.Logger.Info("message for a missing video acknowledged", "function", g.Name, "video_id", msg.VideoID, "message_id", d.MessageID)
+		return nil
+	case err != nil:
+		return fmt.Errorf("%s: load video: %w", g.Name, err)
+	case Terminal(status):
+		g.Logger.Info("message for a finished video acknowledged", "function", g.Name, "video_id", msg.VideoID, "status", status, "message_id", d.MessageID, "delivery_count", d.DeliveryCount)
+		return nil
+	case g.Next == nil:
+		return ErrJobUnavailable
+	}
+	return g.Next.HandleMessage(ctx, msg, d)
+}
+
+// Purger deletes expired authentication records.
+type Purger interface {
+	// PurgeExpired deletes auth tokens and sessions that expired before
+	// cutoff and returns how many of each it deleted.
+	PurgeExpired(ctx context.Context, cutoff time.Time) (tokens, sessions int64, err error)
+}
+
+// Sweeper is the import-sweeper timer's job.
+type Sweeper struct {
+	Purger Purger
+	// Retention keeps expired records this long for investigation.
+	Retention time.Duration
+	Logger    *slog.Logger
+}
+
+var _ httpapi.Sweeper = (*Sweeper)(nil)
+
+// Sweep implements httpapi.Sweeper.
+func (s *Sweeper) Sweep(ctx context.Context, now time.Time) (string, error) {
+	tokens, sessions, err := s.Purger.PurgeExpired(ctx, now.Add(-s.Retention))
+	if err != nil {
+		return "", fmt.Errorf("sweep: %w", err)
+	}
+	s.Logger.Info("sweep", "expired_auth_tokens_deleted", tokens, "expired_sessions_deleted", sessions)
+	return fmt.Sprintf("deleted %d expired auth tokens and %d expired sessions", tokens, sessions), nil
+}

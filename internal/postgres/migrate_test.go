@@ -1,0 +1,166 @@
+package postgres
+
+import (
+	"bytes"
+	"context"
+	"log/slog"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5/stdlib"
+
+	"github.com/videofn/videofn/internal/testenv"
+)
+
+func TestMigrateIsIdempotent(t *testing.T) {
+	t.Parallel()
+	url := testenv.Postgres(t)
+	want := migrationCount(t)
+
+	var logs bytes.Buffer
+	logger := slog.New(slog.NewJSONHandler(&logs, nil))
+	got, err := Migrate(t.Context(), url, logger)
+	if err != nil {
+		t.Fatalf("first Migrate: %v", err)
+	}
+	if got != want {
+		t.Errorf("first Migrate applied %d, want %d", got, want)
+	}
+	if n := strings.Count(logs.String(), `"msg":"migration applied"`); n != want {
+		t.Errorf("logged %d applied migrations, want %d; logs:\n%s", n, want, logs.String())
+	}
+	if !strings.Contains(logs.String(), `"file":"00001_init.sql"`) {
+		t.Errorf("logs do not name 00001_init.sql:\n%s", logs.String())
+	}
+
+	logs.Reset()
+	got, err = Migrate(t.Context(), url, logger)
+	if err != nil {
+		t.Fatalf("second Migrate: %v", err)
+	}
+	if got != 0 {
+		t.Errorf("second Migrate applied %d, want 0", got)
+	}
+	if logs.Len() != 0 {
+		t.Errorf("second Migrate logged %q, want nothing", logs.String())
+	}
+}
+
+func TestMigrateConcurrently(t *testing.T) {
+	t.Parallel()
+	url := testenv.Postgres(t)
+	want := migrationCount(t)
+
+	const instances = 4
+	var (
+		wg      sync.WaitGroup
+		applied [instances]int
+		errs    [instances]error
+	)
+	for i := range instances {
+		wg.Go(func() {
+			applied[i], errs[i] = Migrate(t.Context(), url, testLogger(t))
+		})
+	}
+	wg.Wait()
+
+	total := 0
+	for i := range instances {
+		if errs[i] != nil {
+			t.Errorf("instance %d: Migrate: %v", i, errs[i])
+		}
+		total += applied[i]
+	}
+	if total != want {
+		t.Errorf("instances applied %v migrations in total = %d, want %d (each exactly once)", applied, total, want)
+	}
+
+	db, err := Open(t.Context(), url)
+	if err != nil {
+		t.Fatalf("Open: %v", err)
+	}
+	defer db.Close()
+	var rows int
+	err = db.Pool().QueryRow(t.Context(),
+		"SELECT count(*) FROM goose_db_version WHERE version_id > 0 AND is_applied").Scan(&rows)
+	if err != nil {
+		t.Fatalf("count applied versions: %v", err)
+	}
+	if rows != want {
+		t.Errorf("goose_db_version has %d applied versions, want %d", rows, want)
+	}
+}
+
+func TestMigrateDownUp(t *testing.T) {
+	t.Parallel()
+	// The Down sections must undo their Up sections exactly: after migrating
+	// down to zero only goose's own table is left, and Up works again.
+	url := testenv.Postgres(t)
+	if _, err := Migrate(t.Context(), url, testLogger(t)); err != nil {
+		t.Fatalf("Migrate: %v", err)
+	}
+	cfg, err := parseConfig(url)
+	if err != nil {
+		t.Fatalf("parseConfig: %v", err)
+	}
+	sqlDB := stdlib.OpenDB(*cfg.ConnConfig)
+	defer sqlDB.Close()
+	provider, err := newProvider(sqlDB, testLogger(t))
+	if err != nil {
+		t.Fatalf("newProvider: %v", err)
+	}
+	if _, err := provider.DownTo(t.Context(), 0); err != nil {
+		t.Fatalf("DownTo(0): %v", err)
+	}
+
+	var leftover []string
+	rows, err := sqlDB.QueryContext(t.Context(), `
+		SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+		WHERE n.nspname = 'public' AND c.relname NOT LIKE 'goose_db_version%'
+		UNION ALL
+		SELECT p.proname FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+		WHERE n.nspname = 'public'`)
+	if err != nil {
+		t.Fatalf("list leftovers: %v", err)
+	}
+	for rows.Next() {
+		var name string
+		if err := rows.Scan(&name); err != nil {
+			t.Fatalf("scan: %v", err)
+		}
+		leftover = append(leftover, name)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatalf("list leftovers: %v", err)
+	}
+	if len(leftover) != 0 {
+		t.Errorf("after migrating down, left in schema public: %v", leftover)
+	}
+
+	got, err := Migrate(t.Context(), url, testLogger(t))
+	if err != nil {
+		t.Fatalf("Migrate after down: %v", err)
+	}
+	if want := migrationCount(t); got != want {
+		t.Errorf("Migrate after down applied %d, want %d", got, want)
+	}
+}
+
+func TestMigrateUnreachable(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithTimeout(t.Context(), 15*time.Second)
+	defer cancel()
+	start := time.Now()
+	n, err := Migrate(ctx, "postgres://postgres@127.0.0.1:1/test?sslmode=disable", nil)
+	if err == nil {
+		t.Fatal("Migrate with PostgreSQL unreachable: got nil error")
+	}
+	if n != 0 {
+		t.Errorf("applied %d, want 0", n)
+	}
+	if elapsed := time.Since(start); elapsed > 10*time.Second {
+		t.Errorf("Migrate took %v to fail, want it bounded by the connect timeout", elapsed)
+	}
+}

@@ -1,0 +1,47 @@
+// Package redisstore wires the Redis client (go-redis/v9) that holds rate
+// limits, OAuth hand-off codes and import progress. The client connects
+// lazily: Open never blocks on Redis being up.
+package redisstore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// Client is the project's Redis client. Prefix is prepended to every key the
+// project writes, so tests (and several apps on one Redis) do not collide.
+type Client struct {
+	*redis.Client
+	Prefix string
+}
+
+// Open parses redisURL (redis:// or rediss://) and returns a client that
+// connects on first use, with short timeouts so that a Redis outage makes
+// requests fail fast instead of hang. The error never contains the password.
+func Open(redisURL, prefix string) (*Client, error) {
+	opts, err := redis.ParseURL(redisURL)
+	if err != nil {
+		return nil, errors.New("parse REDIS_URL: not a valid redis:// or rediss:// URL")
+	}
+	opts.DialTimeout = 2 * time.Second
+	opts.ReadTimeout = time.Second
+	opts.WriteTimeout = time.Second
+	opts.PoolTimeout = 2 * time.Second
+	opts.MaxRetries = 1
+	return &Client{Client: redis.NewClient(opts), Prefix: prefix}, nil
+}
+
+// Key returns the full key for name, with the client's prefix.
+func (c *Client) Key(name string) string { return c.Prefix + name }
+
+// Ping reports whether Redis answers.
+func (c *Client) Ping(ctx context.Context) error {
+	if err := c.Client.Ping(ctx).Err(); err != nil {
+		return fmt.Errorf("redis ping: %w", err)
+	}
+	return nil
+}
