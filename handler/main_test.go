@@ -113,7 +113,9 @@ func start(t *testing.T, env map[string]string, args ...string) *handlerProcess 
 	ctx, cancel := context.WithCancel(context.Background())
 	logs := newLogCapture()
 	done := make(chan error, 1)
-	go func() { done <- run(ctx, append([]string{"handler"}, args...), func(k string) string { return env[k] }, logs) }()
+	go func() {
+		done <- run(ctx, append([]string{"handler"}, args...), func(k string) string { return env[k] }, logs)
+	}()
 	var once sync.Once
 	var runErr error
 	stop := func() error {
@@ -210,7 +212,9 @@ func TestServeStartsWithPostgresDown(t *testing.T) {
 	if resp.StatusCode != http.StatusServiceUnavailable {
 		t.Fatalf("health with PostgreSQL down: %d %s", resp.StatusCode, body)
 	}
-	var got struct{ Checks map[string]struct{ Status string } }
+	var got struct {
+		Checks map[string]struct{ Status string }
+	}
 	json.Unmarshal(body, &got)
 	if got.Checks["postgres"].Status != "error" || got.Checks["redis"].Status != "ok" {
 		t.Errorf("checks: %s", body)
