@@ -49,13 +49,13 @@ func New(opts Options) (*Store, error) {
 	case opts.ConnectionString != "" && opts.AccountURL != "":
 		return nil, errors.New("blob: set a connection string or an account URL, not both")
 	case opts.ConnectionString != "":
-		client, err := azblob.NewClientFromConnectionString(opts.ConnectionString, nil)
-		if err != nil {
-			return nil, errors.New("blob: the storage connection string is malformed")
-		}
 		key, err := sharedKeyFrom(opts.ConnectionString)
 		if err != nil {
 			return nil, err
+		}
+		client, err := azblob.NewClientFromConnectionString(opts.ConnectionString, nil)
+		if err != nil {
+			return nil, errors.New("blob: the storage connection string is malformed")
 		}
 		s.client, s.sharedKey = client, key
 	case opts.AccountURL != "":
