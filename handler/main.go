@@ -21,11 +21,18 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
+	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
+
+	"github.com/videofn/videofn/internal/auth"
 	"github.com/videofn/videofn/internal/blob"
 	"github.com/videofn/videofn/internal/config"
 	"github.com/videofn/videofn/internal/httpapi"
 	"github.com/videofn/videofn/internal/jobs"
+	"github.com/videofn/videofn/internal/mail"
 	"github.com/videofn/videofn/internal/postgres"
+	"github.com/videofn/videofn/internal/ratelimit"
 	"github.com/videofn/videofn/internal/redisstore"
 )
 
@@ -104,18 +111,38 @@ func serve(ctx context.Context, getenv func(string) string, stdout io.Writer) er
 		return fmt.Errorf("listen: %w", err)
 	}
 
-	db, err := postgres.Open(ctx, cfg.DatabaseURL.Reveal())
+	var pgOpts []postgres.Option
+	var redisOpts []redisstore.Option
+	if cfg.DatabaseAuth == "entra" || cfg.RedisAuth == "entra" {
+		cred, err := azidentity.NewDefaultAzureCredential(nil)
+		if err != nil {
+			ln.Close()
+			return fmt.Errorf("entra credential: %w", err)
+		}
+		if cfg.DatabaseAuth == "entra" {
+			pgOpts = append(pgOpts, postgres.WithPasswordFunc(tokenFunc(cred, "https://ossrdbms-aad.database.windows.net/.default")))
+		}
+		if cfg.RedisAuth == "entra" {
+			redisOpts = append(redisOpts, redisstore.WithPasswordFunc(tokenFunc(cred, "https://redis.azure.com/.default")))
+		}
+	}
+	db, err := postgres.Open(ctx, cfg.DatabaseURL.Reveal(), pgOpts...)
 	if err != nil {
 		ln.Close()
 		return err
 	}
 	defer db.Close()
-	rdb, err := redisstore.Open(cfg.RedisURL.Reveal(), "")
+	rdb, err := redisstore.Open(cfg.RedisURL.Reveal(), "", redisOpts...)
 	if err != nil {
 		ln.Close()
 		return err
 	}
 	defer rdb.Close()
+	authService, err := newAuthService(cfg, db, rdb, logger)
+	if err != nil {
+		ln.Close()
+		return err
+	}
 	store, err := blob.New(blob.Options{
 		ConnectionString: cfg.StorageConnectionString.Reveal(),
 		AccountURL:       cfg.StorageAccountURL,
@@ -147,6 +174,11 @@ func serve(ctx context.Context, getenv func(string) string, stdout io.Writer) er
 		ImportWorker:   &jobs.Gatekeeper{Name: "import-worker", Videos: videos, Logger: logger},
 		VideoProcessor: &jobs.Gatekeeper{Name: "video-processor", Videos: videos, Logger: logger},
 		Sweeper:        &jobs.Sweeper{Purger: videos, Retention: 7 * 24 * time.Hour, Logger: logger},
+
+		Auth:             authService,
+		FrontendURL:      cfg.FrontendURL.String(),
+		TrustedProxyHops: cfg.TrustedProxyHops,
+		SessionAbsolute:  sessionAbsolute,
 	})
 
 	httpServer := &http.Server{
@@ -179,6 +211,58 @@ func serve(ctx context.Context, getenv func(string) string, stdout io.Writer) er
 	}
 	logger.Info("stopped")
 	return nil
+}
+
+// Session lifetimes: a session ends after a week without use or a month in
+// all, whichever comes first.
+const (
+	sessionIdle     = 7 * 24 * time.Hour
+	sessionAbsolute = 30 * 24 * time.Hour
+)
+
+// newAuthService wires the account service: mail through SMTP (or the log
+// when SMTP_HOST is unset), rate limits and hand-off codes in Redis.
+func newAuthService(cfg *config.Config, db *postgres.DB, rdb *redisstore.Client, logger *slog.Logger) (*auth.Service, error) {
+	var sender mail.Sender = mail.NewLog(logger)
+	if cfg.SMTPHost != "" {
+		smtp, err := mail.NewSMTP(mail.SMTPConfig{
+			Host: cfg.SMTPHost, Port: cfg.SMTPPort, Username: cfg.SMTPUsername,
+			Password: cfg.SMTPPassword.Reveal(), From: cfg.SMTPFrom,
+		})
+		if err != nil {
+			return nil, err
+		}
+		sender = smtp
+	}
+	tokens, err := auth.NewTokens([]byte(cfg.JWTSecret.Reveal()), 15*time.Minute, nil)
+	if err != nil {
+		return nil, err
+	}
+	svc := auth.NewService(auth.Options{
+		BcryptCost:      cfg.BcryptCost,
+		FrontendURL:     cfg.FrontendURL,
+		SessionIdle:     sessionIdle,
+		SessionAbsolute: sessionAbsolute,
+	}, postgres.AuthStore{DB: db}, ratelimit.New(rdb.Client, rdb.Prefix, logger), sender, redisstore.Handoff{Client: rdb}, tokens, logger, nil)
+	if cfg.GoogleEnabled() {
+		svc.EnableGoogle(auth.GoogleOptions{
+			ClientID: cfg.GoogleClientID, ClientSecret: cfg.GoogleClientSecret.Reveal(), RedirectURL: cfg.GoogleRedirectURL,
+			AuthURL: cfg.GoogleAuthURL, TokenURL: cfg.GoogleTokenURL, UserinfoURL: cfg.GoogleUserinfoURL,
+		}, []byte(cfg.JWTSecret.Reveal()))
+	}
+	return svc, nil
+}
+
+// tokenFunc returns a password source that hands out Entra ID access tokens
+// for scope (the credential caches them until shortly before expiry).
+func tokenFunc(cred azcore.TokenCredential, scope string) func(context.Context) (string, error) {
+	return func(ctx context.Context) (string, error) {
+		tok, err := cred.GetToken(ctx, policy.TokenRequestOptions{Scopes: []string{scope}})
+		if err != nil {
+			return "", err
+		}
+		return tok.Token, nil
+	}
 }
 
 // ensureContainer creates the media container, retrying while storage is

@@ -48,8 +48,10 @@ type Config struct {
 	Port     int        // FUNCTIONS_CUSTOMHANDLER_PORT, default 7071
 	LogLevel slog.Level // LOG_LEVEL: debug, info (default), warn, error
 
-	DatabaseURL Secret // DATABASE_URL (may carry a password)
-	RedisURL    Secret // REDIS_URL (may carry a password)
+	DatabaseURL  Secret // DATABASE_URL (may carry a password)
+	DatabaseAuth string // DATABASE_AUTH: "password" (default: whatever the URL says) or "entra" (token from the managed identity)
+	RedisURL     Secret // REDIS_URL (may carry a password)
+	RedisAuth    string // REDIS_AUTH: "password" (default) or "entra"
 
 	StorageConnectionString Secret // AZURE_STORAGE_CONNECTION_STRING (Azurite, development)
 	StorageAccountURL       string // AZURE_STORAGE_ACCOUNT_URL (managed identity, production)
@@ -66,6 +68,7 @@ type Config struct {
 	FrontendURL       *url.URL // FRONTEND_URL, an origin
 	AllowedOrigins    []string // ALLOWED_ORIGINS, exact origins
 	CookieSecure      bool     // COOKIE_SECURE, default true
+	TrustedProxyHops  int      // TRUSTED_PROXY_HOPS, default 1: proxies that append to X-Forwarded-For
 
 	SMTPHost     string // SMTP_HOST; empty = mails are logged
 	SMTPPort     int    // SMTP_PORT, default 587
@@ -102,6 +105,9 @@ func (c *Config) LogValue() slog.Value {
 	return slog.GroupValue(
 		slog.Int("port", c.Port),
 		slog.Bool("database_url_set", set(c.DatabaseURL)),
+		slog.String("database_auth", c.DatabaseAuth),
+		slog.String("redis_auth", c.RedisAuth),
+		slog.Int("trusted_proxy_hops", c.TrustedProxyHops),
 		slog.Bool("redis_url_set", set(c.RedisURL)),
 		slog.Bool("storage_connection_string_set", set(c.StorageConnectionString)),
 		slog.String("storage_account_url", c.StorageAccountURL),
@@ -143,6 +149,17 @@ func (l *loader) required(name string) string {
 		l.fail(name, "is required")
 	}
 	return v
+}
+
+func (l *loader) oneOf(name, def string, allowed ...string) string {
+	v := strings.ToLower(l.str(name, def))
+	for _, a := range allowed {
+		if v == a {
+			return v
+		}
+	}
+	l.fail(name, "must be one of %s, got %q", strings.Join(allowed, ", "), v)
+	return def
 }
 
 func (l *loader) boolean(name string, def bool) bool {
@@ -250,7 +267,9 @@ func Load(getenv func(string) string) (*Config, error) {
 
 	c.DatabaseURL = Secret(l.required("DATABASE_URL"))
 	l.postgresURL("DATABASE_URL", c.DatabaseURL.Reveal())
+	c.DatabaseAuth = l.oneOf("DATABASE_AUTH", "password", "password", "entra")
 	c.RedisURL = Secret(l.required("REDIS_URL"))
+	c.RedisAuth = l.oneOf("REDIS_AUTH", "password", "password", "entra")
 	if v := c.RedisURL.Reveal(); v != "" {
 		if u, err := url.Parse(v); err != nil || (u.Scheme != "redis" && u.Scheme != "rediss") {
 			l.fail("REDIS_URL", "must be a redis:// or rediss:// URL")
@@ -326,6 +345,7 @@ func Load(getenv func(string) string) (*Config, error) {
 		c.AllowedOrigins = append(c.AllowedOrigins, u.String())
 	}
 	c.CookieSecure = l.boolean("COOKIE_SECURE", true)
+	c.TrustedProxyHops = int(l.integer("TRUSTED_PROXY_HOPS", 1, 0, 10))
 	if c.CookieSecure && c.FrontendURL.Scheme == "http" && c.FrontendURL.Hostname() != "localhost" && c.FrontendURL.Hostname() != "127.0.0.1" {
 		l.fail("FRONTEND_URL", "must be https when COOKIE_SECURE is true (except on localhost)")
 	}

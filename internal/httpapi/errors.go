@@ -6,6 +6,8 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+
+	"github.com/videofn/videofn/internal/auth"
 )
 
 // Domain errors that any package may return (directly or wrapped); the table
@@ -55,6 +57,9 @@ func publicError(err error) *Error {
 	if errors.As(err, &e) {
 		return e
 	}
+	if e := authError(err); e != nil {
+		return e
+	}
 	var tooBig *http.MaxBytesError
 	switch {
 	case errors.As(err, &tooBig):
@@ -84,10 +89,12 @@ func writeError(w http.ResponseWriter, r *http.Request, logger *slog.Logger, err
 	logger.Log(r.Context(), level, "request failed",
 		"request_id", requestID(r.Context()), "method", r.Method, "path", r.URL.Path,
 		"status", pub.Status, "code", pub.Code, "err", err.Error())
-	if pub.Status == http.StatusServiceUnavailable || pub.Status == http.StatusTooManyRequests {
-		if w.Header().Get("Retry-After") == "" {
-			w.Header().Set("Retry-After", "5")
-		}
+	var rl *auth.RateLimitError
+	switch {
+	case errors.As(err, &rl):
+		w.Header().Set("Retry-After", retryAfterSeconds(rl.RetryAfter))
+	case pub.Status == http.StatusServiceUnavailable && w.Header().Get("Retry-After") == "":
+		w.Header().Set("Retry-After", "5")
 	}
 	var body errorBody
 	body.Error.Code, body.Error.Message, body.Error.Fields = pub.Code, pub.Message, pub.Fields

@@ -11,6 +11,8 @@ import (
 	"log/slog"
 	"net/http"
 	"time"
+
+	"github.com/videofn/videofn/internal/auth"
 )
 
 // Options are the dependencies of a Server. Checks, ImportWorker,
@@ -29,6 +31,18 @@ type Options struct {
 	Sweeper        Sweeper        // the import-sweeper timer
 
 	Now func() time.Time // default time.Now
+
+	// Auth serves the account routes.
+	Auth *auth.Service
+	// FrontendURL is the frontend's origin; with AllowedOrigins it is the
+	// set of origins allowed to send state-changing auth requests.
+	FrontendURL string
+	// TrustedProxyHops is how many proxies in front of the handler append
+	// to X-Forwarded-For (the client address is that many entries from the
+	// right); 0 uses the peer address.
+	TrustedProxyHops int
+	// SessionAbsolute is the lifetime of the refresh and CSRF cookies.
+	SessionAbsolute time.Duration
 }
 
 // Server serves the whole HTTP surface of the handler. Build it with NewServer.
@@ -40,6 +54,13 @@ type Server struct {
 	importWorker   MessageHandler
 	videoProcessor MessageHandler
 	sweeper        Sweeper
+
+	auth            *auth.Service
+	cookies         cookieNames
+	cookieSecure    bool
+	trustedOrigins  []string
+	trustedHops     int
+	sessionAbsolute time.Duration
 
 	handler http.Handler
 }
@@ -54,6 +75,16 @@ func NewServer(o Options) *Server {
 		importWorker:   o.ImportWorker,
 		videoProcessor: o.VideoProcessor,
 		sweeper:        o.Sweeper,
+
+		auth:            o.Auth,
+		cookies:         newCookieNames(o.CookieSecure),
+		cookieSecure:    o.CookieSecure,
+		trustedOrigins:  append([]string{o.FrontendURL}, o.AllowedOrigins...),
+		trustedHops:     o.TrustedProxyHops,
+		sessionAbsolute: o.SessionAbsolute,
+	}
+	if s.sessionAbsolute == 0 {
+		s.sessionAbsolute = 30 * 24 * time.Hour
 	}
 	if s.logger == nil {
 		s.logger = slog.New(slog.NewJSONHandler(io.Discard, nil))

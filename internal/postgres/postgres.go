@@ -15,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
@@ -51,16 +52,38 @@ type DB struct {
 // idle connections are health-checked every 30 s; parameters set in the URL
 // (pool_max_conns, connect_timeout, ...) take precedence. An unparsable URL
 // yields an error that never contains the URL or its password.
-func Open(ctx context.Context, databaseURL string) (*DB, error) {
+func Open(ctx context.Context, databaseURL string, opts ...Option) (*DB, error) {
 	cfg, err := parseConfig(databaseURL)
 	if err != nil {
 		return nil, fmt.Errorf("open postgres: %w", err)
+	}
+	for _, o := range opts {
+		o(cfg)
 	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("open postgres: %w", err)
 	}
 	return &DB{pool: pool}, nil
+}
+
+// Option changes how Open connects.
+type Option func(*pgxpool.Config)
+
+// WithPasswordFunc makes every new connection ask fn for its password, for
+// Entra ID authentication where the password is a short-lived access token
+// (Azure Database for PostgreSQL); the token source is expected to cache.
+func WithPasswordFunc(fn func(ctx context.Context) (string, error)) Option {
+	return func(cfg *pgxpool.Config) {
+		cfg.BeforeConnect = func(ctx context.Context, cc *pgx.ConnConfig) error {
+			pw, err := fn(ctx)
+			if err != nil {
+				return fmt.Errorf("postgres password: %w", err)
+			}
+			cc.Password = pw
+			return nil
+		}
+	}
 }
 
 // parseConfig parses databaseURL and applies the defaults above for every

@@ -22,10 +22,13 @@ type Client struct {
 // Open parses redisURL (redis:// or rediss://) and returns a client that
 // connects on first use, with short timeouts so that a Redis outage makes
 // requests fail fast instead of hang. The error never contains the password.
-func Open(redisURL, prefix string) (*Client, error) {
+func Open(redisURL, prefix string, options ...Option) (*Client, error) {
 	opts, err := redis.ParseURL(redisURL)
 	if err != nil {
 		return nil, errors.New("parse REDIS_URL: not a valid redis:// or rediss:// URL")
+	}
+	for _, o := range options {
+		o(opts)
 	}
 	opts.DialTimeout = 2 * time.Second
 	opts.ReadTimeout = time.Second
@@ -33,6 +36,26 @@ func Open(redisURL, prefix string) (*Client, error) {
 	opts.PoolTimeout = 2 * time.Second
 	opts.MaxRetries = 1
 	return &Client{Client: redis.NewClient(opts), Prefix: prefix}, nil
+}
+
+// Option changes how Open connects.
+type Option func(*redis.Options)
+
+// WithPasswordFunc makes every new connection authenticate as the URL's
+// user with the password fn returns: an Entra ID access token for Azure
+// Managed Redis (the user is the identity's object id). The token source is
+// expected to cache; connections opened after a token expires get a new one.
+func WithPasswordFunc(fn func(ctx context.Context) (string, error)) Option {
+	return func(o *redis.Options) {
+		user := o.Username
+		o.CredentialsProviderContext = func(ctx context.Context) (string, string, error) {
+			pw, err := fn(ctx)
+			if err != nil {
+				return "", "", fmt.Errorf("redis password: %w", err)
+			}
+			return user, pw, nil
+		}
+	}
 }
 
 // Key returns the full key for name, with the client's prefix.

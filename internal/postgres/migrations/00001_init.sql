@@ -103,7 +103,7 @@ CREATE TABLE sessions (
     -- A reason is recorded exactly when the session is revoked.
     CONSTRAINT sessions_revoked_check CHECK ((revoked_at IS NULL) = (revoked_reason IS NULL)),
     CONSTRAINT sessions_revoked_reason_check CHECK (revoked_reason IN (
-        'logout', 'logout_all', 'password_change', 'password_reset', 'refresh_token_reuse', 'admin'
+        'logout', 'logout_all', 'password_change', 'password_reset', 'refresh_token_reuse', 'identity_linked', 'admin'
     ))
 );
 

@@ -1,0 +1,249 @@
+// Package auth owns accounts and sessions: registration with a verified
+// email, password login, rotating refresh tokens, password change and reset,
+// Google sign-in, and the audit log of all of it.
+//
+// Security properties the package guarantees (and its tests check):
+//   - passwords are bcrypt hashes of 8 to 72 bytes (longer input is refused,
+//     never truncated); an unknown email and a wrong password are answered
+//     alike and take the same time (a dummy hash is compared);
+//   - every rate limit is checked before bcrypt runs;
+//   - verification, reset, refresh and hand-off tokens are 256-bit random
+//     values stored only as SHA-256 hashes; verification and reset tokens are
+//     single-use, purpose-bound and tied to the address they were sent to;
+//   - refresh tokens rotate on every use; presenting a rotated token after
+//     the grace window revokes the whole session;
+//   - access tokens are HS256 JWTs with a pinned algorithm, typ, issuer,
+//     audience and expiry, and are honoured only while their session is live.
+package auth
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"time"
+
+	"github.com/google/uuid"
+)
+
+// Errors returned by the Service. Handlers map them to statuses.
+var (
+	ErrInvalidCredentials = errors.New("invalid email or password")
+	ErrEmailNotVerified   = errors.New("email address not verified")
+	// ErrInvalidToken covers unknown, expired, used and wrong-purpose tokens
+	// alike, so that a caller learns nothing about which.
+	ErrInvalidToken = errors.New("invalid or expired token")
+	// ErrInvalidSession is returned for a refresh token or access token whose
+	// session is unknown, expired or revoked.
+	ErrInvalidSession = errors.New("session expired or revoked")
+	ErrOAuthDisabled  = errors.New("google sign-in is not configured")
+
+	// ErrNotFound and ErrEmailTaken are returned by a Store.
+	ErrNotFound   = errors.New("not found")
+	ErrEmailTaken = errors.New("email already registered")
+)
+
+// ValidationError lists invalid fields by JSON name.
+type ValidationError struct{ Fields map[string]string }
+
+func (e *ValidationError) Error() string { return fmt.Sprintf("invalid fields: %v", e.Fields) }
+
+// RateLimitError is returned when a rate limit is reached.
+type RateLimitError struct{ RetryAfter time.Duration }
+
+func (e *RateLimitError) Error() string {
+	return fmt.Sprintf("rate limit reached; retry after %s", e.RetryAfter)
+}
+
+// User is an account. PasswordHash is nil for accounts that only sign in
+// with Google; it never leaves this package's callers in a response.
+type User struct {
+	ID            uuid.UUID
+	Email         string
+	Name          string
+	EmailVerified bool
+	CreatedAt     time.Time
+	PasswordHash  []byte
+}
+
+// Client identifies who sent a request, for rate limits and the audit log.
+type Client struct {
+	IP        string
+	UserAgent string
+}
+
+// SessionResult is what a successful login, refresh or hand-off yields.
+// RefreshToken is empty when the refresh cookie must be left as it is (a
+// concurrent refresh inside the grace window).
+type SessionResult struct {
+	AccessToken  string
+	ExpiresIn    time.Duration
+	RefreshToken string
+	SessionID    uuid.UUID
+	User         User
+}
+
+// Token purposes, as stored in auth_tokens.purpose.
+const (
+	PurposeEmailVerification = "email_verification"
+	PurposePasswordReset     = "password_reset"
+)
+
+// Session revocation reasons, as stored in sessions.revoked_reason.
+const (
+	RevokedLogout         = "logout"
+	RevokedLogoutAll      = "logout_all"
+	RevokedPasswordChange = "password_change"
+	RevokedPasswordReset  = "password_reset"
+	RevokedReuse          = "refresh_token_reuse"
+	// RevokedIdentityLinked: a Google identity was linked to an account
+	// whose email had not been verified (see Store.LinkIdentity).
+	RevokedIdentityLinked = "identity_linked"
+)
+
+// Event is one entry of the audit log.
+type Event struct {
+	UserID    *uuid.UUID
+	Event     string // e.g. "login", "refresh_token_reuse", "oauth_link"
+	Success   bool
+	IP        string
+	UserAgent string
+	Detail    map[string]any
+}
+
+// NewUser is a user to create.
+type NewUser struct {
+	Email         string
+	Name          string
+	PasswordHash  []byte // nil for Google-only accounts
+	EmailVerified bool
+}
+
+// AuthToken is a single-use token to create, stored by hash.
+type AuthToken struct {
+	UserID    uuid.UUID
+	Purpose   string
+	Hash      []byte
+	Email     string
+	ExpiresAt time.Time
+}
+
+// NewSession is a session to create with its first refresh token.
+type NewSession struct {
+	UserID            uuid.UUID
+	IP                string
+	UserAgent         string
+	IdleExpiresAt     time.Time
+	AbsoluteExpiresAt time.Time
+}
+
+// RotationOutcome says what happened to a presented refresh token.
+type RotationOutcome int
+
+const (
+	// Rotated: the token was current; it is now rotated and its successor
+	// is current.
+	Rotated RotationOutcome = iota + 1
+	// WithinGrace: the token was rotated moments ago (a concurrent refresh
+	// from another tab); nothing changed and no new token was issued.
+	WithinGrace
+	// Reused: the token was rotated before the grace window; the session
+	// has been revoked.
+	Reused
+	// Invalid: unknown token, or its session expired or was revoked.
+	Invalid
+)
+
+// Rotation is the result of Store.RotateRefreshToken.
+type Rotation struct {
+	Outcome   RotationOutcome
+	UserID    uuid.UUID
+	SessionID uuid.UUID
+}
+
+// Identity is an external sign-in identity.
+type Identity struct {
+	Provider      string
+	Subject       string
+	Email         string
+	EmailVerified bool
+}
+
+// Store is the persistence the Service needs. Methods that change several
+// rows do so atomically.
+type Store interface {
+	CreateUser(ctx context.Context, u NewUser) (User, error) // ErrEmailTaken
+	UserByEmail(ctx context.Context, email string) (User, error)
+	UserByID(ctx context.Context, id uuid.UUID) (User, error)
+	UpdateName(ctx context.Context, id uuid.UUID, name string) (User, error)
+	UpdatePasswordHash(ctx context.Context, id uuid.UUID, hash []byte) error
+
+	// CreateAuthToken stores a token and consumes the user's earlier
+	// unconsumed tokens of the same purpose, so only the newest works.
+	CreateAuthToken(ctx context.Context, t AuthToken) error
+	// VerifyEmail consumes an unexpired email-verification token and marks
+	// the user's email verified if it is still the address the token was
+	// sent to. ErrInvalidToken otherwise.
+	VerifyEmail(ctx context.Context, tokenHash []byte, now time.Time) (User, error)
+	// ResetPassword consumes an unexpired reset token sent to the user's
+	// current address, sets the password, marks the email verified and
+	// revokes every session. ErrInvalidToken otherwise.
+	ResetPassword(ctx context.Context, tokenHash, passwordHash []byte, now time.Time) (User, error)
+	// ChangePassword sets the password and revokes every other session.
+	ChangePassword(ctx context.Context, userID uuid.UUID, passwordHash []byte, keep uuid.UUID) error
+
+	CreateSession(ctx context.Context, s NewSession, refreshHash []byte) (uuid.UUID, error)
+	// RotateRefreshToken replaces the current token oldHash by newHash,
+	// serialised per session, extending the idle expiry (capped by the
+	// absolute one); see RotationOutcome.
+	RotateRefreshToken(ctx context.Context, oldHash, newHash []byte, now time.Time, idle, grace time.Duration) (Rotation, error)
+	// SessionActive reports whether a session exists, is not revoked and
+	// has not expired at now.
+	SessionActive(ctx context.Context, sessionID uuid.UUID, now time.Time) (bool, error)
+	// RevokeSessionByRefreshToken revokes the session a refresh token (any
+	// of its tokens) belongs to. ErrNotFound when there is none.
+	RevokeSessionByRefreshToken(ctx context.Context, hash []byte, reason string) (userID, sessionID uuid.UUID, err error)
+	RevokeUserSessions(ctx context.Context, userID uuid.UUID, reason string) (int64, error)
+
+	UserByIdentity(ctx context.Context, provider, subject string) (User, error)
+	// LinkIdentity attaches id to an existing user. When the user's email
+	// was not verified, the password (set by someone who never proved they
+	// own the address) is removed, every session revoked, and the email
+	// marked verified: the provider has just verified it.
+	LinkIdentity(ctx context.Context, userID uuid.UUID, id Identity) (User, error)
+	CreateUserWithIdentity(ctx context.Context, u NewUser, id Identity) (User, error) // ErrEmailTaken
+
+	RecordEvent(ctx context.Context, e Event) error
+}
+
+// Options configure the Service. Zero durations take the defaults.
+type Options struct {
+	BcryptCost      int
+	FrontendURL     *url.URL
+	AccessTTL       time.Duration // default 15 min
+	SessionIdle     time.Duration // default 7 days
+	SessionAbsolute time.Duration // default 30 days
+	RefreshGrace    time.Duration // default 10 s
+	VerifyTTL       time.Duration // default 24 h
+	ResetTTL        time.Duration // default 1 h
+	HandoffTTL      time.Duration // default 60 s
+	AppName         string
+}
+
+func (o *Options) defaults() {
+	set := func(d *time.Duration, v time.Duration) {
+		if *d == 0 {
+			*d = v
+		}
+	}
+	set(&o.AccessTTL, 15*time.Minute)
+	set(&o.SessionIdle, 7*24*time.Hour)
+	set(&o.SessionAbsolute, 30*24*time.Hour)
+	set(&o.RefreshGrace, 10*time.Second)
+	set(&o.VerifyTTL, 24*time.Hour)
+	set(&o.ResetTTL, time.Hour)
+	set(&o.HandoffTTL, 60*time.Second)
+	if o.AppName == "" {
+		o.AppName = "videofn"
+	}
+}

@@ -1,0 +1,536 @@
+package auth
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/mail"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+	"unicode/utf8"
+
+	"github.com/google/uuid"
+	"golang.org/x/crypto/bcrypt"
+
+	mailer "github.com/videofn/videofn/internal/mail"
+	"github.com/videofn/videofn/internal/ratelimit"
+)
+
+// Limiter checks rate limits; every rule must allow for the request to go
+// ahead.
+type Limiter interface {
+	AllowAll(ctx context.Context, rules ...ratelimit.Rule) (ratelimit.Decision, error)
+}
+
+// HandoffStore keeps one-time codes that turn a finished Google sign-in
+// into a session. Take returns the user id once and then forgets the code.
+type HandoffStore interface {
+	Put(ctx context.Context, codeHash []byte, userID uuid.UUID, ttl time.Duration) error
+	Take(ctx context.Context, codeHash []byte) (uuid.UUID, error) // ErrInvalidToken when absent
+}
+
+// Service implements every account and session operation.
+type Service struct {
+	opts    Options
+	store   Store
+	limiter Limiter
+	mail    mailer.Sender
+	handoff HandoffStore
+	tokens  *Tokens
+	logger  *slog.Logger
+	now     func() time.Time
+
+	dummyHash func() []byte
+	google    *Google // nil when not configured
+}
+
+// NewService returns a Service. The dummy hash compared for unknown emails
+// is computed in the background at the configured cost, so start-up stays
+// fast and the first unknown-email login is as slow as any other.
+func NewService(opts Options, store Store, limiter Limiter, sender mailer.Sender, handoff HandoffStore, tokens *Tokens, logger *slog.Logger, now func() time.Time) *Service {
+	opts.defaults()
+	if now == nil {
+		now = time.Now
+	}
+	s := &Service{opts: opts, store: store, limiter: limiter, mail: sender, handoff: handoff, tokens: tokens, logger: logger, now: now}
+	s.dummyHash = sync.OnceValue(func() []byte {
+		h, err := bcrypt.GenerateFromPassword([]byte("dummy password for timing equality"), opts.BcryptCost)
+		if err != nil {
+			panic(err)
+		}
+		return h
+	})
+	go s.dummyHash()
+	return s
+}
+
+// Tokens returns the access-token issuer and verifier.
+func (s *Service) Tokens() *Tokens { return s.tokens }
+
+// Limits applied per route. GCRA: Burst at once, refilled over Period.
+var (
+	limitLoginIP        = ratelimit.PerMinute(20)
+	limitLoginAccount   = ratelimit.Limit{Rate: 10, Burst: 10, Period: 15 * time.Minute}
+	limitRegisterIP     = ratelimit.PerHour(10)
+	limitEmailIP        = ratelimit.PerHour(10) // resend, forgot
+	limitEmailAccount   = ratelimit.PerHour(3)
+	limitResetIP        = ratelimit.PerHour(20)
+	limitSetupIP        = ratelimit.PerMinute(20)
+	limitRefreshIP      = ratelimit.PerMinute(120)
+	limitPasswordChange = ratelimit.Limit{Rate: 10, Burst: 10, Period: 15 * time.Minute}
+)
+
+func (s *Service) limit(ctx context.Context, rules ...ratelimit.Rule) error {
+	d, err := s.limiter.AllowAll(ctx, rules...)
+	if err != nil {
+		return fmt.Errorf("rate limit: %w", err)
+	}
+	if !d.Allowed {
+		return &RateLimitError{RetryAfter: max(d.RetryAfter, time.Second)}
+	}
+	return nil
+}
+
+// NormalizeEmail trims and case-folds an address.
+func NormalizeEmail(s string) string { return strings.ToLower(strings.TrimSpace(s)) }
+
+func validEmail(email string) bool {
+	if len(email) > 254 || email == "" {
+		return false
+	}
+	a, err := mail.ParseAddress(email)
+	return err == nil && a.Address == email && a.Name == "" && strings.Contains(email[strings.LastIndexByte(email, '@'):], ".")
+}
+
+// checkPassword applies the password rules: 8 to 72 bytes (bcrypt's limit;
+// longer input is refused, never truncated), valid UTF-8.
+func checkPassword(p string) string {
+	switch {
+	case len(p) < 8:
+		return "must be at least 8 characters"
+	case len(p) > 72:
+		return "must be at most 72 bytes"
+	case !utf8.ValidString(p):
+		return "must be valid UTF-8"
+	}
+	return ""
+}
+
+func checkName(n string) string {
+	if utf8.RuneCountInString(n) > 100 {
+		return "must be at most 100 characters"
+	}
+	if strings.ContainsFunc(n, func(r rune) bool { return r < 0x20 || r == 0x7f }) {
+		return "must not contain control characters"
+	}
+	return ""
+}
+
+func (s *Service) hash(password string) ([]byte, error) {
+	h, err := bcrypt.GenerateFromPassword([]byte(password), s.opts.BcryptCost)
+	if err != nil {
+		return nil, fmt.Errorf("hash password: %w", err)
+	}
+	return h, nil
+}
+
+// link builds a frontend URL with a token query parameter.
+func (s *Service) link(path string, token string) string {
+	u := *s.opts.FrontendURL
+	u.Path = path
+	if token != "" {
+		u.RawQuery = url.Values{"token": {token}}.Encode()
+	}
+	return u.String()
+}
+
+func (s *Service) audit(ctx context.Context, userID *uuid.UUID, event string, success bool, c Client, detail map[string]any) {
+	e := Event{UserID: userID, Event: event, Success: success, IP: c.IP, UserAgent: c.UserAgent, Detail: detail}
+	if err := s.store.RecordEvent(ctx, e); err != nil {
+		// The audit log must not turn a working login into an outage; the
+		// event is still in the application log.
+		s.logger.Error("audit event not recorded", "event", event, "success", success, "err", err.Error())
+	}
+}
+
+func (s *Service) send(ctx context.Context, kind mailer.Kind, to, name, link string, ttl time.Duration) {
+	msg, err := mailer.Render(kind, to, mailer.Data{Name: name, Link: link, AppName: s.opts.AppName, ExpiresIn: ttl})
+	if err == nil {
+		err = s.mail.Send(ctx, msg)
+	}
+	if err != nil {
+		// Responses are the same whether or not an account exists, so a
+		// failed send is logged, not returned; the user can ask again.
+		s.logger.Error("mail not sent", "kind", int(kind), "err", err.Error())
+	}
+}
+
+// Register creates an unverified account and sends a verification email,
+// or, when the email is taken, sends the owner an "already registered"
+// email. It answers the same way in both cases.
+func (s *Service) Register(ctx context.Context, c Client, email, password, name string) error {
+	email = NormalizeEmail(email)
+	name = strings.TrimSpace(name)
+	fields := map[string]string{}
+	if !validEmail(email) {
+		fields["email"] = "must be a valid email address"
+	}
+	if p := checkPassword(password); p != "" {
+		fields["password"] = p
+	}
+	if p := checkName(name); p != "" {
+		fields["name"] = p
+	}
+	if len(fields) > 0 {
+		return &ValidationError{Fields: fields}
+	}
+	if err := s.limit(ctx, ratelimit.Rule{Name: "register:ip", Subject: c.IP, Limit: limitRegisterIP}); err != nil {
+		return err
+	}
+	// Hash before looking anything up: both paths cost the same.
+	hash, err := s.hash(password)
+	if err != nil {
+		return err
+	}
+	u, err := s.store.CreateUser(ctx, NewUser{Email: email, Name: name, PasswordHash: hash})
+	if errors.Is(err, ErrEmailTaken) {
+		existing, err := s.store.UserByEmail(ctx, email)
+		if err != nil {
+			return fmt.Errorf("register: %w", err)
+		}
+		s.audit(ctx, &existing.ID, "register_existing_email", false, c, nil)
+		s.send(ctx, mailer.AlreadyRegistered, email, existing.Name, s.link("/auth/login", ""), 0)
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("register: %w", err)
+	}
+	s.audit(ctx, &u.ID, "register", true, c, nil)
+	return s.sendVerification(ctx, u)
+}
+
+func (s *Service) sendVerification(ctx context.Context, u User) error {
+	plain, hash := opaqueToken()
+	err := s.store.CreateAuthToken(ctx, AuthToken{UserID: u.ID, Purpose: PurposeEmailVerification, Hash: hash, Email: u.Email, ExpiresAt: s.now().Add(s.opts.VerifyTTL)})
+	if err != nil {
+		return fmt.Errorf("create verification token: %w", err)
+	}
+	// No name: it was typed by whoever registered, who may not own the address.
+	s.send(ctx, mailer.VerifyEmail, u.Email, "", s.link("/auth/verify", plain), s.opts.VerifyTTL)
+	return nil
+}
+
+// VerifyEmail consumes a verification token and returns the verified user.
+func (s *Service) VerifyEmail(ctx context.Context, c Client, token string) (User, error) {
+	if !wellFormedToken(token) {
+		return User{}, ErrInvalidToken
+	}
+	u, err := s.store.VerifyEmail(ctx, hashToken(token), s.now())
+	if err != nil {
+		return User{}, err
+	}
+	s.audit(ctx, &u.ID, "email_verified", true, c, nil)
+	return u, nil
+}
+
+// ResendVerification sends a new verification email when the address
+// belongs to an unverified account; it answers the same way otherwise.
+func (s *Service) ResendVerification(ctx context.Context, c Client, email string) error {
+	email = NormalizeEmail(email)
+	if !validEmail(email) {
+		return &ValidationError{Fields: map[string]string{"email": "must be a valid email address"}}
+	}
+	if err := s.limit(ctx,
+		ratelimit.Rule{Name: "email:ip", Subject: c.IP, Limit: limitEmailIP},
+		ratelimit.Rule{Name: "resend:account", Subject: email, Limit: limitEmailAccount},
+	); err != nil {
+		return err
+	}
+	u, err := s.store.UserByEmail(ctx, email)
+	if errors.Is(err, ErrNotFound) || (err == nil && u.EmailVerified) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("resend verification: %w", err)
+	}
+	return s.sendVerification(ctx, u)
+}
+
+// ForgotPassword sends a reset link when the account exists; it answers the
+// same way otherwise.
+func (s *Service) ForgotPassword(ctx context.Context, c Client, email string) error {
+	email = NormalizeEmail(email)
+	if !validEmail(email) {
+		return &ValidationError{Fields: map[string]string{"email": "must be a valid email address"}}
+	}
+	if err := s.limit(ctx,
+		ratelimit.Rule{Name: "email:ip", Subject: c.IP, Limit: limitEmailIP},
+		ratelimit.Rule{Name: "forgot:account", Subject: email, Limit: limitEmailAccount},
+	); err != nil {
+		return err
+	}
+	u, err := s.store.UserByEmail(ctx, email)
+	if errors.Is(err, ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("forgot password: %w", err)
+	}
+	plain, hash := opaqueToken()
+	if err := s.store.CreateAuthToken(ctx, AuthToken{UserID: u.ID, Purpose: PurposePasswordReset, Hash: hash, Email: u.Email, ExpiresAt: s.now().Add(s.opts.ResetTTL)}); err != nil {
+		return fmt.Errorf("create reset token: %w", err)
+	}
+	s.audit(ctx, &u.ID, "password_reset_requested", true, c, nil)
+	s.send(ctx, mailer.ResetPassword, u.Email, u.Name, s.link("/auth/reset-password", plain), s.opts.ResetTTL)
+	return nil
+}
+
+// ResetPassword sets a new password with a reset token and revokes every
+// session of the account.
+func (s *Service) ResetPassword(ctx context.Context, c Client, token, password string) error {
+	if p := checkPassword(password); p != "" {
+		return &ValidationError{Fields: map[string]string{"password": p}}
+	}
+	if err := s.limit(ctx, ratelimit.Rule{Name: "reset:ip", Subject: c.IP, Limit: limitResetIP}); err != nil {
+		return err
+	}
+	if !wellFormedToken(token) {
+		return ErrInvalidToken
+	}
+	hash, err := s.hash(password)
+	if err != nil {
+		return err
+	}
+	u, err := s.store.ResetPassword(ctx, hashToken(token), hash, s.now())
+	if err != nil {
+		return err
+	}
+	s.audit(ctx, &u.ID, "password_reset", true, c, nil)
+	s.send(ctx, mailer.PasswordChanged, u.Email, u.Name, s.link("/auth/forgot-password", ""), 0)
+	return nil
+}
+
+// ChangePassword checks the current password, sets the new one and revokes
+// every other session of the user.
+func (s *Service) ChangePassword(ctx context.Context, c Client, claims Claims, current, next string) error {
+	if p := checkPassword(next); p != "" {
+		return &ValidationError{Fields: map[string]string{"new_password": p}}
+	}
+	if err := s.limit(ctx, ratelimit.Rule{Name: "password_change:user", Subject: claims.UserID.String(), Limit: limitPasswordChange}); err != nil {
+		return err
+	}
+	u, err := s.store.UserByID(ctx, claims.UserID)
+	if err != nil {
+		return fmt.Errorf("change password: %w", err)
+	}
+	if u.PasswordHash == nil || bcrypt.CompareHashAndPassword(u.PasswordHash, []byte(current)) != nil {
+		s.audit(ctx, &u.ID, "password_change", false, c, map[string]any{"reason": "wrong_current_password"})
+		return &ValidationError{Fields: map[string]string{"current_password": "is not correct"}}
+	}
+	hash, err := s.hash(next)
+	if err != nil {
+		return err
+	}
+	if err := s.store.ChangePassword(ctx, u.ID, hash, claims.SessionID); err != nil {
+		return fmt.Errorf("change password: %w", err)
+	}
+	s.audit(ctx, &u.ID, "password_change", true, c, nil)
+	s.send(ctx, mailer.PasswordChanged, u.Email, u.Name, s.link("/auth/forgot-password", ""), 0)
+	return nil
+}
+
+// Login checks the credentials and starts a session. Rate limits are
+// checked before bcrypt runs; an unknown email, a Google-only account and a
+// wrong password all cost one bcrypt comparison and return
+// ErrInvalidCredentials. An unverified email is reported only after the
+// password matched.
+func (s *Service) Login(ctx context.Context, c Client, email, password string) (SessionResult, error) {
+	email = NormalizeEmail(email)
+	if email == "" || password == "" {
+		return SessionResult{}, &ValidationError{Fields: map[string]string{"email": "is required", "password": "is required"}}
+	}
+	if err := s.limit(ctx,
+		ratelimit.Rule{Name: "login:ip", Subject: c.IP, Limit: limitLoginIP},
+		ratelimit.Rule{Name: "login:account", Subject: email, Limit: limitLoginAccount},
+	); err != nil {
+		return SessionResult{}, err
+	}
+	u, err := s.store.UserByEmail(ctx, email)
+	if err != nil && !errors.Is(err, ErrNotFound) {
+		return SessionResult{}, fmt.Errorf("login: %w", err)
+	}
+	hash := u.PasswordHash
+	if err != nil || hash == nil {
+		hash = s.dummyHash()
+	}
+	match := len(password) <= 72 && bcrypt.CompareHashAndPassword(hash, []byte(password)) == nil
+	if err != nil || u.PasswordHash == nil || !match {
+		var uid *uuid.UUID
+		if err == nil {
+			uid = &u.ID
+		}
+		s.audit(ctx, uid, "login", false, c, map[string]any{"reason": "invalid_credentials"})
+		return SessionResult{}, ErrInvalidCredentials
+	}
+	if !u.EmailVerified {
+		s.audit(ctx, &u.ID, "login", false, c, map[string]any{"reason": "email_not_verified"})
+		return SessionResult{}, ErrEmailNotVerified
+	}
+	if cost, _ := bcrypt.Cost(u.PasswordHash); cost != s.opts.BcryptCost {
+		if h, err := s.hash(password); err == nil {
+			if err := s.store.UpdatePasswordHash(ctx, u.ID, h); err != nil {
+				s.logger.Warn("password rehash failed", "err", err.Error())
+			}
+		}
+	}
+	res, err := s.startSession(ctx, c, u)
+	if err != nil {
+		return SessionResult{}, err
+	}
+	s.audit(ctx, &u.ID, "login", true, c, map[string]any{"session_id": res.SessionID})
+	return res, nil
+}
+
+func (s *Service) startSession(ctx context.Context, c Client, u User) (SessionResult, error) {
+	now := s.now()
+	plain, hash := opaqueToken()
+	sid, err := s.store.CreateSession(ctx, NewSession{
+		UserID: u.ID, IP: c.IP, UserAgent: c.UserAgent,
+		IdleExpiresAt:     now.Add(min(s.opts.SessionIdle, s.opts.SessionAbsolute)),
+		AbsoluteExpiresAt: now.Add(s.opts.SessionAbsolute),
+	}, hash)
+	if err != nil {
+		return SessionResult{}, fmt.Errorf("create session: %w", err)
+	}
+	access, err := s.tokens.Issue(u.ID, sid)
+	if err != nil {
+		return SessionResult{}, err
+	}
+	return SessionResult{AccessToken: access, ExpiresIn: s.tokens.TTL(), RefreshToken: plain, SessionID: sid, User: u}, nil
+}
+
+// Refresh rotates a refresh token and issues a new access token. A token
+// rotated within the grace window (a concurrent refresh from another tab)
+// yields an access token and no new refresh token; an older rotated token
+// revokes the session and is audited.
+func (s *Service) Refresh(ctx context.Context, c Client, refreshToken string) (SessionResult, error) {
+	if err := s.limit(ctx, ratelimit.Rule{Name: "refresh:ip", Subject: c.IP, Limit: limitRefreshIP}); err != nil {
+		return SessionResult{}, err
+	}
+	if !wellFormedToken(refreshToken) {
+		return SessionResult{}, ErrInvalidSession
+	}
+	plain, newHash := opaqueToken()
+	rot, err := s.store.RotateRefreshToken(ctx, hashToken(refreshToken), newHash, s.now(), s.opts.SessionIdle, s.opts.RefreshGrace)
+	if err != nil {
+		return SessionResult{}, fmt.Errorf("refresh: %w", err)
+	}
+	switch rot.Outcome {
+	case Reused:
+		s.audit(ctx, &rot.UserID, "refresh_token_reuse", false, c, map[string]any{"session_id": rot.SessionID})
+		s.logger.Warn("refresh token reuse: session revoked", "user_id", rot.UserID, "session_id", rot.SessionID, "ip", c.IP)
+		return SessionResult{}, ErrInvalidSession
+	case Invalid:
+		return SessionResult{}, ErrInvalidSession
+	case WithinGrace:
+		plain = ""
+	}
+	u, err := s.store.UserByID(ctx, rot.UserID)
+	if err != nil {
+		return SessionResult{}, fmt.Errorf("refresh: %w", err)
+	}
+	access, err := s.tokens.Issue(u.ID, rot.SessionID)
+	if err != nil {
+		return SessionResult{}, err
+	}
+	return SessionResult{AccessToken: access, ExpiresIn: s.tokens.TTL(), RefreshToken: plain, SessionID: rot.SessionID, User: u}, nil
+}
+
+// Logout revokes the session of a refresh token. Unknown or missing tokens
+// are not an error: logging out is idempotent.
+func (s *Service) Logout(ctx context.Context, c Client, refreshToken string) error {
+	if !wellFormedToken(refreshToken) {
+		return nil
+	}
+	uid, sid, err := s.store.RevokeSessionByRefreshToken(ctx, hashToken(refreshToken), RevokedLogout)
+	if errors.Is(err, ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("logout: %w", err)
+	}
+	s.audit(ctx, &uid, "logout", true, c, map[string]any{"session_id": sid})
+	return nil
+}
+
+// LogoutAll revokes every session of the user.
+func (s *Service) LogoutAll(ctx context.Context, c Client, claims Claims) error {
+	n, err := s.store.RevokeUserSessions(ctx, claims.UserID, RevokedLogoutAll)
+	if err != nil {
+		return fmt.Errorf("logout all: %w", err)
+	}
+	s.audit(ctx, &claims.UserID, "logout_all", true, c, map[string]any{"sessions": n})
+	return nil
+}
+
+// Authenticate verifies an access token and checks that its session is
+// still live, so logout and password changes take effect at once.
+func (s *Service) Authenticate(ctx context.Context, token string) (Claims, error) {
+	claims, err := s.tokens.Verify(token)
+	if err != nil {
+		return Claims{}, err
+	}
+	ok, err := s.store.SessionActive(ctx, claims.SessionID, s.now())
+	if err != nil {
+		return Claims{}, fmt.Errorf("authenticate: %w", err)
+	}
+	if !ok {
+		return Claims{}, ErrInvalidSession
+	}
+	return claims, nil
+}
+
+// Me returns the user of the claims.
+func (s *Service) Me(ctx context.Context, claims Claims) (User, error) {
+	return s.store.UserByID(ctx, claims.UserID)
+}
+
+// UpdateMe changes the user's profile.
+func (s *Service) UpdateMe(ctx context.Context, claims Claims, name *string) (User, error) {
+	if name == nil {
+		return s.store.UserByID(ctx, claims.UserID)
+	}
+	n := strings.TrimSpace(*name)
+	if p := checkName(n); p != "" {
+		return User{}, &ValidationError{Fields: map[string]string{"name": p}}
+	}
+	return s.store.UpdateName(ctx, claims.UserID, n)
+}
+
+// SetupSession exchanges a one-time hand-off code from Google sign-in for a
+// session. The code works once.
+func (s *Service) SetupSession(ctx context.Context, c Client, code string) (SessionResult, error) {
+	if err := s.limit(ctx, ratelimit.Rule{Name: "setup:ip", Subject: c.IP, Limit: limitSetupIP}); err != nil {
+		return SessionResult{}, err
+	}
+	if !wellFormedToken(code) {
+		return SessionResult{}, ErrInvalidToken
+	}
+	uid, err := s.handoff.Take(ctx, hashToken(code))
+	if err != nil {
+		return SessionResult{}, err
+	}
+	u, err := s.store.UserByID(ctx, uid)
+	if err != nil {
+		return SessionResult{}, fmt.Errorf("setup session: %w", err)
+	}
+	res, err := s.startSession(ctx, c, u)
+	if err != nil {
+		return SessionResult{}, err
+	}
+	s.audit(ctx, &u.ID, "login", true, c, map[string]any{"method": "google", "session_id": res.SessionID})
+	return res, nil
+}

@@ -1,0 +1,159 @@
+package auth
+
+import (
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+	"github.com/google/uuid"
+)
+
+// Token issuer and audience of access tokens.
+const (
+	Issuer   = "videofn"
+	Audience = "videofn-api"
+	// accessTokenType is the JWT "typ" header of access tokens (RFC 9068).
+	// Verification requires it, so no other JWT signed with the same key
+	// family can pass for an access token.
+	accessTokenType = "at+jwt"
+	// leeway tolerates clock skew between instances.
+	leeway = 30 * time.Second
+)
+
+// deriveKey returns a key for one purpose from the configured secret, so
+// that a value signed for one purpose (an access token, an OAuth state
+// cookie) can never verify as another.
+func deriveKey(secret []byte, purpose string) []byte {
+	m := hmac.New(sha256.New, secret)
+	m.Write([]byte("videofn/" + purpose + "/v1"))
+	return m.Sum(nil)
+}
+
+// Claims are what a verified access token says.
+type Claims struct {
+	UserID    uuid.UUID
+	SessionID uuid.UUID
+	ExpiresAt time.Time
+	TokenID   string
+}
+
+type accessClaims struct {
+	jwt.RegisteredClaims
+	SessionID string `json:"sid"`
+}
+
+// Tokens issues and verifies access tokens: HS256 JWTs with iss, aud, sub,
+// sid, iat, exp and jti.
+type Tokens struct {
+	key []byte
+	ttl time.Duration
+	now func() time.Time
+}
+
+// NewTokens returns Tokens keyed from secret (at least 32 bytes) whose
+// access tokens live for ttl.
+func NewTokens(secret []byte, ttl time.Duration, now func() time.Time) (*Tokens, error) {
+	if len(secret) < 32 {
+		return nil, errors.New("auth: the token secret must be at least 32 bytes")
+	}
+	if now == nil {
+		now = time.Now
+	}
+	return &Tokens{key: deriveKey(secret, "access-token"), ttl: ttl, now: now}, nil
+}
+
+// TTL returns the lifetime of access tokens.
+func (t *Tokens) TTL() time.Duration { return t.ttl }
+
+// Issue returns a signed access token for the user's session.
+func (t *Tokens) Issue(userID, sessionID uuid.UUID) (string, error) {
+	now := t.now()
+	claims := accessClaims{
+		RegisteredClaims: jwt.RegisteredClaims{
+			Issuer:    Issuer,
+			Audience:  jwt.ClaimStrings{Audience},
+			Subject:   userID.String(),
+			IssuedAt:  jwt.NewNumericDate(now),
+			ExpiresAt: jwt.NewNumericDate(now.Add(t.ttl)),
+			ID:        uuid.NewString(),
+		},
+		SessionID: sessionID.String(),
+	}
+	tok := jwt.NewWithClaims(jwt.SigningMethodHS256, claims)
+	tok.Header["typ"] = accessTokenType
+	s, err := tok.SignedString(t.key)
+	if err != nil {
+		return "", fmt.Errorf("sign access token: %w", err)
+	}
+	return s, nil
+}
+
+// Verify checks an access token: algorithm pinned to HS256, signature, typ
+// header, issuer, audience, exp required (with a 30 s leeway), iat not in
+// the future, and well-formed sub and sid. Any failure is ErrInvalidToken.
+func (t *Tokens) Verify(token string) (Claims, error) {
+	var c accessClaims
+	parsed, err := jwt.ParseWithClaims(token, &c,
+		func(tok *jwt.Token) (any, error) {
+			if typ, _ := tok.Header["typ"].(string); typ != accessTokenType {
+				return nil, errors.New("not an access token")
+			}
+			return t.key, nil
+		},
+		jwt.WithValidMethods([]string{jwt.SigningMethodHS256.Alg()}),
+		jwt.WithIssuer(Issuer),
+		jwt.WithAudience(Audience),
+		jwt.WithExpirationRequired(),
+		jwt.WithIssuedAt(),
+		jwt.WithLeeway(leeway),
+		jwt.WithTimeFunc(t.now),
+	)
+	if err != nil || !parsed.Valid {
+		return Claims{}, ErrInvalidToken
+	}
+	userID, err1 := uuid.Parse(c.Subject)
+	sessionID, err2 := uuid.Parse(c.SessionID)
+	if err1 != nil || err2 != nil || c.ID == "" {
+		return Claims{}, ErrInvalidToken
+	}
+	return Claims{UserID: userID, SessionID: sessionID, ExpiresAt: c.ExpiresAt.Time, TokenID: c.ID}, nil
+}
+
+// opaqueToken returns a random token for a URL or cookie (256 bits,
+// base64url) and the SHA-256 hash that is stored instead of it.
+func opaqueToken() (plain string, hash []byte) {
+	b := make([]byte, 32)
+	if _, err := rand.Read(b); err != nil {
+		panic(fmt.Sprintf("crypto/rand: %v", err)) // never fails on Linux
+	}
+	plain = base64.RawURLEncoding.EncodeToString(b)
+	return plain, hashToken(plain)
+}
+
+// hashToken returns the stored form of an opaque token. Tokens carry 256
+// bits of entropy, so a fast hash is enough (no salt or stretching needed).
+func hashToken(plain string) []byte {
+	h := sha256.Sum256([]byte(plain))
+	return h[:]
+}
+
+// wellFormedToken reports whether s could be an opaque token, so garbage
+// is refused before any storage lookup.
+func wellFormedToken(s string) bool {
+	if len(s) != 43 {
+		return false
+	}
+	_, err := base64.RawURLEncoding.DecodeString(s)
+	return err == nil
+}
+
+// equalStrings compares two secrets in constant time.
+func equalStrings(a, b string) bool {
+	return subtle.ConstantTimeCompare([]byte(a), []byte(b)) == 1
+}

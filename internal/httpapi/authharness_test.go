@@ -1,0 +1,336 @@
+package httpapi_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/videofn/videofn/internal/apitest"
+	"github.com/videofn/videofn/internal/auth"
+	"github.com/videofn/videofn/internal/httpapi"
+	"github.com/videofn/videofn/internal/mail"
+	"github.com/videofn/videofn/internal/mail/mailtest"
+	"github.com/videofn/videofn/internal/postgres"
+	"github.com/videofn/videofn/internal/ratelimit"
+	"github.com/videofn/videofn/internal/redisstore"
+	"github.com/videofn/videofn/internal/testenv"
+)
+
+const (
+	testSecret   = "test-secret-test-secret-test-secret!"
+	testFrontend = "http://app.test"
+)
+
+// authHarness is the API with real PostgreSQL, Redis and SMTP, and a fake
+// Google provider, wired as the handler wires it (with a short refresh
+// grace window and bcrypt cost 4).
+type authHarness struct {
+	t      *testing.T
+	srv    *httptest.Server
+	db     *pgx.Conn
+	mail   *mailtest.Sink
+	google *fakeGoogle
+	spec   *apitest.Validator
+	tokens *auth.Tokens
+}
+
+type harnessOptions struct {
+	grace time.Duration
+}
+
+func newAuthHarness(t *testing.T, ho harnessOptions) *authHarness {
+	t.Helper()
+	ctx := context.Background()
+	dbURL := testenv.Postgres(t)
+	if _, err := postgres.Migrate(ctx, dbURL, nil); err != nil {
+		t.Fatal(err)
+	}
+	db, err := postgres.Open(ctx, dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(db.Close)
+	redisURL, prefix := testenv.Redis(t)
+	rdb, err := redisstore.Open(redisURL, prefix)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { rdb.Close() })
+	sink := mailtest.NewSink(t)
+	sender, err := mail.NewSMTP(mail.SMTPConfig{Host: sink.Host(), Port: sink.Port(), From: "noreply@app.test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	logger := slog.New(slog.NewJSONHandler(io.Discard, nil))
+	tokens, err := auth.NewTokens([]byte(testSecret), 15*time.Minute, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	frontend, _ := url.Parse(testFrontend)
+	if ho.grace == 0 {
+		ho.grace = 2 * time.Second
+	}
+	svc := auth.NewService(auth.Options{BcryptCost: 4, FrontendURL: frontend, RefreshGrace: ho.grace},
+		postgres.AuthStore{DB: db}, ratelimit.New(rdb.Client, rdb.Prefix, logger), sender, redisstore.Handoff{Client: rdb}, tokens, logger, nil)
+	g := newFakeGoogle(t)
+	svc.EnableGoogle(auth.GoogleOptions{
+		ClientID: "client-id", ClientSecret: "client-secret", RedirectURL: "http://api.test/api/auth/oauth/callback",
+		AuthURL: g.srv.URL + "/auth", TokenURL: g.srv.URL + "/token", UserinfoURL: g.srv.URL + "/userinfo",
+	}, []byte(testSecret))
+
+	srv := httptest.NewServer(httpapi.NewServer(httpapi.Options{
+		Logger: logger, Auth: svc, FrontendURL: testFrontend, TrustedProxyHops: 1,
+		ImportWorker: noJobs{}, VideoProcessor: noJobs{}, Sweeper: noJobs{},
+	}))
+	t.Cleanup(srv.Close)
+	conn, err := pgx.Connect(ctx, dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close(context.Background()) })
+	return &authHarness{t: t, srv: srv, db: conn, mail: sink, google: g, spec: apitest.New(t), tokens: tokens}
+}
+
+// browser is one user agent: its own cookie jar and client address.
+type browser struct {
+	h      *authHarness
+	client *http.Client
+	ip     string
+}
+
+func (h *authHarness) browser(ip string) *browser {
+	jar, _ := cookiejar.New(nil)
+	return &browser{h: h, ip: ip, client: &http.Client{
+		Jar: jar,
+		CheckRedirect: func(*http.Request, []*http.Request) error {
+			return http.ErrUseLastResponse
+		},
+	}}
+}
+
+type response struct {
+	*http.Response
+	body []byte
+}
+
+func (r response) json(t *testing.T, v any) {
+	t.Helper()
+	if err := json.Unmarshal(r.body, v); err != nil {
+		t.Fatalf("decode %s: %v", r.body, err)
+	}
+}
+
+func (r response) errorCode() string {
+	var e struct{ Error struct{ Code string } }
+	json.Unmarshal(r.body, &e)
+	return e.Error.Code
+}
+
+// do sends a request from the browser, adding the CSRF header from its
+// cookie jar unless headers set one, and checks the exchange against the
+// OpenAPI spec.
+func (b *browser) do(method, path string, body any, headers map[string]string) response {
+	b.h.t.Helper()
+	var rd io.Reader
+	if body != nil {
+		raw, err := json.Marshal(body)
+		if err != nil {
+			b.h.t.Fatal(err)
+		}
+		rd = bytes.NewReader(raw)
+	}
+	req, err := http.NewRequest(method, b.h.srv.URL+path, rd)
+	if err != nil {
+		b.h.t.Fatal(err)
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	req.Header.Set("X-Forwarded-For", b.ip)
+	req.Header.Set("User-Agent", "test-browser/1.0")
+	if csrf := b.cookie("csrf_token"); csrf != "" {
+		req.Header.Set("X-CSRF-Token", csrf)
+	}
+	for k, v := range headers {
+		if v == "" {
+			req.Header.Del(k)
+		} else {
+			req.Header.Set(k, v)
+		}
+	}
+	resp, raw := b.h.spec.Do(b.h.t, b.client, req)
+	return response{resp, raw}
+}
+
+func (b *browser) post(path string, body any) response { return b.do(http.MethodPost, path, body, nil) }
+
+// cookie returns the value of a cookie the browser would send to /api/auth.
+func (b *browser) cookie(name string) string {
+	u, _ := url.Parse(b.h.srv.URL + "/api/auth/refresh")
+	for _, c := range b.client.Jar.Cookies(u) {
+		if c.Name == name {
+			return c.Value
+		}
+	}
+	return ""
+}
+
+func bearer(token string) map[string]string { return map[string]string{"Authorization": "Bearer " + token} }
+
+type session struct {
+	AccessToken string `json:"access_token"`
+	TokenType   string `json:"token_type"`
+	ExpiresIn   int    `json:"expires_in"`
+	User        struct {
+		ID            string `json:"id"`
+		Email         string `json:"email"`
+		Name          string `json:"name"`
+		EmailVerified bool   `json:"email_verified"`
+	} `json:"user"`
+}
+
+// signUp registers, verifies through the emailed link and logs in.
+func (h *authHarness) signUp(b *browser, email, password string) session {
+	h.t.Helper()
+	if r := b.post("/api/auth/register", map[string]string{"email": email, "password": password, "name": "Test User"}); r.StatusCode != 202 {
+		h.t.Fatalf("register: %d %s", r.StatusCode, r.body)
+	}
+	token := h.mailedToken(email, "/auth/verify")
+	if r := b.post("/api/auth/verify-email", map[string]string{"token": token}); r.StatusCode != 200 {
+		h.t.Fatalf("verify: %d %s", r.StatusCode, r.body)
+	}
+	return h.login(b, email, password)
+}
+
+func (h *authHarness) login(b *browser, email, password string) session {
+	h.t.Helper()
+	r := b.post("/api/auth/login", map[string]string{"email": email, "password": password})
+	if r.StatusCode != 200 {
+		h.t.Fatalf("login: %d %s", r.StatusCode, r.body)
+	}
+	var s session
+	r.json(h.t, &s)
+	return s
+}
+
+// mailedToken waits for the newest mail to `to` and returns the token of
+// its link to the frontend path.
+func (h *authHarness) mailedToken(to, path string) string {
+	h.t.Helper()
+	msg := h.mail.WaitFor(h.t, to, 5*time.Second)
+	link := mailtest.Link(h.t, msg, testFrontend+path+"?token=")
+	u, err := url.Parse(link)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return u.Query().Get("token")
+}
+
+func (h *authHarness) count(query string, args ...any) int {
+	h.t.Helper()
+	var n int
+	if err := h.db.QueryRow(context.Background(), query, args...).Scan(&n); err != nil {
+		h.t.Fatalf("%s: %v", query, err)
+	}
+	return n
+}
+
+// fakeGoogle is a local OAuth 2.0 + OpenID userinfo provider that checks
+// the client credentials and PKCE (S256) like Google does.
+type fakeGoogle struct {
+	t   *testing.T
+	srv *httptest.Server
+
+	mu     sync.Mutex
+	codes  map[string]grant // code -> grant
+	tokens map[string]googleUser
+}
+
+type grant struct {
+	challenge string
+	user      googleUser
+}
+
+type googleUser struct {
+	Sub           string `json:"sub"`
+	Email         string `json:"email"`
+	EmailVerified bool   `json:"email_verified"`
+	Name          string `json:"name"`
+}
+
+func newFakeGoogle(t *testing.T) *fakeGoogle {
+	g := &fakeGoogle{t: t, codes: map[string]grant{}, tokens: map[string]googleUser{}}
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /token", func(w http.ResponseWriter, r *http.Request) {
+		r.ParseForm()
+		g.mu.Lock()
+		gr, ok := g.codes[r.Form.Get("code")]
+		delete(g.codes, r.Form.Get("code"))
+		g.mu.Unlock()
+		sum := sha256.Sum256([]byte(r.Form.Get("code_verifier")))
+		switch {
+		case r.Form.Get("client_id") != "client-id" || r.Form.Get("client_secret") != "client-secret":
+			http.Error(w, `{"error":"invalid_client"}`, http.StatusUnauthorized)
+			return
+		case !ok, base64.RawURLEncoding.EncodeToString(sum[:]) != gr.challenge, r.Form.Get("grant_type") != "authorization_code":
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusBadRequest)
+			io.WriteString(w, `{"error":"invalid_grant"}`)
+			return
+		}
+		tok := "at-" + testenv.RandomSuffix(16)
+		g.mu.Lock()
+		g.tokens[tok] = gr.user
+		g.mu.Unlock()
+		w.Header().Set("Content-Type", "application/json")
+		json.NewEncoder(w).Encode(map[string]any{"access_token": tok, "token_type": "Bearer", "expires_in": 3600})
+	})
+	mux.HandleFunc("GET /userinfo", func(w http.ResponseWriter, r *http.Request) {
+		g.mu.Lock()
+		u, ok := g.tokens[strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer ")]
+		g.mu.Unlock()
+		if !ok {
+			http.Error(w, "unauthorized", http.StatusUnauthorized)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		json.NewEncoder(w).Encode(u)
+	})
+	g.srv = httptest.NewServer(mux)
+	t.Cleanup(g.srv.Close)
+	return g
+}
+
+// authorize plays the user consenting at Google: it checks the
+// authorization request and returns the code Google would send back.
+func (g *fakeGoogle) authorize(authURL string, u googleUser) (code, state string) {
+	g.t.Helper()
+	parsed, err := url.Parse(authURL)
+	if err != nil {
+		g.t.Fatal(err)
+	}
+	q := parsed.Query()
+	if q.Get("code_challenge_method") != "S256" || q.Get("code_challenge") == "" || q.Get("state") == "" ||
+		q.Get("client_id") != "client-id" || q.Get("response_type") != "code" || !strings.Contains(q.Get("scope"), "email") {
+		g.t.Fatalf("authorization request lacks PKCE S256, state or client: %s", authURL)
+	}
+	code = "code-" + testenv.RandomSuffix(16)
+	g.mu.Lock()
+	g.codes[code] = grant{challenge: q.Get("code_challenge"), user: u}
+	g.mu.Unlock()
+	return code, q.Get("state")
+}

@@ -1,0 +1,669 @@
+package ratelimit
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"log/slog"
+	"net"
+	"net/url"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/videofn/videofn/internal/testenv"
+)
+
+// downURL points at a port where nothing listens.
+const downURL = "redis://127.0.0.1:1/0"
+
+// openLimiter returns a Limiter on a client configured as redisstore.Open
+// configures production's. (redisstore cannot be imported here: it imports
+// auth, which imports ratelimit.)
+func openLimiter(t *testing.T, redisURL, prefix string, logger *slog.Logger) *Limiter {
+	t.Helper()
+	opts, err := redis.ParseURL(redisURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts.DialTimeout = 2 * time.Second
+	opts.ReadTimeout = time.Second
+	opts.WriteTimeout = time.Second
+	opts.PoolTimeout = 2 * time.Second
+	opts.MaxRetries = 1
+	rdb := redis.NewClient(opts)
+	t.Cleanup(func() { rdb.Close() })
+	return New(rdb, prefix, logger)
+}
+
+// redisLimiter returns a Limiter on the test Redis under a fresh prefix whose
+// keys are deleted when the test ends.
+func redisLimiter(t *testing.T, logger *slog.Logger) (l *Limiter, redisURL, prefix string) {
+	t.Helper()
+	redisURL, prefix = testenv.Redis(t)
+	deleteKeysAtCleanup(t, redisURL, prefix)
+	return openLimiter(t, redisURL, prefix, logger), redisURL, prefix
+}
+
+// downLimiter returns a Limiter whose Redis is unreachable.
+func downLimiter(t *testing.T, logger *slog.Logger) *Limiter {
+	t.Helper()
+	return openLimiter(t, downURL, "test:"+testenv.RandomSuffix(12)+":", logger)
+}
+
+// degradedLimiter returns a Limiter that has found Redis unreachable and will
+// not probe again during the test, so every call is decided by the fallback
+// without the latency of a probe.
+func degradedLimiter(t *testing.T) *Limiter {
+	t.Helper()
+	l := downLimiter(t, nil)
+	l.probeEvery = time.Hour
+	d, err := l.Allow(context.Background(), "prime:ip", "x", PerHour(1))
+	if err != nil || !d.Degraded {
+		t.Fatalf("priming the fallback: got %+v, %v; want a degraded decision", d, err)
+	}
+	return l
+}
+
+// backends runs a test against Redis and against the fallback, which must
+// give the same answers except for Degraded.
+var backends = []struct {
+	name     string
+	open     func(t *testing.T) *Limiter
+	degraded bool
+}{
+	{"redis", func(t *testing.T) *Limiter { l, _, _ := redisLimiter(t, nil); return l }, false},
+	{"fallback", degradedLimiter, true},
+}
+
+func redisClient(t *testing.T, redisURL string) *redis.Client {
+	t.Helper()
+	opts, err := redis.ParseURL(redisURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rdb := redis.NewClient(opts)
+	t.Cleanup(func() { rdb.Close() })
+	return rdb
+}
+
+func scanKeys(t *testing.T, rdb *redis.Client, pattern string) []string {
+	t.Helper()
+	var keys []string
+	iter := rdb.Scan(context.Background(), 0, pattern, 100).Iterator()
+	for iter.Next(context.Background()) {
+		keys = append(keys, iter.Val())
+	}
+	if err := iter.Err(); err != nil {
+		t.Fatalf("scan %s: %v", pattern, err)
+	}
+	return keys
+}
+
+func deleteKeysAtCleanup(t *testing.T, redisURL, prefix string) {
+	t.Helper()
+	rdb := redisClient(t, redisURL)
+	t.Cleanup(func() {
+		if keys := scanKeys(t, rdb, prefix+"*"); len(keys) > 0 {
+			rdb.Del(context.Background(), keys...)
+		}
+	})
+}
+
+// mustAllow calls Allow and fails the test on an error.
+func mustAllow(t *testing.T, l *Limiter, name, subject string, limit Limit) Decision {
+	t.Helper()
+	d, err := l.Allow(context.Background(), name, subject, limit)
+	if err != nil {
+		t.Fatalf("Allow(%s, %s, %+v): %v", name, subject, limit, err)
+	}
+	return d
+}
+
+// exhaust uses up the burst of r.
+func exhaust(t *testing.T, l *Limiter, r Rule) {
+	t.Helper()
+	for i := range r.Limit.Burst {
+		if d := mustAllow(t, l, r.Name, r.Subject, r.Limit); !d.Allowed {
+			t.Fatalf("exhausting %s: request %d of a burst of %d denied", r.Name, i+1, r.Limit.Burst)
+		}
+	}
+	if d := mustAllow(t, l, r.Name, r.Subject, r.Limit); d.Allowed {
+		t.Fatalf("exhausting %s: allowed past the burst", r.Name)
+	}
+}
+
+// logBuffer collects a slog JSON handler's output.
+type logBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (w *logBuffer) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.b.Write(p)
+}
+
+func (w *logBuffer) String() string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.b.String()
+}
+
+// count returns how many lines were logged at level.
+func (w *logBuffer) count(level string) int {
+	return strings.Count(w.String(), `"level":"`+level+`"`)
+}
+
+func bufferLogger() (*slog.Logger, *logBuffer) {
+	buf := &logBuffer{}
+	return slog.New(slog.NewJSONHandler(buf, nil)), buf
+}
+
+func TestAllowBurstThenDenyThenRefill(t *testing.T) {
+	cases := []struct {
+		name     string
+		limit    Limit
+		maxRetry time.Duration // one emission interval
+		minRetry time.Duration
+		refill   bool // wait RetryAfter and expect one more request
+	}{
+		{"10 per second, burst 3", Limit{Rate: 10, Burst: 3, Period: time.Second}, 100 * time.Millisecond, time.Nanosecond, true},
+		{"PerMinute(2)", PerMinute(2), 30 * time.Second, 29 * time.Second, false},
+		{"PerHour(1)", PerHour(1), time.Hour, 59 * time.Minute, false},
+	}
+	for _, be := range backends {
+		t.Run(be.name, func(t *testing.T) {
+			l := be.open(t)
+			for _, tc := range cases {
+				t.Run(tc.name, func(t *testing.T) {
+					subject := "203.0.113.7/" + tc.name
+					for i := range tc.limit.Burst {
+						d := mustAllow(t, l, "burst:ip", subject, tc.limit)
+						want := Decision{Allowed: true, Remaining: tc.limit.Burst - 1 - i, Degraded: be.degraded}
+						if d != want {
+							t.Fatalf("request %d: got %+v, want %+v", i+1, d, want)
+						}
+					}
+					d := mustAllow(t, l, "burst:ip", subject, tc.limit)
+					if d.Allowed || d.Remaining != 0 || d.Degraded != be.degraded {
+						t.Fatalf("past the burst: got %+v, want denied with Remaining 0, Degraded %v", d, be.degraded)
+					}
+					if d.RetryAfter < tc.minRetry || d.RetryAfter > tc.maxRetry {
+						t.Fatalf("RetryAfter = %v, want within [%v, %v]", d.RetryAfter, tc.minRetry, tc.maxRetry)
+					}
+					if !tc.refill {
+						return
+					}
+					time.Sleep(d.RetryAfter + 10*time.Millisecond)
+					if d := mustAllow(t, l, "burst:ip", subject, tc.limit); !d.Allowed {
+						t.Fatalf("after waiting RetryAfter: got %+v, want allowed", d)
+					}
+					if d := mustAllow(t, l, "burst:ip", subject, tc.limit); d.Allowed {
+						t.Fatalf("one interval refills one request, got a second: %+v", d)
+					}
+				})
+			}
+		})
+	}
+}
+
+func TestKeysIsolateSubjectsAndNamesAndAreSharedAcrossInstances(t *testing.T) {
+	l, redisURL, prefix := redisLimiter(t, nil)
+	other := openLimiter(t, redisURL, prefix, nil) // another instance: own client, same Redis
+	otherPrefix := "test:" + testenv.RandomSuffix(12) + ":"
+	deleteKeysAtCleanup(t, redisURL, otherPrefix)
+	otherApp := openLimiter(t, redisURL, otherPrefix, nil)
+
+	limit := PerHour(1)
+	exhaust(t, l, Rule{Name: "login:ip", Subject: "203.0.113.7", Limit: limit})
+
+	cases := []struct {
+		name        string
+		l           *Limiter
+		ruleName    string
+		subject     string
+		wantAllowed bool
+	}{
+		{"same rule and subject", l, "login:ip", "203.0.113.7", false},
+		{"another subject", l, "login:ip", "203.0.113.8", true},
+		{"another rule name", l, "register:ip", "203.0.113.7", true},
+		{"another instance sharing Redis", other, "login:ip", "203.0.113.7", false},
+		{"another prefix", otherApp, "login:ip", "203.0.113.7", true},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			d := mustAllow(t, tc.l, tc.ruleName, tc.subject, limit)
+			if d.Allowed != tc.wantAllowed || d.Degraded {
+				t.Errorf("got %+v, want Allowed %v and not degraded", d, tc.wantAllowed)
+			}
+		})
+	}
+}
+
+func TestAllowAllMostRestrictiveWinsAllOrNothing(t *testing.T) {
+	a := Rule{Name: "test:ip", Limit: PerHour(2)}
+	b := Rule{Name: "test:account", Limit: PerHour(5)}
+	aUsed := Rule{Name: "test:ip", Limit: PerHour(1)}
+	bUsed := Rule{Name: "test:account", Limit: PerMinute(1)}
+
+	cases := []struct {
+		name          string
+		exhaust       []Rule
+		rules         []Rule
+		wantAllowed   bool
+		wantRemaining int
+		minRetry      time.Duration
+		maxRetry      time.Duration
+		// afterwards each rule alone is allowed with this Remaining, which
+		// shows whether AllowAll consumed it
+		after              []Rule
+		wantRemainingAfter []int
+	}{
+		{
+			name:  "every rule allows: all consumed, smallest remaining",
+			rules: []Rule{a, b}, wantAllowed: true, wantRemaining: 1,
+			after: []Rule{a, b}, wantRemainingAfter: []int{0, 3},
+		},
+		{
+			name:    "first rule denies: the other is not consumed",
+			exhaust: []Rule{aUsed}, rules: []Rule{aUsed, b},
+			minRetry: 59 * time.Minute, maxRetry: time.Hour,
+			after: []Rule{b}, wantRemainingAfter: []int{4},
+		},
+		{
+			name:    "last rule denies: the earlier one is not consumed",
+			exhaust: []Rule{aUsed}, rules: []Rule{b, aUsed},
+			minRetry: 59 * time.Minute, maxRetry: time.Hour,
+			after: []Rule{b}, wantRemainingAfter: []int{4},
+		},
+		{
+			name:    "several deny: the longest wait wins",
+			exhaust: []Rule{aUsed, bUsed}, rules: []Rule{bUsed, aUsed},
+			minRetry: 59 * time.Minute, maxRetry: time.Hour,
+		},
+	}
+	for _, be := range backends {
+		t.Run(be.name, func(t *testing.T) {
+			l := be.open(t)
+			for _, tc := range cases {
+				t.Run(tc.name, func(t *testing.T) {
+					subject := func(r Rule) Rule { r.Subject = "alice@example.com/" + tc.name; return r }
+					for _, r := range tc.exhaust {
+						exhaust(t, l, subject(r))
+					}
+					rules := make([]Rule, len(tc.rules))
+					for i, r := range tc.rules {
+						rules[i] = subject(r)
+					}
+					d, err := l.AllowAll(context.Background(), rules...)
+					if err != nil {
+						t.Fatal(err)
+					}
+					if d.Allowed != tc.wantAllowed || d.Remaining != tc.wantRemaining || d.Degraded != be.degraded {
+						t.Fatalf("got %+v, want Allowed %v, Remaining %d, Degraded %v", d, tc.wantAllowed, tc.wantRemaining, be.degraded)
+					}
+					if d.RetryAfter < tc.minRetry || d.RetryAfter > tc.maxRetry {
+						t.Fatalf("RetryAfter = %v, want within [%v, %v]", d.RetryAfter, tc.minRetry, tc.maxRetry)
+					}
+					for i, r := range tc.after {
+						r = subject(r)
+						if d := mustAllow(t, l, r.Name, r.Subject, r.Limit); !d.Allowed || d.Remaining != tc.wantRemainingAfter[i] {
+							t.Errorf("%s afterwards: got %+v, want allowed with Remaining %d", r.Name, d, tc.wantRemainingAfter[i])
+						}
+					}
+				})
+			}
+		})
+	}
+}
+
+func TestProgrammerErrorsAreReturned(t *testing.T) {
+	l, _, _ := redisLimiter(t, nil)
+	ctx := context.Background()
+	canceled, cancel := context.WithCancel(ctx)
+	cancel()
+	ok := Rule{Name: "login:ip", Subject: "203.0.113.7", Limit: PerMinute(5)}
+
+	cases := []struct {
+		name string
+		call func() error
+	}{
+		{"zero limit", func() error { _, err := l.Allow(ctx, "login:ip", "x", Limit{}); return err }},
+		{"PerMinute(0)", func() error { _, err := l.Allow(ctx, "login:ip", "x", PerMinute(0)); return err }},
+		{"negative period", func() error {
+			_, err := l.Allow(ctx, "login:ip", "x", Limit{Rate: 1, Burst: 1, Period: -time.Second})
+			return err
+		}},
+		{"empty name", func() error { _, err := l.Allow(ctx, "", "x", PerMinute(5)); return err }},
+		{"email in the name", func() error { _, err := l.Allow(ctx, "login:alice@example.com", "x", PerMinute(5)); return err }},
+		{"name too long", func() error { _, err := l.Allow(ctx, strings.Repeat("a", 65), "x", PerMinute(5)); return err }},
+		{"no rules", func() error { _, err := l.AllowAll(ctx); return err }},
+		{"rule given twice", func() error { _, err := l.AllowAll(ctx, ok, ok); return err }},
+		{"canceled context", func() error { _, err := l.Allow(canceled, "login:ip", "x", PerMinute(5)); return err }},
+		{"reset with an invalid name", func() error { return l.Reset(ctx, "bad name", "x") }},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			if err := tc.call(); err == nil {
+				t.Fatal("got nil error")
+			}
+		})
+	}
+}
+
+func TestKeysHideSubjects(t *testing.T) {
+	l, redisURL, prefix := redisLimiter(t, nil)
+	subjects := []Rule{
+		{Name: "login:account", Subject: "alice@example.com"},
+		{Name: "login:ip", Subject: "203.0.113.7"},
+		{Name: "login:ip", Subject: "2001:db8::1"},
+	}
+	for _, r := range subjects {
+		mustAllow(t, l, r.Name, r.Subject, PerMinute(5))
+	}
+
+	rdb := redisClient(t, redisURL)
+	keys := scanKeys(t, rdb, prefix+"*")
+	if len(keys) != len(subjects) {
+		t.Fatalf("got keys %q, want %d", keys, len(subjects))
+	}
+	shape := regexp.MustCompile(`^` + regexp.QuoteMeta(prefix) + `rl:login:(account|ip):[0-9a-f]{32}$`)
+	for _, key := range keys {
+		if !shape.MatchString(key) {
+			t.Errorf("key %q does not match %s", key, shape)
+		}
+		for _, r := range subjects {
+			if strings.Contains(key, r.Subject) {
+				t.Errorf("key %q contains the subject %q", key, r.Subject)
+			}
+		}
+	}
+	if stray := scanKeys(t, rdb, "*"+prefix+"*"); len(stray) != len(keys) {
+		t.Errorf("keys outside the prefix: got %q", stray)
+	}
+}
+
+func TestReset(t *testing.T) {
+	for _, be := range backends {
+		t.Run(be.name, func(t *testing.T) {
+			l := be.open(t)
+			ctx := context.Background()
+			victim := Rule{Name: "login:account", Subject: "alice@example.com", Limit: PerHour(2)}
+			bystander := Rule{Name: "login:account", Subject: "bob@example.com", Limit: PerHour(2)}
+			exhaust(t, l, victim)
+			mustAllow(t, l, bystander.Name, bystander.Subject, bystander.Limit)
+
+			if err := l.Reset(ctx, victim.Name, victim.Subject); err != nil {
+				t.Fatal(err)
+			}
+			if d := mustAllow(t, l, victim.Name, victim.Subject, victim.Limit); !d.Allowed || d.Remaining != 1 {
+				t.Errorf("after Reset: got %+v, want allowed with a full burst again", d)
+			}
+			if d := mustAllow(t, l, bystander.Name, bystander.Subject, bystander.Limit); !d.Allowed || d.Remaining != 0 {
+				t.Errorf("another subject: got %+v, want its history kept", d)
+			}
+			if err := l.Reset(ctx, "login:account", "nobody@example.com"); err != nil {
+				t.Errorf("Reset of an unknown subject: %v", err)
+			}
+		})
+	}
+}
+
+func TestRedisDownStillLimitsQuicklyAndWarnsRarely(t *testing.T) {
+	logger, logs := bufferLogger()
+	l := downLimiter(t, logger)
+	limit := PerMinute(3)
+
+	call := func() Decision {
+		t.Helper()
+		start := time.Now()
+		d := mustAllow(t, l, "login:account", "alice@example.com", limit)
+		if took := time.Since(start); took > time.Second {
+			t.Fatalf("a call took %v with Redis down, want under 1s", took)
+		}
+		if !d.Degraded {
+			t.Fatalf("got %+v with Redis down, want Degraded", d)
+		}
+		return d
+	}
+	for i := range limit.Burst {
+		if d := call(); !d.Allowed || d.Remaining != limit.Burst-1-i {
+			t.Fatalf("request %d: got %+v, want allowed with Remaining %d", i+1, d, limit.Burst-1-i)
+		}
+	}
+	// Keep asking for longer than probeInterval, so Redis is probed (and
+	// fails) again while the limit keeps holding.
+	for start := time.Now(); time.Since(start) < probeInterval+500*time.Millisecond; time.Sleep(5 * time.Millisecond) {
+		if d := call(); d.Allowed || d.RetryAfter <= 0 || d.RetryAfter > 20*time.Second {
+			t.Fatalf("past the burst: got %+v, want denied with 0 < RetryAfter <= 20s", d)
+		}
+	}
+
+	if got := logs.count("WARN"); got != 1 {
+		t.Errorf("got %d warnings, want 1 within %v:\n%s", got, warnInterval, logs)
+	}
+	if strings.Contains(logs.String(), "alice@example.com") {
+		t.Errorf("the log contains the subject:\n%s", logs)
+	}
+}
+
+// hangingServer accepts connections and never answers, like a Redis that is
+// stuck or behind a black-holed route.
+func hangingServer(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	var conns []net.Conn
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			conns = append(conns, c)
+			mu.Unlock()
+		}
+	}()
+	t.Cleanup(func() {
+		ln.Close()
+		mu.Lock()
+		defer mu.Unlock()
+		for _, c := range conns {
+			c.Close()
+		}
+	})
+	return ln.Addr().String()
+}
+
+func TestRedisHangingAnswersWithinTheTimeout(t *testing.T) {
+	l := openLimiter(t, "redis://"+hangingServer(t)+"/0", "test:", nil)
+	for i := range 3 {
+		start := time.Now()
+		d := mustAllow(t, l, "login:ip", "203.0.113.7", PerMinute(5))
+		took := time.Since(start)
+		if !d.Allowed || !d.Degraded {
+			t.Fatalf("call %d: got %+v, want allowed by the fallback", i+1, d)
+		}
+		// The client's own read timeout is 1s with one retry; the Limiter
+		// must not wait for it.
+		if limit := redisTimeout + 200*time.Millisecond; took > limit {
+			t.Fatalf("call %d took %v, want under %v", i+1, took, limit)
+		}
+		if i > 0 && took > 50*time.Millisecond {
+			t.Errorf("call %d took %v; after a failure calls should skip Redis until the next probe", i+1, took)
+		}
+	}
+}
+
+// proxy forwards connections on addr to target until the test ends.
+func proxy(t *testing.T, addr, target string) {
+	t.Helper()
+	var ln net.Listener
+	var err error
+	for range 50 { // addr was just released; retry briefly if it lingers
+		if ln, err = net.Listen("tcp", addr); err == nil {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	var conns []net.Conn
+	track := func(c net.Conn) {
+		mu.Lock()
+		defer mu.Unlock()
+		conns = append(conns, c)
+	}
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			up, err := net.Dial("tcp", target)
+			if err != nil {
+				c.Close()
+				continue
+			}
+			track(c)
+			track(up)
+			go func() { io.Copy(up, c); up.Close() }()
+			go func() { io.Copy(c, up); c.Close() }()
+		}
+	}()
+	t.Cleanup(func() {
+		ln.Close()
+		mu.Lock()
+		defer mu.Unlock()
+		for _, c := range conns {
+			c.Close()
+		}
+	})
+}
+
+func TestRedisRecoveryEndsDegradedMode(t *testing.T) {
+	redisURL, prefix := testenv.Redis(t)
+	deleteKeysAtCleanup(t, redisURL, prefix)
+	u, err := url.Parse(redisURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	target := u.Host
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	u.Host = ln.Addr().String()
+	ln.Close() // nothing listens there until proxy starts
+
+	logger, logs := bufferLogger()
+	l := openLimiter(t, u.String(), prefix, logger)
+	limit := PerHour(100)
+	if d := mustAllow(t, l, "login:ip", "203.0.113.7", limit); !d.Degraded {
+		t.Fatalf("got %+v before Redis is reachable, want Degraded", d)
+	}
+
+	proxy(t, u.Host, target)
+	deadline := time.Now().Add(probeInterval + 3*time.Second)
+	for {
+		d := mustAllow(t, l, "login:ip", "203.0.113.7", limit)
+		if !d.Degraded {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("still degraded %v after Redis came back", probeInterval+3*time.Second)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if got := logs.count("WARN"); got != 1 {
+		t.Errorf("got %d warnings, want 1:\n%s", got, logs)
+	}
+	if got := logs.count("INFO"); got != 1 || !strings.Contains(logs.String(), "redis answers again") {
+		t.Errorf("got %d info lines, want 1 saying Redis answers again:\n%s", got, logs)
+	}
+}
+
+func TestFallbackMemoryIsBounded(t *testing.T) {
+	l := downLimiter(t, nil)
+	limit := PerMinute(2)
+	const subjects = 100_000
+	for i := range subjects {
+		d := mustAllow(t, l, "flood:ip", "198.51.100."+strconv.Itoa(i), limit)
+		if !d.Allowed || !d.Degraded {
+			t.Fatalf("subject %d: got %+v, want allowed by the fallback", i, d)
+		}
+	}
+	if got := l.local.len(); got != maxLocalKeys {
+		t.Errorf("fallback tracks %d keys after %d subjects, want the cap %d", got, subjects, maxLocalKeys)
+	}
+	// The most recent subjects are still limited.
+	last := "198.51.100." + strconv.Itoa(subjects-1)
+	if d := mustAllow(t, l, "flood:ip", last, limit); !d.Allowed {
+		t.Fatalf("second request of a recent subject: got %+v, want allowed", d)
+	}
+	if d := mustAllow(t, l, "flood:ip", last, limit); d.Allowed {
+		t.Fatalf("third request of a recent subject: got %+v, want denied", d)
+	}
+}
+
+func TestConcurrentRequestsGetExactlyTheBurst(t *testing.T) {
+	l, _, _ := redisLimiter(t, nil)
+	mustAllow(t, l, "warmup:ip", "x", PerHour(1)) // load the script, open a connection
+
+	burst10 := Limit{Rate: 10, Burst: 10, Period: time.Hour}
+	cases := []struct {
+		name  string
+		rules []Rule
+	}{
+		{"one rule", []Rule{{Name: "concurrent:ip", Subject: "203.0.113.9", Limit: burst10}}},
+		{"two rules", []Rule{
+			{Name: "concurrent:ip", Subject: "203.0.113.10", Limit: burst10},
+			{Name: "concurrent:account", Subject: "alice@example.com", Limit: PerHour(20)},
+		}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			var allowed, degraded atomic.Int32
+			start := make(chan struct{})
+			var wg sync.WaitGroup
+			for range 50 {
+				wg.Go(func() {
+					<-start
+					d, err := l.AllowAll(context.Background(), tc.rules...)
+					if err != nil {
+						t.Error(err)
+						return
+					}
+					if d.Allowed {
+						allowed.Add(1)
+					}
+					if d.Degraded {
+						degraded.Add(1)
+					}
+				})
+			}
+			close(start)
+			wg.Wait()
+			if got := degraded.Load(); got != 0 {
+				t.Fatalf("%d decisions were degraded; Redis should have answered all", got)
+			}
+			if got := allowed.Load(); got != 10 {
+				t.Errorf("allowed %d of 50, want exactly the burst of 10", got)
+			}
+		})
+	}
+}
