@@ -40,7 +40,12 @@ func TestRegisterVerifyLoginMe(t *testing.T) {
 	}
 
 	r = b.post("/api/auth/verify-email", map[string]string{"token": token})
-	var verified struct{ User struct{ Email string; EmailVerified bool `json:"email_verified"` } }
+	var verified struct {
+		User struct {
+			Email         string
+			EmailVerified bool `json:"email_verified"`
+		}
+	}
 	r.json(t, &verified)
 	if r.StatusCode != 200 || !verified.User.EmailVerified || verified.User.Email != "alice@example.com" {
 		t.Fatalf("verify: %d %s", r.StatusCode, r.body)

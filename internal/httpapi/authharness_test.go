@@ -189,7 +189,9 @@ func (b *browser) cookie(name string) string {
 	return ""
 }
 
-func bearer(token string) map[string]string { return map[string]string{"Authorization": "Bearer " + token} }
+func bearer(token string) map[string]string {
+	return map[string]string{"Authorization": "Bearer " + token}
+}
 
 type session struct {
 	AccessToken string `json:"access_token"`
