@@ -31,8 +31,8 @@
 //     and evicts the least recently used one when full. An evicted pair
 //     forgets its history, so a client that sends more than 10,000 distinct
 //     subjects between two requests for one subject resets that subject's
-//     limit on that instance. Memory stays bounded (a few MB) whatever the
-//     traffic.
+//     limit on that instance. Memory stays bounded (about 3 MB at the cap)
+//     whatever the traffic.
 //
 // After a failure the Limiter uses the fallback without asking Redis, and lets
 // one request per second probe Redis again, so an outage costs one request a
@@ -179,8 +179,9 @@ func (l *Limiter) Allow(ctx context.Context, name, subject string, limit Limit) 
 // atomically.
 //
 // AllowAll returns an error, and consumes nothing, when rules is empty, a
-// rule has an invalid Name or Limit, two rules share Name and Subject, or ctx
-// ends before a decision is made. Redis failures are not errors.
+// rule has an invalid Name or Limit, or two rules share Name and Subject. It
+// also returns an error when ctx ends before a decision is made; Redis may
+// then have counted the abandoned request. Redis failures are not errors.
 func (l *Limiter) AllowAll(ctx context.Context, rules ...Rule) (Decision, error) {
 	keys, err := l.keys(rules)
 	if err != nil {
