@@ -103,6 +103,7 @@ func serve(ctx context.Context, getenv func(string) string, stdout io.Writer) er
 		return err
 	}
 	logger := newLogger(stdout, cfg.LogLevel)
+	redisstore.RouteLogs(logger)
 
 	// Listen first: the host polls GET / and everything below is
 	// construction only (no dependency is contacted).

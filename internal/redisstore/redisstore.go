@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -35,6 +36,9 @@ func Open(redisURL, prefix string, options ...Option) (*Client, error) {
 	opts.WriteTimeout = time.Second
 	opts.PoolTimeout = 2 * time.Second
 	opts.MaxRetries = 1
+	// Honour context deadlines on socket I/O, so callers' timeouts bound
+	// every command.
+	opts.ContextTimeoutEnabled = true
 	return &Client{Client: redis.NewClient(opts), Prefix: prefix}, nil
 }
 
@@ -57,6 +61,19 @@ func WithPasswordFunc(fn func(ctx context.Context) (string, error)) Option {
 		}
 	}
 }
+
+// logAdapter sends go-redis's internal log lines (dial failures and the
+// like) to the structured log instead of stderr, which the Functions host
+// records as errors.
+type logAdapter struct{ logger *slog.Logger }
+
+func (a logAdapter) Printf(ctx context.Context, format string, v ...any) {
+	a.logger.Warn("redis client", "detail", fmt.Sprintf(format, v...))
+}
+
+// RouteLogs makes go-redis log through logger. go-redis's logger is
+// process-wide, so only main calls this.
+func RouteLogs(logger *slog.Logger) { redis.SetLogger(logAdapter{logger}) }
 
 // Key returns the full key for name, with the client's prefix.
 func (c *Client) Key(name string) string { return c.Prefix + name }
