@@ -1,0 +1,133 @@
+package auth
+
+import (
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+	"github.com/google/uuid"
+)
+
+func TestVerifyAcceptsOnlyProperAccessTokens(t *testing.T) {
+	secret := []byte("0123456789abcdef0123456789abcdef")
+	now := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
+	tokens, err := NewTokens(secret, 15*time.Minute, func() time.Time { return now })
+	if err != nil {
+		t.Fatal(err)
+	}
+	uid, sid := uuid.New(), uuid.New()
+	good := jwt.MapClaims{
+		"iss": Issuer, "aud": Audience, "sub": uid.String(), "sid": sid.String(),
+		"iat": now.Unix(), "exp": now.Add(15 * time.Minute).Unix(), "jti": "j1",
+	}
+	with := func(changes map[string]any) jwt.MapClaims {
+		c := jwt.MapClaims{}
+		for k, v := range good {
+			c[k] = v
+		}
+		for k, v := range changes {
+			if v == nil {
+				delete(c, k)
+			} else {
+				c[k] = v
+			}
+		}
+		return c
+	}
+	key := deriveKey(secret, "access-token")
+	sign := func(method jwt.SigningMethod, k any, c jwt.MapClaims, typ string) string {
+		tok := jwt.NewWithClaims(method, c)
+		if typ != "" {
+			tok.Header["typ"] = typ
+		} else {
+			delete(tok.Header, "typ")
+		}
+		s, err := tok.SignedString(k)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	stateKey := deriveKey(secret, "oauth-state")
+	tests := []struct {
+		name  string
+		token string
+		ok    bool
+	}{
+		{"proper", sign(jwt.SigningMethodHS256, key, good, "at+jwt"), true},
+		{"within leeway after exp", sign(jwt.SigningMethodHS256, key, with(map[string]any{"exp": now.Add(-20 * time.Second).Unix()}), "at+jwt"), true},
+		{"no typ", sign(jwt.SigningMethodHS256, key, good, ""), false},
+		{"typ JWT", sign(jwt.SigningMethodHS256, key, good, "JWT"), false},
+		{"HS512 with the right key", sign(jwt.SigningMethodHS512, key, good, "at+jwt"), false},
+		{"key of another purpose", sign(jwt.SigningMethodHS256, stateKey, good, "at+jwt"), false},
+		{"raw secret", sign(jwt.SigningMethodHS256, secret, good, "at+jwt"), false},
+		{"wrong issuer", sign(jwt.SigningMethodHS256, key, with(map[string]any{"iss": "other"}), "at+jwt"), false},
+		{"wrong audience", sign(jwt.SigningMethodHS256, key, with(map[string]any{"aud": "other"}), "at+jwt"), false},
+		{"no exp", sign(jwt.SigningMethodHS256, key, with(map[string]any{"exp": nil}), "at+jwt"), false},
+		{"expired past leeway", sign(jwt.SigningMethodHS256, key, with(map[string]any{"exp": now.Add(-time.Minute).Unix()}), "at+jwt"), false},
+		{"issued in the future", sign(jwt.SigningMethodHS256, key, with(map[string]any{"iat": now.Add(time.Hour).Unix()}), "at+jwt"), false},
+		{"no sid", sign(jwt.SigningMethodHS256, key, with(map[string]any{"sid": nil}), "at+jwt"), false},
+		{"sub not a uuid", sign(jwt.SigningMethodHS256, key, with(map[string]any{"sub": "admin"}), "at+jwt"), false},
+		{"no jti", sign(jwt.SigningMethodHS256, key, with(map[string]any{"jti": nil}), "at+jwt"), false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, err := tokens.Verify(tt.token)
+			if tt.ok {
+				if err != nil || c.UserID != uid || c.SessionID != sid {
+					t.Fatalf("got %+v, %v", c, err)
+				}
+				return
+			}
+			if !errors.Is(err, ErrInvalidToken) {
+				t.Fatalf("accepted: %+v %v", c, err)
+			}
+		})
+	}
+	issued, err := tokens.Issue(uid, sid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c, err := tokens.Verify(issued); err != nil || !c.ExpiresAt.Equal(now.Add(15*time.Minute)) {
+		t.Errorf("round trip: %+v %v", c, err)
+	}
+}
+
+func TestOpaqueTokens(t *testing.T) {
+	a, ha := opaqueToken()
+	b, _ := opaqueToken()
+	if a == b || len(ha) != 32 || !wellFormedToken(a) {
+		t.Fatalf("tokens %q %q", a, b)
+	}
+	for _, bad := range []string{"", "short", a + "x", a[:42] + "*"} {
+		if wellFormedToken(bad) {
+			t.Errorf("%q accepted", bad)
+		}
+	}
+}
+
+func TestStateCookieIsBoundAndExpires(t *testing.T) {
+	s := &Service{now: time.Now}
+	s.EnableGoogle(GoogleOptions{AuthURL: "http://g/auth", TokenURL: "http://g/token"}, []byte("0123456789abcdef0123456789abcdef"))
+	_, cookie, err := s.StartGoogle()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := s.google.open(cookie, time.Now()); !ok {
+		t.Fatal("fresh cookie refused")
+	}
+	if _, ok := s.google.open(cookie, time.Now().Add(stateTTL+time.Minute)); ok {
+		t.Error("expired cookie accepted")
+	}
+	tampered := []byte(cookie)
+	tampered[3] ^= 1
+	if _, ok := s.google.open(string(tampered), time.Now()); ok {
+		t.Error("tampered cookie accepted")
+	}
+	other := &Service{now: time.Now}
+	other.EnableGoogle(GoogleOptions{}, []byte("another secret another secret 123"))
+	if _, ok := other.google.open(cookie, time.Now()); ok {
+		t.Error("cookie accepted under another secret")
+	}
+}
