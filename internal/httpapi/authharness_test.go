@@ -39,7 +39,7 @@ const (
 // Google provider, wired as the handler wires it (with a short refresh
 // grace window and bcrypt cost 4).
 type authHarness struct {
-	t      *testing.T
+	t      testing.TB
 	srv    *httptest.Server
 	db     *pgx.Conn
 	mail   *mailtest.Sink
@@ -49,10 +49,11 @@ type authHarness struct {
 }
 
 type harnessOptions struct {
-	grace time.Duration
+	grace      time.Duration
+	bcryptCost int // default 4
 }
 
-func newAuthHarness(t *testing.T, ho harnessOptions) *authHarness {
+func newAuthHarness(t testing.TB, ho harnessOptions) *authHarness {
 	t.Helper()
 	ctx := context.Background()
 	dbURL := testenv.Postgres(t)
@@ -84,7 +85,10 @@ func newAuthHarness(t *testing.T, ho harnessOptions) *authHarness {
 	if ho.grace == 0 {
 		ho.grace = 2 * time.Second
 	}
-	svc := auth.NewService(auth.Options{BcryptCost: 4, FrontendURL: frontend, RefreshGrace: ho.grace},
+	if ho.bcryptCost == 0 {
+		ho.bcryptCost = 4
+	}
+	svc := auth.NewService(auth.Options{BcryptCost: ho.bcryptCost, FrontendURL: frontend, RefreshGrace: ho.grace},
 		postgres.AuthStore{DB: db}, ratelimit.New(rdb.Client, rdb.Prefix, logger), sender, redisstore.Handoff{Client: rdb}, tokens, logger, nil)
 	g := newFakeGoogle(t)
 	svc.EnableGoogle(auth.GoogleOptions{
@@ -127,7 +131,7 @@ type response struct {
 	body []byte
 }
 
-func (r response) json(t *testing.T, v any) {
+func (r response) json(t testing.TB, v any) {
 	t.Helper()
 	if err := json.Unmarshal(r.body, v); err != nil {
 		t.Fatalf("decode %s: %v", r.body, err)
@@ -254,7 +258,7 @@ func (h *authHarness) count(query string, args ...any) int {
 // fakeGoogle is a local OAuth 2.0 + OpenID userinfo provider that checks
 // the client credentials and PKCE (S256) like Google does.
 type fakeGoogle struct {
-	t   *testing.T
+	t   testing.TB
 	srv *httptest.Server
 
 	mu     sync.Mutex
@@ -274,7 +278,7 @@ type googleUser struct {
 	Name          string `json:"name"`
 }
 
-func newFakeGoogle(t *testing.T) *fakeGoogle {
+func newFakeGoogle(t testing.TB) *fakeGoogle {
 	g := &fakeGoogle{t: t, codes: map[string]grant{}, tokens: map[string]googleUser{}}
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /token", func(w http.ResponseWriter, r *http.Request) {
