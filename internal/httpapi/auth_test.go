@@ -592,3 +592,56 @@ func TestPasswordChangeAndReset(t *testing.T) {
 		t.Errorf("superseded reset token: %d", r.StatusCode)
 	}
 }
+
+// TestLoginStaysLimitedWhenRedisIsDown: with Redis unreachable, login keeps
+// working and keeps its limits, enforced per instance by the in-process
+// fallback (see internal/ratelimit).
+func TestLoginStaysLimitedWhenRedisIsDown(t *testing.T) {
+	h := newAuthHarness(t, harnessOptions{redisURL: "redis://127.0.0.1:1/0"})
+	b := h.browser("203.0.113.40")
+	h.signUp(b, "uma@example.com", "uma's password")
+	var last response
+	for i := range 12 {
+		last = h.browser(fmt.Sprintf("198.51.100.%d", 100+i)).post("/api/auth/login", map[string]string{"email": "uma@example.com", "password": "wrong guess"})
+		if last.StatusCode == 429 {
+			break
+		}
+	}
+	if last.StatusCode != 429 {
+		t.Fatalf("no limit with Redis down: last status %d %s", last.StatusCode, last.body)
+	}
+}
+
+func TestSessionLifetimes(t *testing.T) {
+	h := newAuthHarness(t, harnessOptions{})
+	tests := []struct{ name, expire string }{
+		{"idle lifetime over", `UPDATE sessions SET created_at = now() - interval '8 days', idle_expires_at = now() - interval '1 second'`},
+		{"absolute lifetime over", `UPDATE sessions SET created_at = now() - interval '31 days', absolute_expires_at = now() - interval '1 second'`},
+	}
+	for i, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			b := h.browser(fmt.Sprintf("203.0.113.5%d", i))
+			s := h.signUp(b, fmt.Sprintf("life%d@example.com", i), "lifetime password")
+			if _, err := h.db.Exec(t.Context(), tt.expire+` WHERE id = $1`, sessionIDOf(t, s.AccessToken)); err != nil {
+				t.Fatal(err)
+			}
+			if r := b.post("/api/auth/refresh", nil); r.StatusCode != 401 || b.cookie("refresh_token") != "" {
+				t.Errorf("refresh of an ended session: %d, cookie kept: %v", r.StatusCode, b.cookie("refresh_token") != "")
+			}
+			if r := b.do(http.MethodGet, "/api/users/me", nil, bearer(s.AccessToken)); r.StatusCode != 401 {
+				t.Errorf("access token of an ended session: %d", r.StatusCode)
+			}
+		})
+	}
+	// A refresh moves the idle expiry forward but never past the absolute one.
+	b := h.browser("203.0.113.59")
+	s := h.signUp(b, "life9@example.com", "lifetime password")
+	sid := sessionIDOf(t, s.AccessToken)
+	h.db.Exec(t.Context(), `UPDATE sessions SET idle_expires_at = now() + interval '1 hour', absolute_expires_at = now() + interval '2 hours' WHERE id = $1`, sid)
+	if r := b.post("/api/auth/refresh", nil); r.StatusCode != 200 {
+		t.Fatalf("refresh: %d", r.StatusCode)
+	}
+	if n := h.count(`SELECT count(*) FROM sessions WHERE id = $1 AND idle_expires_at = absolute_expires_at`, sid); n != 1 {
+		t.Error("idle expiry not capped at the absolute expiry")
+	}
+}

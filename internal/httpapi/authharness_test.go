@@ -50,7 +50,8 @@ type authHarness struct {
 
 type harnessOptions struct {
 	grace      time.Duration
-	bcryptCost int // default 4
+	bcryptCost int    // default 4
+	redisURL   string // default: the test Redis
 }
 
 func newAuthHarness(t testing.TB, ho harnessOptions) *authHarness {
@@ -66,6 +67,9 @@ func newAuthHarness(t testing.TB, ho harnessOptions) *authHarness {
 	}
 	t.Cleanup(db.Close)
 	redisURL, prefix := testenv.Redis(t)
+	if ho.redisURL != "" {
+		redisURL = ho.redisURL
+	}
 	rdb, err := redisstore.Open(redisURL, prefix)
 	if err != nil {
 		t.Fatal(err)
