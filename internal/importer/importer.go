@@ -1,0 +1,357 @@
+// Package importer runs URL imports: the import-worker's job. It runs
+// yt-dlp without a shell, behind an SSRF-guarding proxy, and streams its
+// stdout into Blob Storage as staged blocks (never to local disk), with
+// progress in Redis and the outcome in PostgreSQL.
+//
+// The job is idempotent: a finished or cancelled video is left alone, and a
+// half-done import restarts with the same blob name and block IDs.
+// Permanent failures (bad source, too large, unsupported) are recorded on
+// the video and acknowledged; transient ones (storage or database down)
+// return an error so the message is delivered again.
+package importer
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/netip"
+	"time"
+
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/to"
+	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/blob"
+	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/blockblob"
+	"github.com/google/uuid"
+
+	"github.com/videofn/videofn/internal/netguard"
+)
+
+// Job is what the worker needs to know about one import.
+type Job struct {
+	VideoID   uuid.UUID
+	UserID    uuid.UUID
+	Status    string
+	SourceURL string
+}
+
+// Result is a finished import.
+type Result struct {
+	Title       string
+	ContentType string
+	Size        int64
+	Container   string
+	BlobName    string
+}
+
+// ErrNotFound is returned by a Store for a video that does not exist.
+var ErrNotFound = errors.New("not found")
+
+// Store is the persistence the job needs.
+type Store interface {
+	// Job returns the import, or ErrNotFound.
+	Job(ctx context.Context, id uuid.UUID) (Job, error)
+	// StartDownload moves a queued (or interrupted downloading) import to
+	// downloading; false when it is in any other state.
+	StartDownload(ctx context.Context, id uuid.UUID) (bool, error)
+	// Status returns the current status (for cancellation).
+	Status(ctx context.Context, id uuid.UUID) (string, error)
+	// Touch records that the import is alive.
+	Touch(ctx context.Context, id uuid.UUID) error
+	// Finish records a committed blob and marks the video ready, with its
+	// file_storage row, atomically; false when the video is no longer
+	// downloading (cancelled meanwhile).
+	Finish(ctx context.Context, id uuid.UUID, r Result) (bool, error)
+	// Fail marks a downloading import failed with a readable message.
+	Fail(ctx context.Context, id uuid.UUID, message string) error
+	// Lock makes this worker the only one running the import, until
+	// release; ok is false when another worker holds it. A worker that
+	// dies releases it.
+	Lock(ctx context.Context, id uuid.UUID) (release func(), ok bool, err error)
+}
+
+// Blobs gives the job the blobs of the media container.
+type Blobs interface {
+	BlockBlob(name string) BlockBlob
+	// DeleteBlob deletes a blob; a missing blob is not an error.
+	DeleteBlob(ctx context.Context, name string) error
+	ContainerName() string
+}
+
+// Progress stores progress for the frontend.
+type ProgressSetter interface {
+	Set(ctx context.Context, p Progress) error
+}
+
+// Options tune the importer. Zero values take the defaults.
+type Options struct {
+	YTDLPPath string
+	MaxBytes  int64
+	// BlockSize x 50,000 must reach MaxBytes; default 8 MiB (~390 GiB).
+	BlockSize int
+	// InFlight blocks are staged at once; default 4. Memory for the media
+	// is (InFlight+1) x BlockSize.
+	InFlight int
+	// Timeout bounds one import; default 55 min (host functionTimeout is 60).
+	Timeout time.Duration
+	// AllowPrivate lets yt-dlp reach loopback and private addresses (tests).
+	AllowPrivate bool
+	// Allow lists extra destinations (tests).
+	Allow            []netip.AddrPort
+	ProgressInterval time.Duration // default 500 ms
+	CancelPoll       time.Duration // default 500 ms
+	HeartbeatEvery   time.Duration // default 30 s
+}
+
+// Importer runs import jobs.
+type Importer struct {
+	opts     Options
+	store    Store
+	blobs    Blobs
+	progress ProgressSetter
+	logger   *slog.Logger
+}
+
+// New returns an Importer.
+func New(o Options, store Store, blobs Blobs, progress ProgressSetter, logger *slog.Logger) *Importer {
+	if o.YTDLPPath == "" {
+		o.YTDLPPath = "yt-dlp"
+	}
+	if o.BlockSize == 0 {
+		o.BlockSize = 8 << 20
+	}
+	if o.InFlight == 0 {
+		o.InFlight = 4
+	}
+	if o.Timeout == 0 {
+		o.Timeout = 55 * time.Minute
+	}
+	if o.ProgressInterval == 0 {
+		o.ProgressInterval = 500 * time.Millisecond
+	}
+	if o.CancelPoll == 0 {
+		o.CancelPoll = 500 * time.Millisecond
+	}
+	if o.HeartbeatEvery == 0 {
+		o.HeartbeatEvery = 30 * time.Second
+	}
+	return &Importer{opts: o, store: store, blobs: blobs, progress: progress, logger: logger}
+}
+
+// BlobName is the blob an import writes: fixed per video, so a redelivered
+// message restarts into the same blob.
+func BlobName(userID, videoID uuid.UUID) string {
+	return userID.String() + "/" + videoID.String() + "/source"
+}
+
+// errCancelled is the cause of a job stopped because its video was cancelled.
+var errCancelled = errors.New("import cancelled")
+
+// permanent is a failure recorded on the video; the message is done.
+type permanent struct{ msg string }
+
+func (p permanent) Error() string { return p.msg }
+
+// Run imports video id. It returns nil when the message is done (imported,
+// failed for good, cancelled, or nothing to do) and an error when a
+// redelivery may succeed.
+func (im *Importer) Run(ctx context.Context, id uuid.UUID) error {
+	job, err := im.store.Job(ctx, id)
+	if errors.Is(err, ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("load import: %w", err)
+	}
+	log := im.logger.With("video_id", id)
+	release, ok, err := im.store.Lock(ctx, id)
+	if err != nil {
+		return fmt.Errorf("lock import: %w", err)
+	}
+	if !ok {
+		// Another delivery of this message is running it; if that worker
+		// dies, the sweeper queues the import again.
+		log.Info("import already running elsewhere; message acknowledged")
+		return nil
+	}
+	defer release()
+	ok, err = im.store.StartDownload(ctx, id)
+	if err != nil {
+		return fmt.Errorf("start import: %w", err)
+	}
+	if !ok {
+		log.Info("import has nothing to do", "status", job.Status)
+		return nil
+	}
+
+	pw := &progressWriter{store: im.progress, interval: im.opts.ProgressInterval, onError: func(err error) {
+		log.Warn("progress not written", "err", err.Error())
+	}}
+	pw.p = Progress{VideoID: id, Status: "downloading", Step: "starting"}
+	pw.update(ctx, true, func(*Progress) {})
+
+	res, err := im.download(ctx, job, pw, log)
+	var perm permanent
+	switch {
+	case errors.Is(err, errCancelled):
+		log.Info("import cancelled")
+		pw.update(context.WithoutCancel(ctx), true, func(p *Progress) { p.Status, p.Step = "cancelled", "cancelled" })
+		return nil
+	case errors.As(err, &perm):
+		log.Info("import failed", "reason", perm.msg)
+		if err := im.store.Fail(context.WithoutCancel(ctx), id, perm.msg); err != nil {
+			return fmt.Errorf("record failure: %w", err)
+		}
+		pw.update(context.WithoutCancel(ctx), true, func(p *Progress) {
+			p.Status, p.Step, p.Error = "failed", "failed", &perm.msg
+			p.ETASeconds = nil
+		})
+		return nil
+	case err != nil:
+		pw.update(context.WithoutCancel(ctx), true, func(p *Progress) { p.Step = "retrying" })
+		return err
+	}
+
+	done, err := im.store.Finish(ctx, id, res)
+	if err != nil {
+		return fmt.Errorf("record import: %w", err)
+	}
+	if !done {
+		// Cancelled (or deleted) after the commit: the blob must not
+		// outlive the video.
+		log.Info("import cancelled at the end; deleting the blob")
+		if err := im.blobs.DeleteBlob(context.WithoutCancel(ctx), res.BlobName); err != nil {
+			return fmt.Errorf("delete cancelled import: %w", err)
+		}
+		return nil
+	}
+	pw.update(ctx, true, func(p *Progress) {
+		hundred := 100.0
+		p.Status, p.Step, p.Percent, p.BytesUploaded, p.ETASeconds = "ready", "done", &hundred, res.Size, nil
+		p.TotalBytes = &res.Size
+	})
+	log.Info("import done", "bytes", res.Size, "content_type", res.ContentType)
+	return nil
+}
+
+// download runs yt-dlp into the blob and commits it.
+func (im *Importer) download(parent context.Context, job Job, pw *progressWriter, log *slog.Logger) (Result, error) {
+	ctx, cancel := context.WithCancelCause(parent)
+	defer cancel(nil)
+	ctx, stopTimeout := context.WithTimeoutCause(ctx, im.opts.Timeout, permanent{fmt.Sprintf("the import took longer than %s", im.opts.Timeout)})
+	defer stopTimeout()
+	go im.watch(ctx, job.VideoID, cancel, log)
+
+	proxy, err := netguard.Start(netguard.Options{AllowPrivate: im.opts.AllowPrivate, Allow: im.opts.Allow, Logger: log})
+	if err != nil {
+		return Result{}, fmt.Errorf("start proxy: %w", err)
+	}
+	defer proxy.Close()
+
+	var meta Meta
+	metaSeen := make(chan struct{}, 1)
+	proc, err := startYTDLP(ctx, im.opts.YTDLPPath,
+		ytdlpArgs(job.SourceURL, proxy.URL(), im.opts.MaxBytes),
+		func(m Meta) {
+			meta = m
+			select {
+			case metaSeen <- struct{}{}:
+			default:
+			}
+			pw.update(ctx, true, func(p *Progress) { p.Step = "downloading" })
+		},
+		func(t Tick) { pw.tick(ctx, t) })
+	if err != nil {
+		return Result{}, err // yt-dlp missing: an installation problem, retry later
+	}
+
+	name := BlobName(job.UserID, job.VideoID)
+	bb := im.blobs.BlockBlob(name)
+	sniff := &sniffer{}
+	st := &stager{blob: bb, blockSize: im.opts.BlockSize, inFlight: im.opts.InFlight, maxBytes: im.opts.MaxBytes,
+		onStaged: func(acked int64) { pw.acked(ctx, acked) }}
+	ids, size, stageErr := st.stage(ctx, teeReader(proc.stdout, sniff))
+	if stageErr != nil {
+		proc.kill()
+	}
+	exit, diag, waitErr := proc.wait()
+
+	if cause := context.Cause(ctx); cause != nil && parent.Err() == nil {
+		if errors.Is(cause, errCancelled) {
+			return Result{}, errCancelled
+		}
+		var perm permanent
+		if errors.As(cause, &perm) {
+			return Result{}, perm
+		}
+	}
+	if parent.Err() != nil {
+		return Result{}, parent.Err()
+	}
+	switch {
+	case errors.Is(stageErr, ErrTooLarge):
+		return Result{}, permanent{fmt.Sprintf("the media is larger than the import limit of %d bytes", im.opts.MaxBytes)}
+	case stageErr != nil:
+		return Result{}, fmt.Errorf("stage media: %w", stageErr)
+	case waitErr != nil:
+		return Result{}, fmt.Errorf("yt-dlp: %w", waitErr)
+	case exit != 0:
+		if denied := proxy.Denied(); len(denied) > 0 {
+			return Result{}, permanent{"the source redirects to an address that imports may not reach (" + denied[0] + ")"}
+		}
+		return Result{}, permanent{describeFailure(diag)}
+	case size == 0:
+		return Result{}, permanent{fmt.Sprintf("nothing was downloaded: the media is larger than the import limit of %d bytes, or the page has no downloadable video", im.opts.MaxBytes)}
+	}
+	contentType := sniff.contentType(meta.Ext)
+	if contentType == "" {
+		return Result{}, permanent{"the downloaded file is not a supported video format"}
+	}
+	pw.update(ctx, true, func(p *Progress) { p.Step = "finalizing" })
+	_, err = bb.CommitBlockList(ctx, ids, &blockblob.CommitBlockListOptions{
+		HTTPHeaders: &blob.HTTPHeaders{BlobContentType: to.Ptr(contentType)},
+	})
+	if err != nil {
+		return Result{}, fmt.Errorf("commit blob: %w", err)
+	}
+	title := meta.Title
+	if title == "" {
+		title = job.SourceURL
+	}
+	return Result{Title: truncateTitle(title), ContentType: contentType, Size: size, Container: im.blobs.ContainerName(), BlobName: name}, nil
+}
+
+// watch cancels the job when its video is cancelled, and keeps it marked
+// alive, until ctx ends.
+func (im *Importer) watch(ctx context.Context, id uuid.UUID, cancel context.CancelCauseFunc, log *slog.Logger) {
+	poll := time.NewTicker(im.opts.CancelPoll)
+	defer poll.Stop()
+	beat := time.NewTicker(im.opts.HeartbeatEvery)
+	defer beat.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-poll.C:
+			status, err := im.store.Status(ctx, id)
+			if errors.Is(err, ErrNotFound) || (err == nil && status == "cancelled") {
+				cancel(errCancelled)
+				return
+			}
+			if err != nil && ctx.Err() == nil {
+				log.Warn("cancel check failed", "err", err.Error())
+			}
+		case <-beat.C:
+			if err := im.store.Touch(ctx, id); err != nil && ctx.Err() == nil {
+				log.Warn("heartbeat failed", "err", err.Error())
+			}
+		}
+	}
+}
+
+func truncateTitle(s string) string {
+	r := []rune(s)
+	if len(r) > 200 {
+		return string(r[:200])
+	}
+	return s
+}

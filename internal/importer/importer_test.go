@@ -1,0 +1,449 @@
+package importer_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"net/netip"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+
+	"github.com/videofn/videofn/internal/blob"
+	"github.com/videofn/videofn/internal/importer"
+	"github.com/videofn/videofn/internal/postgres"
+	"github.com/videofn/videofn/internal/redisstore"
+	"github.com/videofn/videofn/internal/testenv"
+)
+
+// mp4Bytes returns n bytes that start like an MP4 file (an ftyp box)
+// followed by random data: enough for yt-dlp's generic extractor and the
+// container check.
+func mp4Bytes(t testing.TB, n int) []byte {
+	t.Helper()
+	b := make([]byte, n)
+	rand.Read(b)
+	copy(b, []byte{0, 0, 0, 0x18, 'f', 't', 'y', 'p', 'i', 's', 'o', 'm', 0, 0, 2, 0, 'i', 's', 'o', 'm', 'i', 's', 'o', '2'})
+	return b
+}
+
+// source is the local media server the tests import from.
+type source struct {
+	srv  *httptest.Server
+	hits atomic.Int64
+	mp4  []byte
+	big  []byte
+	hls  string // directory with index.m3u8 and segments
+}
+
+func newSource(t *testing.T, redirectTo string) *source {
+	t.Helper()
+	s := &source{mp4: mp4Bytes(t, 3<<20+12345), big: mp4Bytes(t, 6<<20)}
+	mux := http.NewServeMux()
+	mux.HandleFunc("/video.mp4", func(w http.ResponseWriter, r *http.Request) {
+		http.ServeContent(w, r, "video.mp4", time.Time{}, bytes.NewReader(s.mp4))
+	})
+	mux.HandleFunc("/big.mp4", func(w http.ResponseWriter, r *http.Request) {
+		http.ServeContent(w, r, "big.mp4", time.Time{}, bytes.NewReader(s.big))
+	})
+	// No Content-Length: yt-dlp's --max-filesize cannot see the size.
+	mux.HandleFunc("/big-chunked.mp4", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "video/mp4")
+		for i := 0; i < len(s.big); i += 64 << 10 {
+			if _, err := w.Write(s.big[i:min(i+64<<10, len(s.big))]); err != nil {
+				return
+			}
+			w.(http.Flusher).Flush()
+		}
+	})
+	// Slow: 64 KiB every 50 ms, for cancellation.
+	mux.HandleFunc("/slow.mp4", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "video/mp4")
+		w.Header().Set("Content-Length", fmt.Sprint(len(s.big)))
+		for i := 0; i < len(s.big); i += 64 << 10 {
+			if _, err := w.Write(s.big[i:min(i+64<<10, len(s.big))]); err != nil {
+				return
+			}
+			w.(http.Flusher).Flush()
+			select {
+			case <-r.Context().Done():
+				return
+			case <-time.After(50 * time.Millisecond):
+			}
+		}
+	})
+	mux.HandleFunc("/redirect", func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, redirectTo, http.StatusFound)
+	})
+	mux.HandleFunc("/not-video.mp4", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "video/mp4")
+		io.WriteString(w, strings.Repeat("this is text, not a video\n", 2000))
+	})
+	s.hls = t.TempDir()
+	mux.Handle("/hls/", http.StripPrefix("/hls/", http.FileServer(http.Dir(s.hls))))
+	s.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.hits.Add(1)
+		mux.ServeHTTP(w, r)
+	}))
+	t.Cleanup(s.srv.Close)
+	return s
+}
+
+func (s *source) addr(t *testing.T) netip.AddrPort {
+	t.Helper()
+	return netip.MustParseAddrPort(s.srv.Listener.Addr().String())
+}
+
+// env is one test's importer with real PostgreSQL, Redis, Azurite and yt-dlp.
+type env struct {
+	t        *testing.T
+	db       *pgx.Conn
+	store    *blob.Store
+	imp      *importer.Importer
+	progress importer.ProgressStore
+	user     uuid.UUID
+}
+
+func newEnv(t *testing.T, allow []netip.AddrPort, maxBytes int64) *env {
+	t.Helper()
+	ctx := context.Background()
+	dbURL := testenv.Postgres(t)
+	if _, err := postgres.Migrate(ctx, dbURL, nil); err != nil {
+		t.Fatal(err)
+	}
+	db, err := postgres.Open(ctx, dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(db.Close)
+	conn, err := pgx.Connect(ctx, dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close(context.Background()) })
+	store, err := blob.New(blob.Options{ConnectionString: testenv.Storage(t), Container: testenv.ContainerName()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := store.EnsureContainer(ctx); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { store.Container().Delete(context.Background(), nil) })
+	redisURL, prefix := testenv.Redis(t)
+	rdb, err := redisstore.Open(redisURL, prefix)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { rdb.Close() })
+	progress := importer.ProgressStore{Client: rdb}
+	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
+	imp := importer.New(importer.Options{
+		MaxBytes: maxBytes, BlockSize: 1 << 20, InFlight: 3, Allow: allow,
+		ProgressInterval: 50 * time.Millisecond, CancelPoll: 100 * time.Millisecond,
+	}, postgres.ImportStore{DB: db}, importer.ContainerBlobs{Client: store.Container(), Name: store.ContainerName()}, progress, logger)
+	var user uuid.UUID
+	if err := conn.QueryRow(ctx, `INSERT INTO users (email) VALUES ('imp@example.com') RETURNING id`).Scan(&user); err != nil {
+		t.Fatal(err)
+	}
+	return &env{t: t, db: conn, store: store, imp: imp, progress: progress, user: user}
+}
+
+func (e *env) queue(url string) uuid.UUID {
+	e.t.Helper()
+	var id uuid.UUID
+	if err := e.db.QueryRow(context.Background(), `
+		INSERT INTO videos (user_id, source, source_url, status) VALUES ($1, 'url', $2, 'queued') RETURNING id`, e.user, url).Scan(&id); err != nil {
+		e.t.Fatal(err)
+	}
+	return id
+}
+
+type videoRow struct {
+	Status, Title, ContentType, Error string
+	Size                              int64
+	UpdatedAt                         time.Time
+}
+
+func (e *env) video(id uuid.UUID) videoRow {
+	e.t.Helper()
+	var v videoRow
+	var title, ct, msg *string
+	var size *int64
+	if err := e.db.QueryRow(context.Background(), `SELECT status, title, content_type, error, size_bytes, updated_at FROM videos WHERE id = $1`, id).
+		Scan(&v.Status, &title, &ct, &msg, &size, &v.UpdatedAt); err != nil {
+		e.t.Fatal(err)
+	}
+	for dst, src := range map[*string]*string{&v.Title: title, &v.ContentType: ct, &v.Error: msg} {
+		if src != nil {
+			*dst = *src
+		}
+	}
+	if size != nil {
+		v.Size = *size
+	}
+	return v
+}
+
+// blobBytes returns the committed blob of a video, or nil when none.
+func (e *env) blobBytes(id uuid.UUID) []byte {
+	e.t.Helper()
+	resp, err := e.store.Container().NewBlobClient(importer.BlobName(e.user, id)).DownloadStream(context.Background(), nil)
+	if err != nil {
+		return nil
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return b
+}
+
+func TestDirectMP4Import(t *testing.T) {
+	src := newSource(t, "")
+	e := newEnv(t, []netip.AddrPort{src.addr(t)}, 100<<20)
+	id := e.queue(src.srv.URL + "/video.mp4")
+	if err := e.imp.Run(context.Background(), id); err != nil {
+		t.Fatal(err)
+	}
+	v := e.video(id)
+	if v.Status != "ready" || v.Size != int64(len(src.mp4)) || v.ContentType != "video/mp4" || v.Title != "video" {
+		t.Fatalf("video %+v", v)
+	}
+	if got := e.blobBytes(id); !bytes.Equal(got, src.mp4) {
+		t.Fatalf("blob has %d bytes, want the %d source bytes", len(got), len(src.mp4))
+	}
+	p, ok, err := e.progress.Get(context.Background(), id)
+	if err != nil || !ok || p.Status != "ready" || p.BytesUploaded != int64(len(src.mp4)) || p.Percent == nil || *p.Percent != 100 {
+		t.Errorf("progress %+v %v %v", p, ok, err)
+	}
+	var rows int
+	e.db.QueryRow(context.Background(), `SELECT count(*) FROM file_storage WHERE video_id = $1 AND kind = 'source' AND size_bytes = $2`, id, len(src.mp4)).Scan(&rows)
+	if rows != 1 {
+		t.Errorf("file_storage rows: %d", rows)
+	}
+
+	// Redelivery of the finished message: no change, no second blob.
+	before := e.video(id)
+	if err := e.imp.Run(context.Background(), id); err != nil {
+		t.Fatal(err)
+	}
+	if after := e.video(id); after != before {
+		t.Errorf("redelivery changed the video: %+v -> %+v", before, after)
+	}
+	n := 0
+	pager := e.store.Container().NewListBlobsFlatPager(nil)
+	for pager.More() {
+		page, err := pager.NextPage(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		n += len(page.Segment.BlobItems)
+	}
+	if n != 1 {
+		t.Errorf("%d blobs after redelivery", n)
+	}
+}
+
+func TestHLSImport(t *testing.T) {
+	src := newSource(t, "")
+	cmd := exec.Command("ffmpeg", "-hide_banner", "-loglevel", "error", "-f", "lavfi", "-i", "testsrc=duration=3:size=160x120:rate=10",
+		"-c:v", "mpeg2video", "-f", "hls", "-hls_time", "1", "-hls_list_size", "0", filepath.Join(src.hls, "index.m3u8"))
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("ffmpeg: %v\n%s", err, out)
+	}
+	var want []byte
+	segs, _ := filepath.Glob(filepath.Join(src.hls, "*.ts"))
+	if len(segs) < 2 {
+		t.Fatalf("ffmpeg made %d segments", len(segs))
+	}
+	for _, s := range segs {
+		b, _ := os.ReadFile(s)
+		want = append(want, b...)
+	}
+	e := newEnv(t, []netip.AddrPort{src.addr(t)}, 100<<20)
+	id := e.queue(src.srv.URL + "/hls/index.m3u8")
+	if err := e.imp.Run(context.Background(), id); err != nil {
+		t.Fatal(err)
+	}
+	v := e.video(id)
+	if v.Status != "ready" || v.ContentType != "video/mp2t" {
+		t.Fatalf("video %+v", v)
+	}
+	if got := e.blobBytes(id); !bytes.Equal(got, want) {
+		t.Errorf("blob is %d bytes, want the %d bytes of the segments in order", len(got), len(want))
+	}
+}
+
+func TestPermanentFailures(t *testing.T) {
+	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Write([]byte("private data"))
+	}))
+	defer other.Close()
+	var otherHits atomic.Int64
+	other.Config.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		otherHits.Add(1)
+		w.Write([]byte("private data"))
+	})
+	src := newSource(t, other.URL+"/secret.mp4")
+	e := newEnv(t, []netip.AddrPort{src.addr(t)}, 4<<20)
+	marker := filepath.Join(t.TempDir(), "pwned")
+	tests := []struct {
+		name    string
+		url     string
+		wantErr string
+	}{
+		{"404 source", src.srv.URL + "/missing.mp4", "404"},
+		{"oversize with Content-Length", src.srv.URL + "/big.mp4", "larger than the import limit"},
+		{"oversize without Content-Length", src.srv.URL + "/big-chunked.mp4", "larger than the import limit"},
+		{"redirect to a private address", src.srv.URL + "/redirect", "may not reach"},
+		{"not a video", src.srv.URL + "/not-video.mp4", "not a supported video format"},
+		{"URL that is an option", "--exec=touch " + marker, ""},
+		{"URL starting with a dash", "-o" + marker, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			id := e.queue(tt.url)
+			if err := e.imp.Run(context.Background(), id); err != nil {
+				t.Fatalf("permanent failure asked for redelivery: %v", err)
+			}
+			v := e.video(id)
+			if v.Status != "failed" || v.Error == "" || !strings.Contains(v.Error, tt.wantErr) {
+				t.Errorf("video %+v, want failed with %q", v, tt.wantErr)
+			}
+			if e.blobBytes(id) != nil {
+				t.Error("a blob was committed")
+			}
+			p, ok, _ := e.progress.Get(context.Background(), id)
+			if !ok || p.Status != "failed" || p.Error == nil {
+				t.Errorf("progress %+v", p)
+			}
+		})
+	}
+	if otherHits.Load() != 0 {
+		t.Errorf("the private server was reached %d times", otherHits.Load())
+	}
+	if _, err := os.Stat(marker); err == nil {
+		t.Error("an option smuggled in the URL was executed")
+	}
+}
+
+func TestCancelStopsTheDownload(t *testing.T) {
+	src := newSource(t, "")
+	e := newEnv(t, []netip.AddrPort{src.addr(t)}, 100<<20)
+	id := e.queue(src.srv.URL + "/slow.mp4")
+	done := make(chan error, 1)
+	go func() { done <- e.imp.Run(context.Background(), id) }()
+	// Wait until bytes are flowing, then cancel as the API does.
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		p, ok, _ := e.progress.Get(context.Background(), id)
+		if ok && p.BytesUploaded > 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("no progress within 10 s")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	start := time.Now()
+	if _, err := e.db.Exec(context.Background(), `UPDATE videos SET status = 'cancelled' WHERE id = $1`, id); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("cancel asked for redelivery: %v", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the import did not stop within 5 s of the cancel")
+	}
+	t.Logf("stopped %v after the cancel", time.Since(start).Round(time.Millisecond))
+	if v := e.video(id); v.Status != "cancelled" {
+		t.Errorf("status %q", v.Status)
+	}
+	if e.blobBytes(id) != nil {
+		t.Error("a cancelled import left a blob")
+	}
+}
+
+// TestInterruptedImportRestarts plays a worker killed mid-import: the video
+// is left downloading with staged blocks; the redelivered message starts
+// over into the same blob and completes.
+func TestInterruptedImportRestarts(t *testing.T) {
+	src := newSource(t, "")
+	e := newEnv(t, []netip.AddrPort{src.addr(t)}, 100<<20)
+	id := e.queue(src.srv.URL + "/slow.mp4")
+	ctx, kill := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- e.imp.Run(ctx, id) }()
+	for {
+		p, ok, _ := e.progress.Get(context.Background(), id)
+		if ok && p.BytesUploaded >= 1<<20 {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	kill() // the host stops the handler
+	if err := <-done; err == nil {
+		t.Fatal("an interrupted import reported success")
+	}
+	if v := e.video(id); v.Status != "downloading" {
+		t.Fatalf("status after the kill: %q", v.Status)
+	}
+	if err := e.imp.Run(context.Background(), id); err != nil {
+		t.Fatal(err)
+	}
+	if got := e.blobBytes(id); !bytes.Equal(got, src.big) {
+		t.Errorf("blob after restart: %d bytes, want %d", len(got), len(src.big))
+	}
+}
+
+func TestNothingToDo(t *testing.T) {
+	e := newEnv(t, nil, 1<<20)
+	if err := e.imp.Run(context.Background(), uuid.New()); err != nil {
+		t.Errorf("missing video: %v", err)
+	}
+	id := e.queue("http://127.0.0.1:1/x.mp4")
+	e.db.Exec(context.Background(), `UPDATE videos SET status = 'cancelled' WHERE id = $1`, id)
+	if err := e.imp.Run(context.Background(), id); err != nil || e.video(id).Status != "cancelled" {
+		t.Errorf("cancelled video: %v %+v", err, e.video(id))
+	}
+}
+
+
+func TestOneWorkerPerImport(t *testing.T) {
+	src := newSource(t, "")
+	e := newEnv(t, []netip.AddrPort{src.addr(t)}, 100<<20)
+	id := e.queue(src.srv.URL + "/slow.mp4")
+	first := make(chan error, 1)
+	go func() { first <- e.imp.Run(context.Background(), id) }()
+	for {
+		if p, ok, _ := e.progress.Get(context.Background(), id); ok && p.BytesUploaded > 0 {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	// A second delivery while the first runs is acknowledged without effect.
+	if err := e.imp.Run(context.Background(), id); err != nil {
+		t.Fatalf("second delivery: %v", err)
+	}
+	if err := <-first; err != nil {
+		t.Fatal(err)
+	}
+	if got := e.blobBytes(id); !bytes.Equal(got, src.big) || e.video(id).Status != "ready" {
+		t.Errorf("after two deliveries: %d bytes, %+v", len(got), e.video(id))
+	}
+}

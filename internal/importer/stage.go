@@ -1,0 +1,138 @@
+package importer
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"io"
+	"sync"
+
+	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/blockblob"
+)
+
+// BlockBlob is the part of *blockblob.Client the stager uses.
+type BlockBlob interface {
+	StageBlock(ctx context.Context, base64BlockID string, body io.ReadSeekCloser, options *blockblob.StageBlockOptions) (blockblob.StageBlockResponse, error)
+	CommitBlockList(ctx context.Context, base64BlockIDs []string, options *blockblob.CommitBlockListOptions) (blockblob.CommitBlockListResponse, error)
+}
+
+var _ BlockBlob = (*blockblob.Client)(nil)
+
+// maxBlocks is Blob Storage's limit of committed blocks per blob.
+const maxBlocks = 50_000
+
+// blockID returns the base64 ID of block i. IDs are deterministic and of
+// equal length, so a restarted import re-stages the same IDs (replacing the
+// blocks) and Blob Storage accepts the list.
+func blockID(i int) string {
+	return base64.StdEncoding.EncodeToString(fmt.Appendf(nil, "block-%08d", i))
+}
+
+// ErrTooLarge is returned when the stream passes the byte cap.
+var ErrTooLarge = errors.New("the media is larger than the import limit")
+
+// stager reads a stream in blocks and stages them, several at once.
+type stager struct {
+	blob      BlockBlob
+	blockSize int
+	inFlight  int
+	maxBytes  int64
+	// onStaged is called after each block is acknowledged by storage, with
+	// the total acknowledged so far.
+	onStaged func(acked int64)
+}
+
+// stage reads r to the end (or to the cap) and stages every block. It
+// returns the block IDs in order and the number of bytes staged. Memory is
+// bounded by (inFlight+1) x blockSize.
+func (s *stager) stage(ctx context.Context, r io.Reader) ([]string, int64, error) {
+	if int64(s.blockSize)*maxBlocks < s.maxBytes {
+		return nil, 0, fmt.Errorf("block size %d cannot hold %d bytes in %d blocks", s.blockSize, s.maxBytes, maxBlocks)
+	}
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+
+	buffers := make(chan []byte, s.inFlight+1)
+	for range s.inFlight + 1 {
+		buffers <- make([]byte, s.blockSize)
+	}
+	sem := make(chan struct{}, s.inFlight)
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var acked int64
+
+	var ids []string
+	var total int64
+	var readErr error
+	for i := 0; ; i++ {
+		if ctx.Err() != nil {
+			break
+		}
+		var buf []byte
+		select {
+		case buf = <-buffers:
+		case <-ctx.Done():
+		}
+		if buf == nil {
+			break
+		}
+		n, err := io.ReadFull(r, buf)
+		if n > 0 {
+			total += int64(n)
+			if total > s.maxBytes {
+				readErr = ErrTooLarge
+				buffers <- buf
+				break
+			}
+			if len(ids) == maxBlocks {
+				readErr = ErrTooLarge
+				buffers <- buf
+				break
+			}
+			id := blockID(i)
+			ids = append(ids, id)
+			sem <- struct{}{}
+			wg.Go(func() {
+				defer func() { <-sem; buffers <- buf }()
+				body := readSeekNopCloser{bytes.NewReader(buf[:n])}
+				if _, err := s.blob.StageBlock(ctx, id, body, nil); err != nil {
+					cancel(fmt.Errorf("stage block %d: %w", i, err))
+					return
+				}
+				mu.Lock()
+				acked += int64(n)
+				a := acked
+				mu.Unlock()
+				if s.onStaged != nil {
+					s.onStaged(a)
+				}
+			})
+		} else {
+			buffers <- buf
+		}
+		if err == io.EOF || err == io.ErrUnexpectedEOF {
+			break
+		}
+		if err != nil {
+			readErr = fmt.Errorf("read media: %w", err)
+			break
+		}
+	}
+	wg.Wait()
+	if cause := context.Cause(ctx); cause != nil && !errors.Is(cause, context.Canceled) {
+		return nil, total, cause
+	}
+	if readErr != nil {
+		return nil, total, readErr
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, total, err
+	}
+	return ids, total, nil
+}
+
+type readSeekNopCloser struct{ *bytes.Reader }
+
+func (readSeekNopCloser) Close() error { return nil }

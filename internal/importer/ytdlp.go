@@ -1,0 +1,216 @@
+package importer
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+)
+
+// Markers of the lines yt-dlp writes to stderr for us (--print and
+// --progress-template); everything else on stderr is diagnostics.
+const (
+	metaMarker     = "[vfmeta] "
+	progressMarker = "[vfprog] "
+)
+
+// ytdlpArgs returns the command line for one import. The media goes to
+// stdout (-o -); progress and metadata come on stderr as marked lines.
+// The URL comes after "--" so a URL such as "--exec=..." is never read as
+// an option, and no shell is involved.
+func ytdlpArgs(rawURL, proxyURL string, maxBytes int64) []string {
+	args := []string{
+		"--ignore-config", "--no-cache-dir", "--no-part", "--no-mtime",
+		"--no-playlist", "--playlist-items", "1", // one item of a playlist at most
+		"-f", "b[ext=mp4]/b", // a single file that plays as is (no merge)
+		"--downloader", "m3u8:native", // HLS through yt-dlp itself (and so through the proxy)
+		"--max-filesize", strconv.FormatInt(maxBytes, 10), // early refusal when Content-Length says so; the cap is enforced on the stream too
+		"--socket-timeout", "30",
+		"--retries", "3", "--fragment-retries", "3",
+		"-q", "--no-warnings", "--progress", "--newline",
+		"--no-simulate", "--print", "before_dl:" + metaMarker + "%(title)j %(ext)j",
+		"--progress-template", "download:" + progressMarker +
+			"%(progress.downloaded_bytes)s %(progress.total_bytes)s %(progress.total_bytes_estimate)s " +
+			"%(progress.speed)s %(progress.eta)s %(progress.status)s",
+		"-o", "-",
+	}
+	if proxyURL != "" {
+		args = append(args, "--proxy", proxyURL)
+	}
+	return append(args, "--", rawURL)
+}
+
+// Meta is what yt-dlp reports about the media before downloading.
+type Meta struct {
+	Title string
+	Ext   string
+}
+
+// Tick is one progress line. Unknown numbers are -1.
+type Tick struct {
+	Downloaded int64
+	Total      int64
+	Estimate   int64
+	Speed      float64 // bytes per second
+	ETA        int64   // seconds
+}
+
+// parseTick reads the fields of a progress line; "NA" becomes -1.
+func parseTick(s string) (Tick, bool) {
+	f := strings.Fields(s)
+	if len(f) < 5 {
+		return Tick{}, false
+	}
+	num := func(v string) int64 {
+		x, err := strconv.ParseFloat(v, 64)
+		if err != nil {
+			return -1
+		}
+		return int64(x)
+	}
+	speed, err := strconv.ParseFloat(f[3], 64)
+	if err != nil {
+		speed = -1
+	}
+	return Tick{Downloaded: num(f[0]), Total: num(f[1]), Estimate: num(f[2]), Speed: speed, ETA: num(f[4])}, true
+}
+
+// parseMeta reads "<json title> <json ext>".
+func parseMeta(s string) (Meta, bool) {
+	dec := json.NewDecoder(strings.NewReader(s))
+	var m Meta
+	if dec.Decode(&m.Title) != nil {
+		return Meta{}, false
+	}
+	dec.Decode(&m.Ext)
+	return m, true
+}
+
+// process is one running yt-dlp.
+type process struct {
+	cmd    *exec.Cmd
+	stdout io.ReadCloser
+
+	mu     sync.Mutex
+	errors []string // ERROR: lines and other diagnostics, last few
+	done   chan struct{}
+}
+
+// maxDiagnostics bounds the stderr lines kept for error messages.
+const maxDiagnostics = 20
+
+// startYTDLP runs yt-dlp in its own process group (so a kill reaches any
+// child it spawns, such as ffmpeg) with a minimal environment, and feeds
+// marked stderr lines to onMeta and onTick. The caller reads stdout and then
+// calls wait. Cancelling ctx kills the whole group.
+func startYTDLP(ctx context.Context, path string, args []string, onMeta func(Meta), onTick func(Tick)) (*process, error) {
+	cmd := exec.CommandContext(ctx, path, args...)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.Cancel = func() error {
+		// Negative pid: the whole process group.
+		return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+	}
+	cmd.WaitDelay = 5 * time.Second
+	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + os.TempDir(), "LANG=C.UTF-8", "PYTHONUNBUFFERED=1"}
+	cmd.Dir = os.TempDir()
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		return nil, err
+	}
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		return nil, err
+	}
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("start yt-dlp: %w", err)
+	}
+	p := &process{cmd: cmd, stdout: stdout, done: make(chan struct{})}
+	go func() {
+		defer close(p.done)
+		sc := bufio.NewScanner(stderr)
+		sc.Buffer(make([]byte, 64<<10), 1<<20)
+		for sc.Scan() {
+			line := sc.Text()
+			switch {
+			case strings.HasPrefix(line, progressMarker):
+				if t, ok := parseTick(line[len(progressMarker):]); ok && onTick != nil {
+					onTick(t)
+				}
+			case strings.HasPrefix(line, metaMarker):
+				if m, ok := parseMeta(line[len(metaMarker):]); ok && onMeta != nil {
+					onMeta(m)
+				}
+			default:
+				p.mu.Lock()
+				p.errors = append(p.errors, line)
+				if len(p.errors) > maxDiagnostics {
+					p.errors = p.errors[1:]
+				}
+				p.mu.Unlock()
+			}
+		}
+		io.Copy(io.Discard, stderr)
+	}()
+	return p, nil
+}
+
+// wait waits for the process and its stderr reader. It returns the exit
+// code (-1 when killed) and the diagnostics yt-dlp printed.
+func (p *process) wait() (int, []string, error) {
+	<-p.done
+	err := p.cmd.Wait()
+	p.mu.Lock()
+	diag := append([]string(nil), p.errors...)
+	p.mu.Unlock()
+	var exit *exec.ExitError
+	switch {
+	case err == nil:
+		return 0, diag, nil
+	case errors.As(err, &exit):
+		return exit.ExitCode(), diag, nil
+	}
+	return -1, diag, err
+}
+
+// kill ends the process group at once.
+func (p *process) kill() {
+	if p.cmd.Process != nil {
+		syscall.Kill(-p.cmd.Process.Pid, syscall.SIGKILL)
+	}
+}
+
+// extractorPrefix matches yt-dlp's "[generic] <id>: " message prefix.
+var extractorPrefix = regexp.MustCompile(`^\[[a-z0-9_:.-]+\] [^:]{0,80}: `)
+
+// describeFailure turns yt-dlp's diagnostics into one readable sentence for
+// the user: the last ERROR line without its prefixes, its Python cause and
+// its plea to report a bug.
+func describeFailure(diag []string) string {
+	for i := len(diag) - 1; i >= 0; i-- {
+		msg, ok := strings.CutPrefix(diag[i], "ERROR: ")
+		if !ok {
+			continue
+		}
+		msg = extractorPrefix.ReplaceAllString(msg, "")
+		for _, cut := range []string{" (caused by", "; please report", ". Confirm you are"} {
+			if i := strings.Index(msg, cut); i > 0 {
+				msg = msg[:i]
+			}
+		}
+		if len(msg) > 300 {
+			msg = msg[:300] + "..."
+		}
+		return msg
+	}
+	return "the source could not be downloaded"
+}

@@ -1,0 +1,130 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+
+	"github.com/videofn/videofn/internal/importer"
+)
+
+// ImportStore implements importer.Store.
+type ImportStore struct {
+	DB *DB
+}
+
+var _ importer.Store = ImportStore{}
+
+// Job implements importer.Store.
+func (s ImportStore) Job(ctx context.Context, id uuid.UUID) (importer.Job, error) {
+	j := importer.Job{VideoID: id}
+	var src *string
+	err := s.DB.pool.QueryRow(ctx, `SELECT user_id, status, source_url FROM videos WHERE id = $1 AND source = 'url'`, id).
+		Scan(&j.UserID, &j.Status, &src)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return importer.Job{}, importer.ErrNotFound
+	}
+	if err != nil {
+		return importer.Job{}, fmt.Errorf("select import: %w", err)
+	}
+	if src != nil {
+		j.SourceURL = *src
+	}
+	return j, nil
+}
+
+// StartDownload implements importer.Store. An import found "downloading"
+// was interrupted (its worker died) and starts over.
+func (s ImportStore) StartDownload(ctx context.Context, id uuid.UUID) (bool, error) {
+	tag, err := s.DB.pool.Exec(ctx, `
+		UPDATE videos SET status = 'downloading', error = NULL
+		WHERE id = $1 AND status IN ('queued', 'downloading')`, id)
+	if err != nil {
+		return false, fmt.Errorf("start import: %w", err)
+	}
+	return tag.RowsAffected() == 1, nil
+}
+
+// Status implements importer.Store.
+func (s ImportStore) Status(ctx context.Context, id uuid.UUID) (string, error) {
+	return Jobs{DB: s.DB}.videoStatus(ctx, id, importer.ErrNotFound)
+}
+
+// Touch implements importer.Store.
+func (s ImportStore) Touch(ctx context.Context, id uuid.UUID) error {
+	if _, err := s.DB.pool.Exec(ctx, `UPDATE videos SET updated_at = now() WHERE id = $1 AND status = 'downloading'`, id); err != nil {
+		return fmt.Errorf("touch import: %w", err)
+	}
+	return nil
+}
+
+// Finish implements importer.Store.
+func (s ImportStore) Finish(ctx context.Context, id uuid.UUID, r importer.Result) (bool, error) {
+	var done bool
+	err := pgx.BeginFunc(ctx, s.DB.pool, func(tx pgx.Tx) error {
+		var userID uuid.UUID
+		err := tx.QueryRow(ctx, `
+			UPDATE videos SET status = 'ready', title = $2, content_type = $3, size_bytes = $4, error = NULL
+			WHERE id = $1 AND status = 'downloading'
+			RETURNING user_id`, id, r.Title, r.ContentType, r.Size).Scan(&userID)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("finish import: %w", err)
+		}
+		if _, err := tx.Exec(ctx, `
+			INSERT INTO file_storage (user_id, video_id, kind, container, blob_name, content_type, size_bytes)
+			VALUES ($1, $2, 'source', $3, $4, $5, $6)
+			ON CONFLICT (container, blob_name) DO UPDATE SET content_type = EXCLUDED.content_type, size_bytes = EXCLUDED.size_bytes`,
+			userID, id, r.Container, r.BlobName, r.ContentType, r.Size); err != nil {
+			return fmt.Errorf("record blob: %w", err)
+		}
+		done = true
+		return nil
+	})
+	return done, err
+}
+
+// Fail implements importer.Store.
+func (s ImportStore) Fail(ctx context.Context, id uuid.UUID, message string) error {
+	if _, err := s.DB.pool.Exec(ctx, `
+		UPDATE videos SET status = 'failed', error = $2
+		WHERE id = $1 AND status = 'downloading'`, id, message); err != nil {
+		return fmt.Errorf("fail import: %w", err)
+	}
+	return nil
+}
+
+// Lock implements importer.Store with a session-level advisory lock held on
+// a dedicated connection for the import's duration; if the process dies,
+// PostgreSQL ends the session and releases the lock.
+func (s ImportStore) Lock(ctx context.Context, id uuid.UUID) (func(), bool, error) {
+	conn, err := s.DB.pool.Acquire(ctx)
+	if err != nil {
+		return nil, false, fmt.Errorf("acquire connection: %w", err)
+	}
+	key := "import:" + id.String()
+	var ok bool
+	if err := conn.QueryRow(ctx, `SELECT pg_try_advisory_lock(hashtextextended($1, 0))`, key).Scan(&ok); err != nil {
+		conn.Release()
+		return nil, false, fmt.Errorf("advisory lock: %w", err)
+	}
+	if !ok {
+		conn.Release()
+		return nil, false, nil
+	}
+	return func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if _, err := conn.Exec(ctx, `SELECT pg_advisory_unlock(hashtextextended($1, 0))`, key); err != nil {
+			// The lock must not stay with a pooled connection.
+			conn.Conn().Close(ctx)
+		}
+		conn.Release()
+	}, true, nil
+}
