@@ -423,7 +423,6 @@ func TestNothingToDo(t *testing.T) {
 	}
 }
 
-
 func TestOneWorkerPerImport(t *testing.T) {
 	src := newSource(t, "")
 	e := newEnv(t, []netip.AddrPort{src.addr(t)}, 100<<20)

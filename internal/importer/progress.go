@@ -38,7 +38,9 @@ type ProgressStore struct {
 	Client *redisstore.Client
 }
 
-func (s ProgressStore) key(id uuid.UUID) string { return s.Client.Key("import:progress:" + id.String()) }
+func (s ProgressStore) key(id uuid.UUID) string {
+	return s.Client.Key("import:progress:" + id.String())
+}
 
 // Set replaces the progress of p.VideoID.
 func (s ProgressStore) Set(ctx context.Context, p Progress) error {
@@ -73,7 +75,9 @@ func (s ProgressStore) Get(ctx context.Context, id uuid.UUID) (Progress, bool, e
 // read block). Redis errors are logged by the caller's onError and never
 // stop the import: progress is advisory.
 type progressWriter struct {
-	store    interface{ Set(context.Context, Progress) error }
+	store interface {
+		Set(context.Context, Progress) error
+	}
 	interval time.Duration
 	onError  func(error)
 

@@ -128,3 +128,116 @@ func (s ImportStore) Lock(ctx context.Context, id uuid.UUID) (func(), bool, erro
 		conn.Release()
 	}, true, nil
 }
+
+// ImportService implements importer.ServiceStore.
+type ImportService struct {
+	DB *DB
+}
+
+var _ importer.ServiceStore = ImportService{}
+
+const importRowColumns = `id, status, error, size_bytes, created_at, updated_at`
+
+func scanImport(row pgx.Row) (importer.ImportRow, error) {
+	var r importer.ImportRow
+	err := row.Scan(&r.ID, &r.Status, &r.Error, &r.Size, &r.CreatedAt, &r.UpdatedAt)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return importer.ImportRow{}, importer.ErrNotFound
+	}
+	return r, err
+}
+
+// CreateImport implements importer.ServiceStore. The user's row is locked
+// so that concurrent requests cannot both pass the limit.
+func (s ImportService) CreateImport(ctx context.Context, userID uuid.UUID, rawURL, title string, maxActive int) (importer.ImportRow, error) {
+	var r importer.ImportRow
+	err := pgx.BeginFunc(ctx, s.DB.pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `SELECT 1 FROM users WHERE id = $1 FOR UPDATE`, userID); err != nil {
+			return fmt.Errorf("lock user: %w", err)
+		}
+		var active int
+		if err := tx.QueryRow(ctx, `SELECT count(*) FROM videos WHERE user_id = $1 AND status IN ('queued', 'downloading')`, userID).Scan(&active); err != nil {
+			return fmt.Errorf("count imports: %w", err)
+		}
+		if active >= maxActive {
+			return importer.ErrTooManyImports
+		}
+		var err error
+		r, err = scanImport(tx.QueryRow(ctx, `
+			INSERT INTO videos (user_id, title, source, source_url, status)
+			VALUES ($1, $2, 'url', $3, 'queued')
+			RETURNING `+importRowColumns, userID, truncate(title, 500), rawURL))
+		if err != nil {
+			return fmt.Errorf("insert import: %w", err)
+		}
+		return nil
+	})
+	return r, err
+}
+
+// Import implements importer.ServiceStore.
+func (s ImportService) Import(ctx context.Context, userID, id uuid.UUID) (importer.ImportRow, error) {
+	r, err := scanImport(s.DB.pool.QueryRow(ctx, `
+		SELECT `+importRowColumns+` FROM videos WHERE id = $1 AND user_id = $2 AND source = 'url'`, id, userID))
+	if err != nil && !errors.Is(err, importer.ErrNotFound) {
+		return r, fmt.Errorf("select import: %w", err)
+	}
+	return r, err
+}
+
+// CancelImport implements importer.ServiceStore.
+func (s ImportService) CancelImport(ctx context.Context, userID, id uuid.UUID) (importer.ImportRow, error) {
+	r, err := scanImport(s.DB.pool.QueryRow(ctx, `
+		UPDATE videos SET status = 'cancelled'
+		WHERE id = $1 AND user_id = $2 AND source = 'url' AND status IN ('queued', 'downloading')
+		RETURNING `+importRowColumns, id, userID))
+	if errors.Is(err, importer.ErrNotFound) {
+		return s.Import(ctx, userID, id)
+	}
+	if err != nil {
+		return r, fmt.Errorf("cancel import: %w", err)
+	}
+	return r, nil
+}
+
+// StaleImports implements importer.ServiceStore.
+func (s ImportService) StaleImports(ctx context.Context, queuedBefore, downloadingBefore time.Time) ([]importer.ImportRow, error) {
+	rows, err := s.DB.pool.Query(ctx, `
+		SELECT `+importRowColumns+` FROM videos
+		WHERE (status = 'queued' AND updated_at < $1) OR (status = 'downloading' AND updated_at < $2)
+		ORDER BY updated_at LIMIT 500`, queuedBefore, downloadingBefore)
+	if err != nil {
+		return nil, fmt.Errorf("select stale imports: %w", err)
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (importer.ImportRow, error) { return scanImport(r) })
+	if err != nil {
+		return nil, fmt.Errorf("select stale imports: %w", err)
+	}
+	return out, nil
+}
+
+// Requeue implements importer.ServiceStore. It changes the row only if it
+// is as the sweeper saw it (same status and updated_at).
+func (s ImportService) Requeue(ctx context.Context, r importer.ImportRow) (importer.ImportRow, bool, error) {
+	next, err := scanImport(s.DB.pool.QueryRow(ctx, `
+		UPDATE videos SET status = 'queued', updated_at = clock_timestamp()
+		WHERE id = $1 AND status = $2 AND updated_at = $3
+		RETURNING `+importRowColumns, r.ID, r.Status, r.UpdatedAt))
+	if errors.Is(err, importer.ErrNotFound) {
+		return importer.ImportRow{}, false, nil
+	}
+	if err != nil {
+		return importer.ImportRow{}, false, fmt.Errorf("requeue import: %w", err)
+	}
+	return next, true, nil
+}
+
+// FailStale implements importer.ServiceStore.
+func (s ImportService) FailStale(ctx context.Context, id uuid.UUID, message string) error {
+	if _, err := s.DB.pool.Exec(ctx, `
+		UPDATE videos SET status = 'failed', error = $2
+		WHERE id = $1 AND status IN ('queued', 'downloading')`, id, message); err != nil {
+		return fmt.Errorf("fail stale import: %w", err)
+	}
+	return nil
+}

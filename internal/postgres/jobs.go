@@ -24,10 +24,14 @@ var (
 
 // VideoStatus returns the status of video id, or jobs.ErrNotFound.
 func (j Jobs) VideoStatus(ctx context.Context, id uuid.UUID) (string, error) {
+	return j.videoStatus(ctx, id, jobs.ErrNotFound)
+}
+
+func (j Jobs) videoStatus(ctx context.Context, id uuid.UUID, notFound error) (string, error) {
 	var status string
 	err := j.DB.pool.QueryRow(ctx, `SELECT status FROM videos WHERE id = $1`, id).Scan(&status)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return "", jobs.ErrNotFound
+		return "", notFound
 	}
 	if err != nil {
 		return "", fmt.Errorf("select video status: %w", err)

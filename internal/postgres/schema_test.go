@@ -148,6 +148,18 @@ posts index posts_user_created_idx
 posts index posts_status_updated_idx
 posts index posts_clip_id_idx
 posts trigger posts_set_updated_at
+
+queue_messages table queue_messages
+queue_messages primary_key queue_messages_pkey
+queue_messages unique queue_messages_queue_message_id_key
+queue_messages check queue_messages_queue_check
+queue_messages check queue_messages_message_id_check
+queue_messages check queue_messages_body_check
+queue_messages check queue_messages_delivery_count_check
+queue_messages check queue_messages_settled_check
+queue_messages check queue_messages_dead_letter_error_check
+queue_messages index queue_messages_claim_idx
+queue_messages index queue_messages_completed_at_idx
 `)
 
 // schemaObjectsQuery lists the same "table kind name" triples from the
@@ -248,8 +260,8 @@ func TestSchemaColumnTypes(t *testing.T) {
 			if dataType != "timestamp with time zone" {
 				t.Errorf("%s.%s: got %s, want timestamptz", table, column, dataType)
 			}
-		case column == "token_key_id" || column == "external_id":
-			// Not references: an encryption key name and a platform's id.
+		case column == "token_key_id" || column == "external_id" || column == "message_id":
+			// Not references: an encryption key name, a platform's id and a queue MessageId.
 		default:
 			if dataType != "uuid" {
 				t.Errorf("%s.%s: got %s, want uuid", table, column, dataType)

@@ -1,0 +1,291 @@
+package importer
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/netip"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/videofn/videofn/internal/netguard"
+	"github.com/videofn/videofn/internal/queue"
+	"github.com/videofn/videofn/internal/ratelimit"
+)
+
+// Errors of the API side.
+var (
+	ErrTooManyImports = errors.New("too many imports running")
+	ErrFinished       = errors.New("the import has already finished")
+)
+
+// InvalidURLError says why a URL cannot be imported.
+type InvalidURLError struct{ Reason string }
+
+func (e *InvalidURLError) Error() string { return "invalid import URL: " + e.Reason }
+
+// RateLimitError is returned when a user starts imports too fast.
+type RateLimitError struct{ RetryAfter time.Duration }
+
+func (e *RateLimitError) Error() string {
+	return "too many imports; retry after " + e.RetryAfter.String()
+}
+
+// ImportRow is the stored state of an import, for the progress fallback.
+type ImportRow struct {
+	ID        uuid.UUID
+	Status    string
+	Error     *string
+	Size      *int64
+	CreatedAt time.Time
+	UpdatedAt time.Time
+}
+
+// ServiceStore is the persistence of the API side.
+type ServiceStore interface {
+	// CreateImport inserts a queued URL video unless the user already has
+	// maxActive imports queued or downloading (ErrTooManyImports),
+	// atomically.
+	CreateImport(ctx context.Context, userID uuid.UUID, rawURL, title string, maxActive int) (ImportRow, error)
+	// Import returns the user's import, or ErrNotFound (also for another
+	// user's video or an upload).
+	Import(ctx context.Context, userID, id uuid.UUID) (ImportRow, error)
+	// CancelImport cancels a queued or downloading import and returns the
+	// resulting row; other statuses are left alone.
+	CancelImport(ctx context.Context, userID, id uuid.UUID) (ImportRow, error)
+	// StaleImports lists imports queued since before queuedBefore or
+	// downloading without a heartbeat since before downloadingBefore.
+	StaleImports(ctx context.Context, queuedBefore, downloadingBefore time.Time) ([]ImportRow, error)
+	// Requeue sets a stale import back to queued (touching updated_at) and
+	// returns the new row; ok is false when it changed meanwhile.
+	Requeue(ctx context.Context, row ImportRow) (ImportRow, bool, error)
+	// FailStale marks a stale import failed with message.
+	FailStale(ctx context.Context, id uuid.UUID, message string) error
+}
+
+// ProgressReader reads progress from Redis.
+type ProgressReader interface {
+	Get(ctx context.Context, id uuid.UUID) (Progress, bool, error)
+}
+
+// Limiter checks rate limits.
+type Limiter interface {
+	AllowAll(ctx context.Context, rules ...ratelimit.Rule) (ratelimit.Decision, error)
+}
+
+// ServiceOptions configure the API side.
+type ServiceOptions struct {
+	Queue         string // the imports queue name
+	MaxActive     int    // concurrent imports per user, default 3
+	AllowPrivate  bool
+	Allow         []netip.AddrPort // tests
+	PerUserLimit  ratelimit.Limit  // default 30 per hour
+	QueuedTimeout time.Duration    // queued this long without a worker: sent again; default 2 min
+	GiveUpAfter   time.Duration    // an import older than this that is still not done fails; default 3 h
+	StaleWorker   time.Duration    // downloading without a heartbeat this long: queued again; default 5 min
+}
+
+// Service is the API side of imports: enqueue, progress, cancel, sweep.
+type Service struct {
+	opts     ServiceOptions
+	store    ServiceStore
+	sender   queue.Sender
+	progress ProgressReader
+	limiter  Limiter
+	logger   *slog.Logger
+}
+
+// NewService returns a Service.
+func NewService(o ServiceOptions, store ServiceStore, sender queue.Sender, progress ProgressReader, limiter Limiter, logger *slog.Logger) *Service {
+	if o.MaxActive == 0 {
+		o.MaxActive = 3
+	}
+	if o.PerUserLimit == (ratelimit.Limit{}) {
+		o.PerUserLimit = ratelimit.PerHour(30)
+	}
+	if o.QueuedTimeout == 0 {
+		o.QueuedTimeout = 2 * time.Minute
+	}
+	if o.GiveUpAfter == 0 {
+		o.GiveUpAfter = 3 * time.Hour
+	}
+	if o.StaleWorker == 0 {
+		o.StaleWorker = 5 * time.Minute
+	}
+	return &Service{opts: o, store: store, sender: sender, progress: progress, limiter: limiter, logger: logger}
+}
+
+// MaxURLLength caps an import URL.
+const MaxURLLength = 2048
+
+// ValidateURL checks an import URL at the edge: http or https, at most
+// MaxURLLength bytes, a host, no credentials, and no literal loopback,
+// private or otherwise non-public address unless allowPrivate. Host names
+// are checked again at connect time, on every hop, by the proxy.
+func ValidateURL(raw string, allowPrivate bool, allow []netip.AddrPort) (*url.URL, error) {
+	raw = strings.TrimSpace(raw)
+	switch {
+	case raw == "":
+		return nil, &InvalidURLError{"a URL is required"}
+	case len(raw) > MaxURLLength:
+		return nil, &InvalidURLError{fmt.Sprintf("the URL is longer than %d characters", MaxURLLength)}
+	case strings.ContainsAny(raw, " \t\r\n\x00"):
+		return nil, &InvalidURLError{"the URL contains white space or control characters"}
+	}
+	u, err := url.Parse(raw)
+	if err != nil {
+		return nil, &InvalidURLError{"the URL cannot be parsed"}
+	}
+	if u.Scheme != "http" && u.Scheme != "https" {
+		return nil, &InvalidURLError{"only http and https URLs can be imported"}
+	}
+	if u.User != nil {
+		return nil, &InvalidURLError{"the URL must not contain credentials"}
+	}
+	host := u.Hostname()
+	if host == "" {
+		return nil, &InvalidURLError{"the URL has no host"}
+	}
+	if p := u.Port(); p != "" {
+		if n, err := strconv.Atoi(p); err != nil || n < 1 || n > 65535 {
+			return nil, &InvalidURLError{"the URL has an invalid port"}
+		}
+	}
+	if ip, err := netip.ParseAddr(strings.Trim(host, "[]")); err == nil {
+		port := 80
+		if u.Scheme == "https" {
+			port = 443
+		}
+		if p, err := strconv.Atoi(u.Port()); err == nil {
+			port = p
+		}
+		allowed := netguard.Allowed(ip, allowPrivate)
+		for _, a := range allow {
+			if a == netip.AddrPortFrom(ip.Unmap(), uint16(port)) {
+				allowed = true
+			}
+		}
+		if !allowed {
+			return nil, &InvalidURLError{"the URL points at a private or reserved address"}
+		}
+	}
+	return u, nil
+}
+
+// messageID makes a MessageId that repeats for a repeated send of the same
+// enqueue (deduplicated) and differs when the sweeper queues it again.
+func messageID(row ImportRow) string {
+	return "import:" + row.ID.String() + ":" + strconv.FormatInt(row.UpdatedAt.UnixMicro(), 10)
+}
+
+func (s *Service) send(ctx context.Context, row ImportRow) error {
+	body := fmt.Appendf(nil, `{"video_id":%q}`, row.ID.String())
+	return s.sender.Send(ctx, s.opts.Queue, queue.Message{ID: messageID(row), Body: body})
+}
+
+// Enqueue validates the URL, enforces the per-user limits, records the
+// video as queued and sends the message. If the send fails the video stays
+// queued and the sweeper sends it again, so it is never stranded.
+func (s *Service) Enqueue(ctx context.Context, userID uuid.UUID, rawURL string) (ImportRow, error) {
+	u, err := ValidateURL(rawURL, s.opts.AllowPrivate, s.opts.Allow)
+	if err != nil {
+		return ImportRow{}, err
+	}
+	d, err := s.limiter.AllowAll(ctx, ratelimit.Rule{Name: "import:user", Subject: userID.String(), Limit: s.opts.PerUserLimit})
+	if err != nil {
+		return ImportRow{}, fmt.Errorf("rate limit: %w", err)
+	}
+	if !d.Allowed {
+		return ImportRow{}, &RateLimitError{RetryAfter: max(d.RetryAfter, time.Second)}
+	}
+	row, err := s.store.CreateImport(ctx, userID, u.String(), u.Host, s.opts.MaxActive)
+	if err != nil {
+		return ImportRow{}, err
+	}
+	if err := s.send(ctx, row); err != nil {
+		s.logger.Error("import message not sent; the sweeper will send it again", "video_id", row.ID, "err", err.Error())
+	}
+	return row, nil
+}
+
+// Progress returns the import's progress from Redis, or from PostgreSQL
+// when Redis has nothing or is down.
+func (s *Service) Progress(ctx context.Context, userID, id uuid.UUID) (Progress, error) {
+	row, err := s.store.Import(ctx, userID, id)
+	if err != nil {
+		return Progress{}, err
+	}
+	if p, ok, err := s.progress.Get(ctx, id); err == nil && ok {
+		// The database is the truth for the status (cancel, sweeper).
+		if p.Status != row.Status {
+			p.Status = row.Status
+			if row.Error != nil {
+				p.Error = row.Error
+			}
+		}
+		return p, nil
+	} else if err != nil {
+		s.logger.Warn("progress read failed; answering from PostgreSQL", "err", err.Error())
+	}
+	p := Progress{VideoID: id, Status: row.Status, Step: row.Status, Error: row.Error, UpdatedAt: row.UpdatedAt.UTC()}
+	if row.Size != nil {
+		p.BytesUploaded, p.TotalBytes = *row.Size, row.Size
+	}
+	if row.Status == "ready" {
+		hundred := 100.0
+		p.Percent = &hundred
+	}
+	return p, nil
+}
+
+// Cancel cancels a queued or running import; a worker stops within about a
+// second and leaves no blob. Cancelling a cancelled import is a no-op;
+// cancelling a finished one is ErrFinished.
+func (s *Service) Cancel(ctx context.Context, userID, id uuid.UUID) error {
+	row, err := s.store.CancelImport(ctx, userID, id)
+	if err != nil {
+		return err
+	}
+	if row.Status != "cancelled" {
+		return ErrFinished
+	}
+	return nil
+}
+
+// Sweep heals imports that no worker is running: queued ones whose message
+// may be lost are sent again, downloading ones whose worker stopped
+// beating are queued again, and any that is still not done after
+// GiveUpAfter fails.
+func (s *Service) Sweep(ctx context.Context, now time.Time) (string, error) {
+	stale, err := s.store.StaleImports(ctx, now.Add(-s.opts.QueuedTimeout), now.Add(-s.opts.StaleWorker))
+	if err != nil {
+		return "", fmt.Errorf("stale imports: %w", err)
+	}
+	var resent, failed int
+	for _, row := range stale {
+		if now.Sub(row.CreatedAt) > s.opts.GiveUpAfter {
+			if err := s.store.FailStale(ctx, row.ID, "the import could not be completed in time; try again"); err != nil {
+				return "", err
+			}
+			failed++
+			continue
+		}
+		next, ok, err := s.store.Requeue(ctx, row)
+		if err != nil {
+			return "", err
+		}
+		if !ok {
+			continue
+		}
+		if err := s.send(ctx, next); err != nil {
+			return "", fmt.Errorf("send import again: %w", err)
+		}
+		resent++
+	}
+	return fmt.Sprintf("%d imports sent again, %d failed as stale", resent, failed), nil
+}
