@@ -110,6 +110,7 @@ func (s *source) addr(t *testing.T) netip.AddrPort {
 type env struct {
 	t        *testing.T
 	db       *pgx.Conn
+	pg       *postgres.DB
 	store    *blob.Store
 	imp      *importer.Importer
 	progress importer.ProgressStore
@@ -157,7 +158,7 @@ func newEnv(t *testing.T, allow []netip.AddrPort, maxBytes int64) *env {
 	if err := conn.QueryRow(ctx, `INSERT INTO users (email) VALUES ('imp@example.com') RETURNING id`).Scan(&user); err != nil {
 		t.Fatal(err)
 	}
-	return &env{t: t, db: conn, store: store, imp: imp, progress: progress, user: user}
+	return &env{t: t, db: conn, pg: db, store: store, imp: imp, progress: progress, user: user}
 }
 
 func (e *env) queue(url string) uuid.UUID {

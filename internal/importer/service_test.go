@@ -1,0 +1,213 @@
+package importer_test
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+
+	"github.com/videofn/videofn/internal/importer"
+	"github.com/videofn/videofn/internal/postgres"
+	"github.com/videofn/videofn/internal/queue"
+	"github.com/videofn/videofn/internal/ratelimit"
+	"github.com/videofn/videofn/internal/redisstore"
+	"github.com/videofn/videofn/internal/testenv"
+)
+
+func TestValidateURL(t *testing.T) {
+	tests := []struct {
+		url          string
+		allowPrivate bool
+		ok           bool
+	}{
+		{"https://videos.example.com/watch?v=1", false, true},
+		{"http://93.184.216.34/a.mp4", false, true},
+		{"  https://example.com/a.mp4  ", false, true},
+		{"ftp://example.com/a.mp4", false, false},
+		{"file:///etc/passwd", false, false},
+		{"javascript:alert(1)", false, false},
+		{"-https://example.com", false, false},
+		{"--exec=id", false, false},
+		{"https://user:pw@example.com/a.mp4", false, false},
+		{"https:///nohost", false, false},
+		{"https://example.com/" + strings.Repeat("a", importer.MaxURLLength), false, false},
+		{"https://example.com/a b", false, false},
+		{"http://127.0.0.1:8080/a.mp4", false, false},
+		{"http://127.0.0.1:8080/a.mp4", true, true},
+		{"http://[::1]/a.mp4", false, false},
+		{"http://10.0.0.5/a.mp4", false, false},
+		{"http://169.254.169.254/latest/meta-data", false, false},
+		{"http://169.254.169.254/latest/meta-data", true, false},
+		{"http://[::ffff:127.0.0.1]/a.mp4", false, false},
+		{"http://example.com:0/a.mp4", false, false},
+		{"", false, false},
+	}
+	for _, tt := range tests {
+		_, err := importer.ValidateURL(tt.url, tt.allowPrivate, nil)
+		var inv *importer.InvalidURLError
+		if tt.ok && err != nil {
+			t.Errorf("%q refused: %v", tt.url, err)
+		}
+		if !tt.ok && !errors.As(err, &inv) {
+			t.Errorf("%q accepted (err %v)", tt.url, err)
+		}
+	}
+}
+
+type failingSender struct{}
+
+func (failingSender) Send(context.Context, string, queue.Message) error {
+	return errors.New("service bus unreachable")
+}
+
+type serviceEnv struct {
+	*env
+	svc   *importer.Service
+	local *queue.Local
+	db    *postgres.DB
+}
+
+func newServiceEnv(t *testing.T, sender queue.Sender, redisURL string) *serviceEnv {
+	t.Helper()
+	e := newEnv(t, nil, 1<<20)
+	db := e.pg
+	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
+	local := queue.NewLocal(db.Pool(), logger)
+	if sender == nil {
+		sender = local
+	}
+	url, prefix := testenv.Redis(t)
+	if redisURL != "" {
+		url = redisURL
+	}
+	rdb, err := redisstore.Open(url, prefix)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { rdb.Close() })
+	svc := importer.NewService(importer.ServiceOptions{Queue: "imports", PerUserLimit: ratelimit.PerHour(5)},
+		postgres.ImportService{DB: db}, sender, importer.ProgressStore{Client: rdb}, ratelimit.New(rdb.Client, rdb.Prefix, logger), logger)
+	return &serviceEnv{env: e, svc: svc, local: local, db: db}
+}
+
+// db2 is the test's plain connection.
+func (s *serviceEnv) db2() *pgx.Conn { return s.env.db }
+
+func (s *serviceEnv) pending(t *testing.T) int64 {
+	t.Helper()
+	st, err := s.local.Stats(context.Background(), "imports")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st.Pending
+}
+
+func TestEnqueueLimitsAndCancel(t *testing.T) {
+	s := newServiceEnv(t, nil, "")
+	ctx := context.Background()
+	var ids []uuid.UUID
+	for range 3 {
+		row, err := s.svc.Enqueue(ctx, s.user, "https://videos.example.com/v.mp4")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if row.Status != "queued" {
+			t.Errorf("status %q", row.Status)
+		}
+		ids = append(ids, row.ID)
+	}
+	if n := s.pending(t); n != 3 {
+		t.Errorf("%d messages queued, want 3", n)
+	}
+	if _, err := s.svc.Enqueue(ctx, s.user, "https://videos.example.com/v.mp4"); !errors.Is(err, importer.ErrTooManyImports) {
+		t.Fatalf("4th concurrent import: %v", err)
+	}
+	// Cancelling frees a slot; cancelling twice is fine; a finished import cannot be cancelled.
+	if err := s.svc.Cancel(ctx, s.user, ids[0]); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.svc.Cancel(ctx, s.user, ids[0]); err != nil {
+		t.Errorf("second cancel: %v", err)
+	}
+	if _, err := s.svc.Enqueue(ctx, s.user, "https://videos.example.com/w.mp4"); err != nil {
+		t.Fatalf("after a cancel: %v", err)
+	}
+	s.db2().Exec(ctx, `UPDATE videos SET status = 'ready' WHERE id = $1`, ids[1])
+	if err := s.svc.Cancel(ctx, s.user, ids[1]); !errors.Is(err, importer.ErrFinished) {
+		t.Errorf("cancel of a finished import: %v", err)
+	}
+	if err := s.svc.Cancel(ctx, uuid.New(), ids[2]); !errors.Is(err, importer.ErrNotFound) {
+		t.Errorf("another user's import: %v", err)
+	}
+	// Per-user rate limit: 5 per hour here, all used (the refused 4th
+	// attempt counts too).
+	s.db2().Exec(ctx, `UPDATE videos SET status = 'ready' WHERE user_id = $1`, s.user)
+	var rl *importer.RateLimitError
+	if _, err := s.svc.Enqueue(ctx, s.user, "https://videos.example.com/y.mp4"); !errors.As(err, &rl) {
+		t.Errorf("6th import within the hour: %v", err)
+	}
+}
+
+func TestEnqueueNeverStrandsAVideo(t *testing.T) {
+	s := newServiceEnv(t, failingSender{}, "")
+	ctx := context.Background()
+	row, err := s.svc.Enqueue(ctx, s.user, "https://videos.example.com/v.mp4")
+	if err != nil {
+		t.Fatalf("a failed send must not fail the request once the video is recorded: %v", err)
+	}
+	// The sweeper, with a working sender, sends it again once it is stale.
+	healed := importer.NewService(importer.ServiceOptions{Queue: "imports"}, postgres.ImportService{DB: s.db}, s.local, importer.ProgressStore{}, nil, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if _, err := healed.Sweep(ctx, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if n := s.pending(t); n != 0 {
+		t.Fatalf("a fresh queued import was sent again: %d", n)
+	}
+	summary, err := healed.Sweep(ctx, time.Now().Add(3*time.Minute))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := s.pending(t); n != 1 || !strings.HasPrefix(summary, "1 imports sent again") {
+		t.Fatalf("after the sweep: %d messages, %q", n, summary)
+	}
+	// A worker that died mid-download is queued again; one that is too old fails.
+	s.db2().Exec(ctx, `UPDATE videos SET status = 'downloading', updated_at = now() - interval '10 minutes' WHERE id = $1`, row.ID)
+	if _, err := healed.Sweep(ctx, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if v := s.video(row.ID); v.Status != "queued" {
+		t.Errorf("stale download: %q", v.Status)
+	}
+	if n := s.pending(t); n != 2 {
+		t.Errorf("%d messages, want 2 (the re-send has a new MessageId)", n)
+	}
+	s.db2().Exec(ctx, `UPDATE videos SET created_at = now() - interval '4 hours', updated_at = now() - interval '1 hour' WHERE id = $1`, row.ID)
+	if _, err := healed.Sweep(ctx, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if v := s.video(row.ID); v.Status != "failed" || v.Error == "" {
+		t.Errorf("old import: %+v", v)
+	}
+}
+
+func TestProgressFallsBackToPostgres(t *testing.T) {
+	s := newServiceEnv(t, nil, "redis://127.0.0.1:1/0")
+	ctx := context.Background()
+	row, err := s.svc.Enqueue(ctx, s.user, "https://videos.example.com/v.mp4")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := s.svc.Progress(ctx, s.user, row.ID)
+	if err != nil || p.Status != "queued" || p.VideoID != row.ID {
+		t.Fatalf("progress with Redis down: %+v %v", p, err)
+	}
+	if _, err := s.svc.Progress(ctx, uuid.New(), row.ID); !errors.Is(err, importer.ErrNotFound) {
+		t.Errorf("another user's progress: %v", err)
+	}
+}
