@@ -31,6 +31,7 @@ import (
 	"github.com/videofn/videofn/internal/httpapi"
 	"github.com/videofn/videofn/internal/jobs"
 	"github.com/videofn/videofn/internal/mail"
+	"github.com/videofn/videofn/internal/media"
 	"github.com/videofn/videofn/internal/postgres"
 	"github.com/videofn/videofn/internal/ratelimit"
 	"github.com/videofn/videofn/internal/redisstore"
@@ -153,13 +154,24 @@ func serve(ctx context.Context, getenv func(string) string, stdout io.Writer) er
 		ln.Close()
 		return err
 	}
+	signer, err := blob.NewSigner(store, blob.SignerOptions{})
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	mediaService := media.NewService(media.Options{
+		Container:      cfg.BlobContainer,
+		UploadMaxBytes: cfg.UploadMaxBytes,
+		QuotaBytes:     cfg.UserStorageQuotaBytes,
+		Logger:         logger,
+	}, postgres.VideoStore{DB: db}, signer, store)
 
 	bg, stopBackground := context.WithCancel(ctx)
 	defer stopBackground()
 	if cfg.StorageConnectionString != "" {
 		// Development storage (Azurite) starts empty; in Azure the
-		// infrastructure creates the container.
-		go ensureContainer(bg, store, logger)
+		// infrastructure creates the container and sets CORS.
+		go ensureContainer(bg, store, append([]string{cfg.FrontendURL.String()}, cfg.AllowedOrigins...), logger)
 	}
 
 	videos := postgres.Jobs{DB: db}
@@ -174,12 +186,14 @@ func serve(ctx context.Context, getenv func(string) string, stdout io.Writer) er
 		},
 		ImportWorker:   &jobs.Gatekeeper{Name: "import-worker", Videos: videos, Logger: logger},
 		VideoProcessor: &jobs.Gatekeeper{Name: "video-processor", Videos: videos, Logger: logger},
-		Sweeper:        &jobs.Sweeper{Purger: videos, Retention: 7 * 24 * time.Hour, Logger: logger},
+		Sweeper:        &jobs.Sweeper{Purger: videos, Uploads: mediaService, Retention: 7 * 24 * time.Hour, Logger: logger},
 
 		Auth:             authService,
 		FrontendURL:      cfg.FrontendURL.String(),
 		TrustedProxyHops: cfg.TrustedProxyHops,
 		SessionAbsolute:  sessionAbsolute,
+
+		Media: mediaService,
 	})
 
 	httpServer := &http.Server{
@@ -266,16 +280,20 @@ func tokenFunc(cred azcore.TokenCredential, scope string) func(context.Context) 
 	}
 }
 
-// ensureContainer creates the media container, retrying while storage is
-// unreachable (Azurite may start after the handler).
-func ensureContainer(ctx context.Context, store *blob.Store, logger *slog.Logger) {
+// ensureContainer creates the media container and lets browsers on
+// origins upload to it (CORS), retrying while storage is unreachable
+// (Azurite may start after the handler).
+func ensureContainer(ctx context.Context, store *blob.Store, origins []string, logger *slog.Logger) {
 	delay := 500 * time.Millisecond
 	for {
 		attempt, cancel := context.WithTimeout(ctx, 5*time.Second)
 		err := store.EnsureContainer(attempt)
+		if err == nil {
+			err = store.AllowBrowserUploads(attempt, origins)
+		}
 		cancel()
 		if err == nil {
-			logger.Info("blob container ready", "container", store.ContainerName())
+			logger.Info("blob container ready", "container", store.ContainerName(), "cors_origins", origins)
 			return
 		}
 		logger.Warn("blob container not ready; retrying", "err", err.Error(), "retry_in", delay.String())

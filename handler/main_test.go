@@ -378,7 +378,7 @@ func TestSweeperPurgesExpiredAuthRecords(t *testing.T) {
 	}
 	b, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
-	want := `{"Outputs":{},"Logs":["sweep done (past due: false): deleted 1 expired auth tokens and 1 expired sessions"],"ReturnValue":null}`
+	want := `{"Outputs":{},"Logs":["sweep done (past due: false): deleted 1 expired auth tokens and 1 expired sessions; removed 0 stale uploads"],"ReturnValue":null}`
 	if resp.StatusCode != 200 || strings.TrimSpace(string(b)) != want {
 		t.Fatalf("got %d %s\nwant %s", resp.StatusCode, b, want)
 	}

@@ -86,6 +86,7 @@ type Config struct {
 	YTDLPPath                  string // YTDLP_PATH, default "yt-dlp"
 	ImportMaxBytes             int64  // IMPORT_MAX_BYTES, default 2 GiB
 	UploadMaxBytes             int64  // UPLOAD_MAX_BYTES, default 5 GiB
+	UserStorageQuotaBytes      int64  // USER_STORAGE_QUOTA_BYTES, default 20 GiB: stored bytes per user, pending uploads included
 	ImportAllowPrivateNetworks bool   // IMPORT_ALLOW_PRIVATE_NETWORKS, default false
 }
 
@@ -121,6 +122,7 @@ func (c *Config) LogValue() slog.Value {
 		slog.Bool("google", c.GoogleEnabled()),
 		slog.Int64("import_max_bytes", c.ImportMaxBytes),
 		slog.Int64("upload_max_bytes", c.UploadMaxBytes),
+		slog.Int64("user_storage_quota_bytes", c.UserStorageQuotaBytes),
 		slog.Bool("import_allow_private_networks", c.ImportAllowPrivateNetworks),
 	)
 }
@@ -387,6 +389,7 @@ func Load(getenv func(string) string) (*Config, error) {
 	c.YTDLPPath = l.str("YTDLP_PATH", "yt-dlp")
 	c.ImportMaxBytes = l.integer("IMPORT_MAX_BYTES", 2*GiB, 1, 1<<50)
 	c.UploadMaxBytes = l.integer("UPLOAD_MAX_BYTES", 5*GiB, 1, 1<<50)
+	c.UserStorageQuotaBytes = l.integer("USER_STORAGE_QUOTA_BYTES", 20*GiB, 1, 1<<50)
 	c.ImportAllowPrivateNetworks = l.boolean("IMPORT_ALLOW_PRIVATE_NETWORKS", false)
 
 	if err := l.err(); err != nil {

@@ -117,6 +117,8 @@ func TestLoadValidation(t *testing.T) {
 		{"database URL of another kind", map[string]string{"DATABASE_URL": "mysql://x"}, "must be a postgres:// URL"},
 		{"port not a number", map[string]string{"FUNCTIONS_CUSTOMHANDLER_PORT": "http"}, "must be a whole number"},
 		{"unknown log level", map[string]string{"LOG_LEVEL": "verbose"}, "LOG_LEVEL"},
+		{"storage quota not a number", map[string]string{"USER_STORAGE_QUOTA_BYTES": "20GiB"}, "USER_STORAGE_QUOTA_BYTES: must be a whole number"},
+		{"storage quota zero", map[string]string{"USER_STORAGE_QUOTA_BYTES": "0"}, "USER_STORAGE_QUOTA_BYTES: must be between 1 and"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -166,6 +168,7 @@ func TestDefaults(t *testing.T) {
 		{"service bus", cfg.UsesServiceBus(), false},
 		{"bcrypt cost", cfg.BcryptCost, 12},
 		{"upload cap", cfg.UploadMaxBytes, 5 * GiB},
+		{"storage quota", cfg.UserStorageQuotaBytes, 20 * GiB},
 		{"ytdlp", cfg.YTDLPPath, "yt-dlp"},
 		{"private networks", cfg.ImportAllowPrivateNetworks, false},
 		{"google auth url", cfg.GoogleAuthURL, "https://accounts.google.com/o/oauth2/v2/auth"},

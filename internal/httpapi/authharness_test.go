@@ -46,12 +46,16 @@ type authHarness struct {
 	google *fakeGoogle
 	spec   *apitest.Validator
 	tokens *auth.Tokens
+	media  *mediaHarness // set when harnessOptions.media is (videos_test.go)
 }
 
 type harnessOptions struct {
 	grace      time.Duration
 	bcryptCost int    // default 4
 	redisURL   string // default: the test Redis
+	// media, when set, also serves the upload and video routes against a
+	// fresh Azurite container (videos_test.go).
+	media *mediaOptions
 }
 
 func newAuthHarness(t testing.TB, ho harnessOptions) *authHarness {
@@ -100,9 +104,14 @@ func newAuthHarness(t testing.TB, ho harnessOptions) *authHarness {
 		AuthURL: g.srv.URL + "/auth", TokenURL: g.srv.URL + "/token", UserinfoURL: g.srv.URL + "/userinfo",
 	}, []byte(testSecret))
 
+	var mh *mediaHarness
+	if ho.media != nil {
+		mh = newMediaHarness(t, db, *ho.media)
+	}
 	srv := httptest.NewServer(httpapi.NewServer(httpapi.Options{
 		Logger: logger, Auth: svc, FrontendURL: testFrontend, TrustedProxyHops: 1,
 		ImportWorker: noJobs{}, VideoProcessor: noJobs{}, Sweeper: noJobs{},
+		Media: mh.service(),
 	}))
 	t.Cleanup(srv.Close)
 	conn, err := pgx.Connect(ctx, dbURL)
@@ -110,7 +119,7 @@ func newAuthHarness(t testing.TB, ho harnessOptions) *authHarness {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { conn.Close(context.Background()) })
-	return &authHarness{t: t, srv: srv, db: conn, mail: sink, google: g, spec: apitest.New(t), tokens: tokens}
+	return &authHarness{t: t, srv: srv, db: conn, mail: sink, google: g, spec: apitest.New(t), tokens: tokens, media: mh}
 }
 
 // browser is one user agent: its own cookie jar and client address.

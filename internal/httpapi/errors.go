@@ -60,6 +60,9 @@ func publicError(err error) *Error {
 	if e := authError(err); e != nil {
 		return e
 	}
+	if e := mediaError(err); e != nil {
+		return e
+	}
 	var tooBig *http.MaxBytesError
 	switch {
 	case errors.As(err, &tooBig):

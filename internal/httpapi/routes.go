@@ -36,6 +36,13 @@ func (s *Server) routes() []route {
 		{"GET /api/users/me", s.authed(s.getMe)},
 		{"PATCH /api/users/me", s.authed(s.patchMe)},
 
+		{"POST /api/uploads", s.authed(s.createUpload)},
+		{"POST /api/uploads/{video_id}/renew", s.authed(s.renewUpload)},
+		{"POST /api/uploads/{video_id}/complete", s.authed(s.completeUpload)},
+		{"GET /api/videos", s.authed(s.listVideos)},
+		{"GET /api/videos/{id}", s.authed(s.getVideo)},
+		{"DELETE /api/videos/{id}", s.authed(s.deleteVideo)},
+
 		{"POST /import-worker", s.trigger("import-worker", s.queueTrigger(s.importWorker))},
 		{"POST /video-processor", s.trigger("video-processor", s.queueTrigger(s.videoProcessor))},
 		{"POST /import-sweeper", s.trigger("import-sweeper", s.sweepTrigger(s.sweeper))},

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/videofn/videofn/internal/auth"
+	"github.com/videofn/videofn/internal/media"
 )
 
 // Options are the dependencies of a Server. Checks, ImportWorker,
@@ -43,6 +44,9 @@ type Options struct {
 	TrustedProxyHops int
 	// SessionAbsolute is the lifetime of the refresh and CSRF cookies.
 	SessionAbsolute time.Duration
+
+	// Media serves the upload and video routes.
+	Media *media.Service
 }
 
 // Server serves the whole HTTP surface of the handler. Build it with NewServer.
@@ -61,6 +65,8 @@ type Server struct {
 	trustedOrigins  []string
 	trustedHops     int
 	sessionAbsolute time.Duration
+
+	media *media.Service
 
 	handler http.Handler
 }
@@ -82,6 +88,8 @@ func NewServer(o Options) *Server {
 		trustedOrigins:  append([]string{o.FrontendURL}, o.AllowedOrigins...),
 		trustedHops:     o.TrustedProxyHops,
 		sessionAbsolute: o.SessionAbsolute,
+
+		media: o.Media,
 	}
 	if s.sessionAbsolute == 0 {
 		s.sessionAbsolute = 30 * 24 * time.Hour

@@ -81,9 +81,18 @@ type Purger interface {
 	PurgeExpired(ctx context.Context, cutoff time.Time) (tokens, sessions int64, err error)
 }
 
+// UploadSweeper cleans up direct uploads that were abandoned.
+type UploadSweeper interface {
+	// SweepUploads removes the uploads whose upload URL expired without a
+	// completion, blobs included, and returns how many it cleaned up.
+	SweepUploads(ctx context.Context, now time.Time) (int, error)
+}
+
 // Sweeper is the import-sweeper timer's job.
 type Sweeper struct {
 	Purger Purger
+	// Uploads, when set, also cleans up abandoned uploads.
+	Uploads UploadSweeper
 	// Retention keeps expired records this long for investigation.
 	Retention time.Duration
 	Logger    *slog.Logger
@@ -98,5 +107,14 @@ func (s *Sweeper) Sweep(ctx context.Context, now time.Time) (string, error) {
 		return "", fmt.Errorf("sweep: %w", err)
 	}
 	s.Logger.Info("sweep", "expired_auth_tokens_deleted", tokens, "expired_sessions_deleted", sessions)
-	return fmt.Sprintf("deleted %d expired auth tokens and %d expired sessions", tokens, sessions), nil
+	summary := fmt.Sprintf("deleted %d expired auth tokens and %d expired sessions", tokens, sessions)
+	if s.Uploads != nil {
+		n, err := s.Uploads.SweepUploads(ctx, now)
+		s.Logger.Info("sweep uploads", "stale_uploads_removed", n)
+		if err != nil {
+			return "", fmt.Errorf("sweep uploads: %w", err)
+		}
+		summary += fmt.Sprintf("; removed %d stale uploads", n)
+	}
+	return summary, nil
 }

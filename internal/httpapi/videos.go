@@ -1,0 +1,219 @@
+package httpapi
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/videofn/videofn/internal/auth"
+	"github.com/videofn/videofn/internal/media"
+)
+
+// videoJSON is the public shape of a video (API.md), plus error (why it
+// failed) and playback_expires_at.
+type videoJSON struct {
+	ID                string     `json:"id"`
+	Title             string     `json:"title"`
+	Source            string     `json:"source"`
+	SourceURL         *string    `json:"source_url"`
+	Status            string     `json:"status"`
+	Error             *string    `json:"error"`
+	ContentType       *string    `json:"content_type"`
+	SizeBytes         *int64     `json:"size_bytes"`
+	DurationSeconds   *float64   `json:"duration_seconds"`
+	Width             *int       `json:"width"`
+	Height            *int       `json:"height"`
+	CreatedAt         time.Time  `json:"created_at"`
+	PlaybackURL       string     `json:"playback_url,omitempty"`
+	PlaybackExpiresAt *time.Time `json:"playback_expires_at,omitempty"`
+}
+
+func nullable(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}
+
+func toVideoJSON(v media.Video, p *media.Playback) videoJSON {
+	out := videoJSON{
+		ID: v.ID.String(), Title: v.Title, Source: v.Source, SourceURL: nullable(v.SourceURL),
+		Status: v.Status, Error: nullable(v.Error), ContentType: nullable(v.ContentType),
+		SizeBytes: v.SizeBytes, DurationSeconds: v.DurationSeconds, Width: v.Width, Height: v.Height,
+		CreatedAt: v.CreatedAt.UTC(),
+	}
+	if p != nil {
+		expires := p.ExpiresAt.UTC()
+		out.PlaybackURL, out.PlaybackExpiresAt = p.URL, &expires
+	}
+	return out
+}
+
+type videoResponse struct {
+	Video videoJSON `json:"video"`
+}
+
+type uploadRequest struct {
+	Filename    string `json:"filename"`
+	ContentType string `json:"content_type"`
+	SizeBytes   int64  `json:"size_bytes"`
+}
+
+func (uploadRequest) Valid(context.Context) map[string]string { return nil } // rules live in media
+
+// uploadResponse tells the client where to send the blob and how.
+type uploadResponse struct {
+	VideoID        string    `json:"video_id"`
+	UploadURL      string    `json:"upload_url"`
+	ExpiresAt      time.Time `json:"expires_at"`
+	BlockSizeBytes int       `json:"block_size_bytes"`
+}
+
+func writeUpload(w http.ResponseWriter, status int, u media.Upload) {
+	writeJSON(w, status, uploadResponse{
+		VideoID: u.Video.ID.String(), UploadURL: u.URL, ExpiresAt: u.ExpiresAt.UTC(),
+		BlockSizeBytes: media.UploadBlockSize,
+	})
+}
+
+// POST /api/uploads
+func (s *Server) createUpload(w http.ResponseWriter, r *http.Request, c auth.Claims) error {
+	req, err := decodeValid[uploadRequest](r, w)
+	if err != nil {
+		return err
+	}
+	u, err := s.media.StartUpload(r.Context(), c.UserID, media.UploadRequest{
+		Filename: req.Filename, ContentType: req.ContentType, SizeBytes: req.SizeBytes,
+	})
+	if err != nil {
+		return err
+	}
+	writeUpload(w, http.StatusCreated, u)
+	return nil
+}
+
+// POST /api/uploads/{video_id}/renew
+func (s *Server) renewUpload(w http.ResponseWriter, r *http.Request, c auth.Claims) error {
+	id, err := pathID(r, "video_id")
+	if err != nil {
+		return err
+	}
+	u, err := s.media.RenewUpload(r.Context(), c.UserID, id)
+	if err != nil {
+		return err
+	}
+	writeUpload(w, http.StatusOK, u)
+	return nil
+}
+
+// POST /api/uploads/{video_id}/complete
+func (s *Server) completeUpload(w http.ResponseWriter, r *http.Request, c auth.Claims) error {
+	id, err := pathID(r, "video_id")
+	if err != nil {
+		return err
+	}
+	v, err := s.media.CompleteUpload(r.Context(), c.UserID, id)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, videoResponse{Video: toVideoJSON(v, nil)})
+	return nil
+}
+
+type videoListResponse struct {
+	Items      []videoJSON `json:"items"`
+	NextCursor *string     `json:"next_cursor"`
+}
+
+// GET /api/videos?limit&cursor
+func (s *Server) listVideos(w http.ResponseWriter, r *http.Request, c auth.Claims) error {
+	q := r.URL.Query()
+	limit := 0
+	if raw := q.Get("limit"); q.Has("limit") {
+		n, err := strconv.Atoi(raw)
+		if err != nil || n < 1 || n > media.MaxPageSize {
+			return &Error{Status: http.StatusUnprocessableEntity, Code: "validation_failed", Message: "Some fields are invalid.",
+				Fields: map[string]string{"limit": "must be a whole number between 1 and " + strconv.Itoa(media.MaxPageSize)}}
+		}
+		limit = n
+	}
+	page, err := s.media.Videos(r.Context(), c.UserID, limit, q.Get("cursor"))
+	if err != nil {
+		return err
+	}
+	resp := videoListResponse{Items: make([]videoJSON, 0, len(page.Videos)), NextCursor: nullable(page.NextCursor)}
+	for _, v := range page.Videos {
+		resp.Items = append(resp.Items, toVideoJSON(v, nil))
+	}
+	writeJSON(w, http.StatusOK, resp)
+	return nil
+}
+
+// GET /api/videos/{id}
+func (s *Server) getVideo(w http.ResponseWriter, r *http.Request, c auth.Claims) error {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	v, playback, err := s.media.Video(r.Context(), c.UserID, id)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, videoResponse{Video: toVideoJSON(v, playback)})
+	return nil
+}
+
+// DELETE /api/videos/{id} answers 204 whenever, afterwards, the user has no
+// video with that id: also when there was none, or it is another user's
+// (left untouched). A retried delete thus succeeds, and the answer reveals
+// nothing about other users' videos.
+func (s *Server) deleteVideo(w http.ResponseWriter, r *http.Request, c auth.Claims) error {
+	id, err := uuid.Parse(r.PathValue("id"))
+	if err == nil {
+		if err := s.media.Delete(r.Context(), c.UserID, id); err != nil {
+			return err
+		}
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+// pathID parses a video id from the path; an id that is not a UUID names
+// no video.
+func pathID(r *http.Request, name string) (uuid.UUID, error) {
+	id, err := uuid.Parse(r.PathValue(name))
+	if err != nil {
+		return uuid.Nil, media.ErrNotFound
+	}
+	return id, nil
+}
+
+// mediaError maps the media package's errors to the API's.
+func mediaError(err error) *Error {
+	var v *media.ValidationError
+	var q *media.QuotaError
+	var rej *media.RejectedError
+	switch {
+	case errors.As(err, &v):
+		return &Error{Status: http.StatusUnprocessableEntity, Code: "validation_failed", Message: "Some fields are invalid.", Fields: v.Fields}
+	case errors.As(err, &q):
+		return &Error{Status: http.StatusForbidden, Code: "quota_exceeded", Message: "Storage quota exceeded: " + q.Error() + "."}
+	case errors.As(err, &rej):
+		return &Error{Status: http.StatusUnprocessableEntity, Code: "upload_rejected", Message: "The upload was rejected: " + rej.Reason + "."}
+	case errors.Is(err, media.ErrNotFound):
+		return &Error{Status: http.StatusNotFound, Code: "not_found", Message: "The video does not exist."}
+	case errors.Is(err, media.ErrNotAnUpload):
+		return &Error{Status: http.StatusConflict, Code: "not_an_upload", Message: "The video was not uploaded directly."}
+	case errors.Is(err, media.ErrNotPending):
+		return &Error{Status: http.StatusConflict, Code: "upload_closed", Message: "The video no longer accepts an upload."}
+	case errors.Is(err, media.ErrUploadIncomplete):
+		return &Error{Status: http.StatusConflict, Code: "upload_incomplete", Message: "No file has been committed yet: upload every block, commit the block list, then try again."}
+	case errors.Is(err, media.ErrUploadBusy):
+		return &Error{Status: http.StatusConflict, Code: "upload_busy", Message: "The upload is being checked; try again in a minute."}
+	}
+	return nil
+}

@@ -1,0 +1,259 @@
+package media
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/google/uuid"
+)
+
+// UploadRequest is what a client declares before uploading.
+type UploadRequest struct {
+	Filename    string // kept only as the title
+	ContentType string
+	SizeBytes   int64
+}
+
+// Upload is an issued upload: the video and the URL to send its blob to.
+type Upload struct {
+	Video     Video
+	URL       string
+	ExpiresAt time.Time
+}
+
+// completionLease is how long a completion holds the blob while it checks
+// it; a completion that crashes leaves a lease that expires on its own.
+const completionLease = time.Minute
+
+// StartUpload validates req, reserves its size against the user's quota,
+// creates a pending upload video and returns a URL that can write its blob
+// only. It returns *ValidationError for a bad request and *QuotaError when
+// the declared size does not fit in the quota.
+func (s *Service) StartUpload(ctx context.Context, userID uuid.UUID, req UploadRequest) (Upload, error) {
+	title, contentType, problems := s.validate(req)
+	if len(problems) > 0 {
+		return Upload{}, &ValidationError{Fields: problems}
+	}
+	id := uuid.New()
+	name := blobName(userID, id)
+	// Sign before inserting: a signing failure then leaves nothing behind.
+	url, expires, err := s.uploadURL(ctx, name)
+	if err != nil {
+		return Upload{}, err
+	}
+	v, err := s.store.CreateUpload(ctx, NewUpload{
+		ID: id, UserID: userID, Title: title, ContentType: contentType, SizeBytes: req.SizeBytes,
+		Container: s.opts.Container, BlobName: name,
+	}, s.opts.QuotaBytes)
+	if err != nil {
+		return Upload{}, err
+	}
+	return Upload{Video: v, URL: url, ExpiresAt: expires}, nil
+}
+
+// RenewUpload issues a new upload URL for the same blob of a pending upload,
+// for uploads that take longer than one URL's lifetime. ErrNotFound,
+// ErrNotAnUpload, or ErrNotPending when the upload was completed or failed.
+func (s *Service) RenewUpload(ctx context.Context, userID, id uuid.UUID) (Upload, error) {
+	v, err := s.store.Video(ctx, userID, id)
+	if err != nil {
+		return Upload{}, err
+	}
+	if v.Source != SourceUpload {
+		return Upload{}, ErrNotAnUpload
+	}
+	if v.Status != StatusPendingUpload {
+		return Upload{}, ErrNotPending
+	}
+	// Record the renewal first: the sweeper measures staleness from it.
+	if v, err = s.store.RenewUpload(ctx, id); err != nil {
+		return Upload{}, err
+	}
+	url, expires, err := s.uploadURL(ctx, v.SourceBlob)
+	if err != nil {
+		return Upload{}, err
+	}
+	return Upload{Video: v, URL: url, ExpiresAt: expires}, nil
+}
+
+func (s *Service) uploadURL(ctx context.Context, name string) (string, time.Time, error) {
+	// SAS times have whole seconds; truncating keeps expires_at exact.
+	expires := s.opts.Now().Add(s.opts.UploadURLTTL).UTC().Truncate(time.Second)
+	url, err := s.signer.UploadURL(ctx, name, expires)
+	if err != nil {
+		return "", time.Time{}, fmt.Errorf("sign upload url: %w", err)
+	}
+	return url, expires, nil
+}
+
+// validate checks an upload request and returns the title and normalised
+// content type, or the problems by JSON field name.
+func (s *Service) validate(req UploadRequest) (title, contentType string, problems map[string]string) {
+	problems = map[string]string{}
+	title = strings.TrimSpace(req.Filename)
+	// Keep the base name only: a path says nothing the title needs.
+	if i := strings.LastIndexAny(title, `/\`); i >= 0 {
+		title = strings.TrimSpace(title[i+1:])
+	}
+	switch {
+	case title == "":
+		problems["filename"] = "is required"
+	case !utf8.ValidString(title) || strings.ContainsFunc(title, unicode.IsControl):
+		problems["filename"] = "must be text without control characters"
+	case utf8.RuneCountInString(title) > MaxFilenameLength:
+		problems["filename"] = fmt.Sprintf("must be at most %d characters", MaxFilenameLength)
+	}
+	contentType, ok := allowedContentType(req.ContentType)
+	if !ok {
+		problems["content_type"] = "must be one of " + allowedContentTypes()
+	}
+	switch {
+	case req.SizeBytes < 1:
+		problems["size_bytes"] = "must be at least 1"
+	case req.SizeBytes > s.opts.UploadMaxBytes:
+		problems["size_bytes"] = fmt.Sprintf("must be at most %d (the upload limit)", s.opts.UploadMaxBytes)
+	}
+	return title, contentType, problems
+}
+
+// CompleteUpload checks the blob a client uploaded and makes the video
+// ready. It is idempotent: completing a ready video returns it unchanged.
+//
+// It returns ErrNotFound, ErrNotAnUpload, ErrUploadIncomplete (no blob
+// committed yet; nothing changed), ErrUploadBusy (another completion holds
+// the blob), ErrNotPending (the upload was cancelled), or *RejectedError
+// when the blob is larger than declared, larger than the upload cap, not a
+// video, or over the quota: the blob is then deleted and the video failed
+// with that reason, and completing it again returns the same error.
+func (s *Service) CompleteUpload(ctx context.Context, userID, id uuid.UUID) (Video, error) {
+	v, err := s.store.Video(ctx, userID, id)
+	if err != nil {
+		return Video{}, err
+	}
+	if v.Source != SourceUpload {
+		return Video{}, ErrNotAnUpload
+	}
+	switch v.Status {
+	case StatusPendingUpload:
+	case StatusReady, StatusProcessing:
+		return v, nil
+	case StatusFailed:
+		return v, &RejectedError{Reason: v.Error}
+	default:
+		return Video{}, ErrNotPending
+	}
+
+	// Lease the blob first: from here on the upload URL can no longer change
+	// what is being checked.
+	lease, err := s.lock(ctx, v)
+	if err != nil {
+		return Video{}, err
+	}
+	size, head, err := s.blobs.Inspect(ctx, v.SourceBlob, sniffLen)
+	if errors.Is(err, ErrBlobNotFound) {
+		return Video{}, ErrUploadIncomplete // deleted since it was leased
+	}
+	if err != nil {
+		s.release(ctx, v)
+		return Video{}, fmt.Errorf("inspect upload: %w", err)
+	}
+	contentType, reason := s.check(v, size, head)
+	if reason != "" {
+		return s.reject(ctx, v, reason)
+	}
+	if err := s.blobs.LockForever(ctx, v.SourceBlob, lease); err != nil {
+		s.release(ctx, v)
+		return Video{}, fmt.Errorf("lock upload: %w", err)
+	}
+	done, err := s.store.CompleteUpload(ctx, v.ID, size, contentType, s.opts.QuotaBytes)
+	var quota *QuotaError
+	switch {
+	case errors.As(err, &quota):
+		return s.reject(ctx, v, "it would exceed your storage quota: "+quota.Error())
+	case errors.Is(err, ErrNotPending):
+		// Changed while we checked: deleted or swept (whoever did it owns the
+		// blob now), or completed by a call that broke an expired lease.
+		if now, err := s.store.Video(ctx, userID, id); err == nil && now.Status == StatusReady {
+			return now, nil
+		}
+		return Video{}, ErrNotFound
+	case err != nil:
+		s.release(ctx, v)
+		return Video{}, fmt.Errorf("complete upload: %w", err)
+	}
+	s.opts.Logger.Info("upload completed", "video_id", v.ID, "user_id", v.UserID, "size_bytes", size, "content_type", contentType)
+	return done, nil
+}
+
+// lock leases the upload's blob for the completion. A lease left by a
+// completion that failed half-way is broken once the upload URL has expired,
+// since nothing else can then write the blob.
+func (s *Service) lock(ctx context.Context, v Video) (string, error) {
+	lease, err := s.blobs.Lock(ctx, v.SourceBlob, completionLease)
+	if errors.Is(err, ErrBlobLocked) && !s.uploadURLMayBeValid(v) {
+		if err := s.blobs.Unlock(ctx, v.SourceBlob); err != nil {
+			return "", fmt.Errorf("unlock stale upload lease: %w", err)
+		}
+		lease, err = s.blobs.Lock(ctx, v.SourceBlob, completionLease)
+	}
+	switch {
+	case errors.Is(err, ErrBlobNotFound):
+		return "", ErrUploadIncomplete
+	case errors.Is(err, ErrBlobLocked):
+		return "", ErrUploadBusy
+	case err != nil:
+		return "", fmt.Errorf("lock upload: %w", err)
+	}
+	return lease, nil
+}
+
+// release breaks the lease of a completion that failed, so that a retry
+// need not wait for it to expire. Failing to is only logged: the lease
+// expires on its own, or lock breaks it.
+func (s *Service) release(ctx context.Context, v Video) {
+	if err := s.blobs.Unlock(ctx, v.SourceBlob); err != nil {
+		s.opts.Logger.Warn("unlock upload after a failed completion", "video_id", v.ID, "err", err.Error())
+	}
+}
+
+// check returns the content type to store, or why the blob is refused.
+func (s *Service) check(v Video, size int64, head []byte) (contentType, reason string) {
+	declared := int64(0)
+	if v.SizeBytes != nil {
+		declared = *v.SizeBytes
+	}
+	switch {
+	case size == 0:
+		return "", "the uploaded file is empty"
+	case size > s.opts.UploadMaxBytes:
+		return "", fmt.Sprintf("the uploaded file has %d bytes, more than the upload limit of %d", size, s.opts.UploadMaxBytes)
+	case size > declared:
+		return "", fmt.Sprintf("the uploaded file has %d bytes, more than the %d declared", size, declared)
+	}
+	contentType, ok := sniff(head, v.ContentType)
+	if !ok {
+		return "", "the uploaded file is not a video in a supported format (MP4, QuickTime, WebM, Matroska or MPEG-TS)"
+	}
+	return contentType, ""
+}
+
+// reject deletes the upload's blob and fails the video with reason.
+func (s *Service) reject(ctx context.Context, v Video, reason string) (Video, error) {
+	if err := s.blobs.Delete(ctx, v.SourceBlob); err != nil {
+		return Video{}, fmt.Errorf("delete rejected upload: %w", err)
+	}
+	failed, err := s.store.FailUpload(ctx, v.ID, reason)
+	if errors.Is(err, ErrNotPending) {
+		return Video{}, ErrNotFound // deleted or swept meanwhile
+	}
+	if err != nil {
+		return Video{}, fmt.Errorf("fail upload: %w", err)
+	}
+	s.opts.Logger.Info("upload rejected", "video_id", v.ID, "user_id", v.UserID, "reason", reason)
+	return failed, &RejectedError{Reason: reason}
+}
