@@ -18,6 +18,7 @@ import (
 	"os"
 	"os/signal"
 	"strconv"
+	"sync"
 	"syscall"
 	"time"
 
@@ -29,10 +30,12 @@ import (
 	"github.com/videofn/videofn/internal/blob"
 	"github.com/videofn/videofn/internal/config"
 	"github.com/videofn/videofn/internal/httpapi"
+	"github.com/videofn/videofn/internal/importer"
 	"github.com/videofn/videofn/internal/jobs"
 	"github.com/videofn/videofn/internal/mail"
 	"github.com/videofn/videofn/internal/media"
 	"github.com/videofn/videofn/internal/postgres"
+	"github.com/videofn/videofn/internal/queue"
 	"github.com/videofn/videofn/internal/ratelimit"
 	"github.com/videofn/videofn/internal/redisstore"
 )
@@ -175,6 +178,41 @@ func serve(ctx context.Context, getenv func(string) string, stdout io.Writer) er
 	}
 
 	videos := postgres.Jobs{DB: db}
+	limiter := ratelimit.New(rdb.Client, rdb.Prefix, logger)
+	sender, local, err := newQueueSender(cfg, db, logger)
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	progress := importer.ProgressStore{Client: rdb}
+	importWorker := &jobs.Gatekeeper{Name: "import-worker", Videos: videos, Logger: logger, Next: jobs.Imports{
+		Runner: importer.New(importer.Options{
+			YTDLPPath:    cfg.YTDLPPath,
+			MaxBytes:     cfg.ImportMaxBytes,
+			AllowPrivate: cfg.ImportAllowPrivateNetworks,
+		}, postgres.ImportStore{DB: db}, importer.ContainerBlobs{Client: store.Container(), Name: store.ContainerName()}, progress, logger),
+	}}
+	importService := importer.NewService(importer.ServiceOptions{
+		Queue:        cfg.ImportQueue,
+		MaxActive:    cfg.ImportMaxActivePerUser,
+		AllowPrivate: cfg.ImportAllowPrivateNetworks,
+	}, postgres.ImportService{DB: db}, sender, progress, limiter, logger)
+	var consumers sync.WaitGroup
+	defer consumers.Wait() // after stopBackground (defers run last-in first-out)
+	defer stopBackground()
+	if local != nil {
+		// No Service Bus: this process consumes the imports queue itself,
+		// with the concurrency host.json gives the Functions host.
+		consumers.Go(func() {
+			err := local.Consume(bg, cfg.ImportQueue, jobs.LocalHandler(importWorker), queue.ConsumerOptions{
+				Concurrency: importConcurrency, Visibility: 5 * time.Minute, MaxDeliveries: 5,
+			})
+			if err != nil {
+				logger.Error("local import queue stopped", "err", err.Error())
+			}
+		})
+	}
+
 	srv := httpapi.NewServer(httpapi.Options{
 		Logger:         logger,
 		CookieSecure:   cfg.CookieSecure,
@@ -184,16 +222,17 @@ func serve(ctx context.Context, getenv func(string) string, stdout io.Writer) er
 			"redis":    rdb,
 			"storage":  store,
 		},
-		ImportWorker:   &jobs.Gatekeeper{Name: "import-worker", Videos: videos, Logger: logger},
+		ImportWorker:   importWorker,
 		VideoProcessor: &jobs.Gatekeeper{Name: "video-processor", Videos: videos, Logger: logger},
-		Sweeper:        &jobs.Sweeper{Purger: videos, Uploads: mediaService, Retention: 7 * 24 * time.Hour, Logger: logger},
+		Sweeper:        &jobs.Sweeper{Purger: videos, Uploads: mediaService, Imports: importService, Retention: 7 * 24 * time.Hour, Logger: logger},
 
 		Auth:             authService,
 		FrontendURL:      cfg.FrontendURL.String(),
 		TrustedProxyHops: cfg.TrustedProxyHops,
 		SessionAbsolute:  sessionAbsolute,
 
-		Media: mediaService,
+		Media:   mediaService,
+		Imports: importService,
 	})
 
 	httpServer := &http.Server{
@@ -226,6 +265,34 @@ func serve(ctx context.Context, getenv func(string) string, stdout io.Writer) er
 	}
 	logger.Info("stopped")
 	return nil
+}
+
+// importConcurrency bounds the imports one instance runs at once. It
+// equals host.json's serviceBus.maxConcurrentCalls (a test keeps them
+// equal), so the local queue behaves like the Functions host.
+const importConcurrency = 4
+
+// newQueueSender returns the Service Bus sender when a namespace is
+// configured, and otherwise the local PostgreSQL queue (returned twice: as
+// the sender and as the queue this process consumes).
+func newQueueSender(cfg *config.Config, db *postgres.DB, logger *slog.Logger) (queue.Sender, *queue.Local, error) {
+	if !cfg.UsesServiceBus() {
+		local := queue.NewLocal(db.Pool(), logger)
+		return local, local, nil
+	}
+	var cred azcore.TokenCredential
+	if cfg.ServiceBusNamespace != "" {
+		c, err := azidentity.NewDefaultAzureCredential(nil)
+		if err != nil {
+			return nil, nil, fmt.Errorf("service bus credential: %w", err)
+		}
+		cred = c
+	}
+	sb, err := queue.NewServiceBus(cfg.ServiceBusConnectionString.Reveal(), cfg.ServiceBusNamespace, cred)
+	if err != nil {
+		return nil, nil, err
+	}
+	return sb, nil, nil
 }
 
 // Session lifetimes: a session ends after a week without use or a month in

@@ -88,6 +88,7 @@ type Config struct {
 	UploadMaxBytes             int64  // UPLOAD_MAX_BYTES, default 5 GiB
 	UserStorageQuotaBytes      int64  // USER_STORAGE_QUOTA_BYTES, default 20 GiB: stored bytes per user, pending uploads included
 	ImportAllowPrivateNetworks bool   // IMPORT_ALLOW_PRIVATE_NETWORKS, default false
+	ImportMaxActivePerUser     int    // IMPORT_MAX_ACTIVE_PER_USER, default 3: imports queued or downloading at once
 }
 
 // UsesServiceBus reports whether a Service Bus namespace is configured; when
@@ -391,6 +392,7 @@ func Load(getenv func(string) string) (*Config, error) {
 	c.UploadMaxBytes = l.integer("UPLOAD_MAX_BYTES", 5*GiB, 1, 1<<50)
 	c.UserStorageQuotaBytes = l.integer("USER_STORAGE_QUOTA_BYTES", 20*GiB, 1, 1<<50)
 	c.ImportAllowPrivateNetworks = l.boolean("IMPORT_ALLOW_PRIVATE_NETWORKS", false)
+	c.ImportMaxActivePerUser = int(l.integer("IMPORT_MAX_ACTIVE_PER_USER", 3, 1, 100))
 
 	if err := l.err(); err != nil {
 		return nil, err

@@ -8,6 +8,7 @@ import (
 	"net/http"
 
 	"github.com/videofn/videofn/internal/auth"
+	"github.com/videofn/videofn/internal/importer"
 )
 
 // Domain errors that any package may return (directly or wrapped); the table
@@ -60,6 +61,9 @@ func publicError(err error) *Error {
 	if e := authError(err); e != nil {
 		return e
 	}
+	if e := importError(err); e != nil {
+		return e
+	}
 	if e := mediaError(err); e != nil {
 		return e
 	}
@@ -93,9 +97,12 @@ func writeError(w http.ResponseWriter, r *http.Request, logger *slog.Logger, err
 		"request_id", requestID(r.Context()), "method", r.Method, "path", r.URL.Path,
 		"status", pub.Status, "code", pub.Code, "err", err.Error())
 	var rl *auth.RateLimitError
+	var irl *importer.RateLimitError
 	switch {
 	case errors.As(err, &rl):
 		w.Header().Set("Retry-After", retryAfterSeconds(rl.RetryAfter))
+	case errors.As(err, &irl):
+		w.Header().Set("Retry-After", retryAfterSeconds(irl.RetryAfter))
 	case pub.Status == http.StatusServiceUnavailable && w.Header().Get("Retry-After") == "":
 		w.Header().Set("Retry-After", "5")
 	}

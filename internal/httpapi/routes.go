@@ -43,6 +43,10 @@ func (s *Server) routes() []route {
 		{"GET /api/videos/{id}", s.authed(s.getVideo)},
 		{"DELETE /api/videos/{id}", s.authed(s.deleteVideo)},
 
+		{"POST /api/imports", s.authed(s.createImport)},
+		{"GET /api/imports/{video_id}", s.authed(s.getImport)},
+		{"POST /api/imports/{video_id}/cancel", s.authed(s.cancelImport)},
+
 		{"POST /import-worker", s.trigger("import-worker", s.queueTrigger(s.importWorker))},
 		{"POST /video-processor", s.trigger("video-processor", s.queueTrigger(s.videoProcessor))},
 		{"POST /import-sweeper", s.trigger("import-sweeper", s.sweepTrigger(s.sweeper))},

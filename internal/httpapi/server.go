@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/videofn/videofn/internal/auth"
+	"github.com/videofn/videofn/internal/importer"
 	"github.com/videofn/videofn/internal/media"
 )
 
@@ -47,6 +48,8 @@ type Options struct {
 
 	// Media serves the upload and video routes.
 	Media *media.Service
+	// Imports serves the URL import routes.
+	Imports *importer.Service
 }
 
 // Server serves the whole HTTP surface of the handler. Build it with NewServer.
@@ -66,7 +69,8 @@ type Server struct {
 	trustedHops     int
 	sessionAbsolute time.Duration
 
-	media *media.Service
+	media   *media.Service
+	imports *importer.Service
 
 	handler http.Handler
 }
@@ -89,7 +93,8 @@ func NewServer(o Options) *Server {
 		trustedHops:     o.TrustedProxyHops,
 		sessionAbsolute: o.SessionAbsolute,
 
-		media: o.Media,
+		media:   o.Media,
+		imports: o.Imports,
 	}
 	if s.sessionAbsolute == 0 {
 		s.sessionAbsolute = 30 * 24 * time.Hour

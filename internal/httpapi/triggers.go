@@ -50,12 +50,9 @@ func (s *Server) queueTrigger(h MessageHandler) TriggerFunc {
 		if err != nil {
 			return nil, err
 		}
-		var msg QueueMessage
-		if err := json.Unmarshal(body, &msg); err != nil {
-			return nil, invalidMessage("the body must be a JSON object such as {\"video_id\":\"<uuid>\"}")
-		}
-		if msg.VideoID == uuid.Nil {
-			return nil, invalidMessage("video_id is required")
+		msg, err := DecodeQueueMessage(body)
+		if err != nil {
+			return nil, err
 		}
 		d := Delivery{MessageID: inv.MetaString("MessageId")}
 		d.DeliveryCount, _ = inv.MetaInt("DeliveryCount")
@@ -65,6 +62,19 @@ func (s *Server) queueTrigger(h MessageHandler) TriggerFunc {
 		}
 		return []string{fmt.Sprintf("message %s for video %s handled (delivery %d)", d.MessageID, msg.VideoID, d.DeliveryCount)}, nil
 	}
+}
+
+// DecodeQueueMessage parses a message body of either queue. The error, for
+// a body that can never be processed, maps to 400 invalid_message.
+func DecodeQueueMessage(body []byte) (QueueMessage, error) {
+	var msg QueueMessage
+	if err := json.Unmarshal(body, &msg); err != nil {
+		return QueueMessage{}, invalidMessage("the body must be a JSON object such as {\"video_id\":\"<uuid>\"}")
+	}
+	if msg.VideoID == uuid.Nil {
+		return QueueMessage{}, invalidMessage("video_id is required")
+	}
+	return msg, nil
 }
 
 // timerInfo is the timer trigger's payload.

@@ -16,6 +16,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/netip"
+	"sync"
 	"time"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/to"
@@ -105,6 +106,7 @@ type Options struct {
 // Importer runs import jobs.
 type Importer struct {
 	opts     Options
+	ytdlp    func() (string, error)
 	store    Store
 	blobs    Blobs
 	progress ProgressSetter
@@ -134,7 +136,24 @@ func New(o Options, store Store, blobs Blobs, progress ProgressSetter, logger *s
 	if o.HeartbeatEvery == 0 {
 		o.HeartbeatEvery = 30 * time.Second
 	}
-	return &Importer{opts: o, store: store, blobs: blobs, progress: progress, logger: logger}
+	im := &Importer{opts: o, store: store, blobs: blobs, progress: progress, logger: logger}
+	// Prepared on first use and kept once it works; a failure is retried
+	// by the next import (yt-dlp may be installed meanwhile).
+	var mu sync.Mutex
+	var ready string
+	im.ytdlp = func() (string, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		if ready != "" {
+			return ready, nil
+		}
+		p, err := prepareExecutable(o.YTDLPPath)
+		if err == nil {
+			ready = p
+		}
+		return p, err
+	}
+	return im
 }
 
 // BlobName is the blob an import writes: fixed per video, so a redelivered
@@ -247,9 +266,13 @@ func (im *Importer) download(parent context.Context, job Job, pw *progressWriter
 	}
 	defer proxy.Close()
 
+	ytdlp, err := im.ytdlp()
+	if err != nil {
+		return Result{}, err // an installation problem: retry later, it is logged
+	}
 	var meta Meta
 	metaSeen := make(chan struct{}, 1)
-	proc, err := startYTDLP(ctx, im.opts.YTDLPPath,
+	proc, err := startYTDLP(ctx, ytdlp,
 		ytdlpArgs(job.SourceURL, proxy.URL(), im.opts.MaxBytes),
 		func(m Meta) {
 			meta = m

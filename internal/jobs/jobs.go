@@ -17,6 +17,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/videofn/videofn/internal/httpapi"
+	"github.com/videofn/videofn/internal/queue"
 )
 
 // ErrNotFound is returned by a VideoStore for a video that does not exist.
@@ -88,11 +89,18 @@ type UploadSweeper interface {
 	SweepUploads(ctx context.Context, now time.Time) (int, error)
 }
 
+// ImportSweeper heals imports no worker is running.
+type ImportSweeper interface {
+	Sweep(ctx context.Context, now time.Time) (summary string, err error)
+}
+
 // Sweeper is the import-sweeper timer's job.
 type Sweeper struct {
 	Purger Purger
 	// Uploads, when set, also cleans up abandoned uploads.
 	Uploads UploadSweeper
+	// Imports, when set, sends stranded imports again and fails old ones.
+	Imports ImportSweeper
 	// Retention keeps expired records this long for investigation.
 	Retention time.Duration
 	Logger    *slog.Logger
@@ -116,5 +124,42 @@ func (s *Sweeper) Sweep(ctx context.Context, now time.Time) (string, error) {
 		}
 		summary += fmt.Sprintf("; removed %d stale uploads", n)
 	}
+	if s.Imports != nil {
+		sum, err := s.Imports.Sweep(ctx, now)
+		if err != nil {
+			return "", fmt.Errorf("sweep imports: %w", err)
+		}
+		s.Logger.Info("sweep imports", "summary", sum)
+		summary += "; " + sum
+	}
 	return summary, nil
+}
+
+// ImportRunner runs one import (importer.Importer.Run).
+type ImportRunner interface {
+	Run(ctx context.Context, videoID uuid.UUID) error
+}
+
+// Imports adapts an ImportRunner to the queue message contract.
+type Imports struct{ Runner ImportRunner }
+
+var _ httpapi.MessageHandler = Imports{}
+
+// HandleMessage implements httpapi.MessageHandler.
+func (i Imports) HandleMessage(ctx context.Context, msg httpapi.QueueMessage, d httpapi.Delivery) error {
+	return i.Runner.Run(ctx, msg.VideoID)
+}
+
+// LocalHandler drives h from the local queue with the same message contract
+// as the import-worker function: the body is decoded the same way, and an
+// error asks for redelivery (a body that can never be decoded ends
+// dead-lettered after the delivery limit, as on Service Bus).
+func LocalHandler(h httpapi.MessageHandler) queue.Handler {
+	return func(ctx context.Context, d queue.Delivery) error {
+		msg, err := httpapi.DecodeQueueMessage(d.Body)
+		if err != nil {
+			return err
+		}
+		return h.HandleMessage(ctx, msg, httpapi.Delivery{MessageID: d.MessageID, DeliveryCount: d.DeliveryCount, EnqueuedTime: d.EnqueuedTime})
+	}
 }
