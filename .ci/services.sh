@@ -45,7 +45,7 @@ if ! up 127.0.0.1 10000; then
     echo "services: starting Azurite (blob, queue, table; data in .azurite/)"
     nohup .ci/tools/node_modules/.bin/azurite --silent --skipApiVersionCheck --loose \
       --blobHost 127.0.0.1 --queueHost 127.0.0.1 --tableHost 127.0.0.1 \
-      --location .azurite --debug .azurite/debug.log >.azurite/azurite.log 2>&1 &
+      --location .azurite >.azurite/azurite.log 2>&1 &
   else
     echo "services: starting Azurite (blob, in memory)"
     nohup .ci/tools/node_modules/.bin/azurite-blob --silent --skipApiVersionCheck --loose \
