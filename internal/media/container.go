@@ -30,6 +30,9 @@ var contentTypes = map[container][]string{
 // packets of the larger (M2TS) size, with room to spare.
 const sniffLen = 1024
 
+// SniffLen is how many leading bytes Sniff needs.
+const SniffLen = sniffLen
+
 // allowedContentType normalises a declared content type and reports whether
 // uploads may declare it: the video types whose containers sniff recognises.
 func allowedContentType(declared string) (string, bool) {
@@ -59,6 +62,13 @@ func allowedContentTypes() string {
 // belongs to that container, otherwise the type the bytes say. ok is false
 // when the bytes are not a video container sniff knows.
 func sniff(head []byte, declared string) (contentType string, ok bool) {
+	return Sniff(head, declared)
+}
+
+// Sniff is sniff for other packages (the URL importer checks what yt-dlp
+// produced with the same rules as uploads): head is the file's first bytes
+// (SniffLen is enough), declared a content type hint.
+func Sniff(head []byte, declared string) (contentType string, ok bool) {
 	c, detected := detect(head)
 	if c == unknownContainer {
 		return "", false
