@@ -215,11 +215,9 @@ func (s *Server) authed(fn authedFunc) http.Handler {
 		if err != nil {
 			return err
 		}
-		return fn(w, r.WithContext(context.WithValue(r.Context(), userKey, claims.UserID.String())), claims)
+		return fn(w, r, claims)
 	})
 }
-
-const userKey ctxKey = iota + 100
 
 // authError maps the auth package's errors to the API's.
 func authError(err error) *Error {
