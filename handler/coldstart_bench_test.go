@@ -74,7 +74,7 @@ func BenchmarkColdStart(b *testing.B) {
 		b.N, handlerMean, handlerWorst, baselineMean, float64(handlerMean)/float64(baselineMean))
 }
 
-func build(b *testing.B, dir, out, pkg string) {
+func build(b testing.TB, dir, out, pkg string) {
 	b.Helper()
 	cmd := exec.Command("go", "build", "-trimpath", "-o", out, pkg)
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")

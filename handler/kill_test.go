@@ -1,0 +1,150 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/videofn/videofn/internal/blob"
+)
+
+// TestImportSurvivesAKilledWorker kills the real handler process (SIGKILL)
+// in the middle of an import, starts it again and delivers the message
+// again, as Service Bus does when a lock is lost: the import completes with
+// the source's exact bytes in the same blob.
+func TestImportSurvivesAKilledWorker(t *testing.T) {
+	media := make([]byte, 6<<20)
+	rand.Read(media)
+	copy(media, []byte{0, 0, 0, 0x18, 'f', 't', 'y', 'p', 'i', 's', 'o', 'm', 0, 0, 2, 0, 'i', 's', 'o', 'm', 'i', 's', 'o', '2'})
+	src := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Length", strconv.Itoa(len(media)))
+		for i := 0; i < len(media); i += 64 << 10 {
+			if _, err := w.Write(media[i : i+64<<10]); err != nil {
+				return
+			}
+			w.(http.Flusher).Flush()
+			time.Sleep(15 * time.Millisecond)
+		}
+	}))
+	defer src.Close()
+
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "handler")
+	build(t, dir, bin, ".")
+	env := testEnv(t)
+	env["IMPORT_ALLOW_PRIVATE_NETWORKS"] = "true"
+	env["LOG_LEVEL"] = "warn"
+	ln, _ := net.Listen("tcp", "127.0.0.1:0")
+	port := ln.Addr().(*net.TCPAddr).Port
+	ln.Close()
+	env["FUNCTIONS_CUSTOMHANDLER_PORT"] = strconv.Itoa(port)
+	base := fmt.Sprintf("http://127.0.0.1:%d", port)
+
+	startHandler := func() *exec.Cmd {
+		t.Helper()
+		cmd := exec.Command(bin, "serve")
+		for k, v := range env {
+			cmd.Env = append(cmd.Env, k+"="+v)
+		}
+		cmd.Env = append(cmd.Env, "PATH="+os.Getenv("PATH"))
+		cmd.Stdout, cmd.Stderr = io.Discard, os.Stderr
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+		for start := time.Now(); ; time.Sleep(10 * time.Millisecond) {
+			if resp, err := http.Get(base + "/"); err == nil {
+				resp.Body.Close()
+				return cmd
+			}
+			if time.Since(start) > 10*time.Second {
+				t.Fatal("handler not ready")
+			}
+		}
+	}
+
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, env["DATABASE_URL"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	var userID, videoID string
+	conn.QueryRow(ctx, `INSERT INTO users (email) VALUES ('kill@example.com') RETURNING id`).Scan(&userID)
+	if err := conn.QueryRow(ctx, `INSERT INTO videos (user_id, source, source_url, status) VALUES ($1, 'url', $2, 'queued') RETURNING id`,
+		userID, src.URL+"/v.mp4").Scan(&videoID); err != nil {
+		t.Fatal(err)
+	}
+	envelope := fmt.Sprintf(`{"Data":{"message":%q},"Metadata":{"MessageId":"\"kill-1\"","DeliveryCount":"%%d"}}`,
+		base64.StdEncoding.EncodeToString([]byte(`{"video_id":"`+videoID+`"}`)))
+	deliver := func(n int) (*http.Response, error) {
+		return http.Post(base+"/import-worker", "application/json", strings.NewReader(fmt.Sprintf(envelope, n)))
+	}
+
+	first := startHandler()
+	go deliver(1)
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		var status string
+		conn.QueryRow(ctx, `SELECT status FROM videos WHERE id = $1`, videoID).Scan(&status)
+		if status == "downloading" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("import never started (status %q)", status)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	time.Sleep(500 * time.Millisecond) // some blocks staged
+	if err := first.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	first.Wait()
+
+	startHandler()
+	resp, err := deliver(2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Fatalf("redelivery: %d %s", resp.StatusCode, body)
+	}
+	var status string
+	var size int64
+	conn.QueryRow(ctx, `SELECT status, coalesce(size_bytes, 0) FROM videos WHERE id = $1`, videoID).Scan(&status, &size)
+	if status != "ready" || size != int64(len(media)) {
+		t.Fatalf("after redelivery: %s, %d bytes", status, size)
+	}
+	store, err := blob.New(blob.Options{ConnectionString: env["AZURE_STORAGE_CONNECTION_STRING"], Container: env["BLOB_CONTAINER"]})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Container().Delete(ctx, nil)
+	dl, err := store.Container().NewBlobClient(userID+"/"+videoID+"/source").DownloadStream(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, _ := io.ReadAll(dl.Body)
+	dl.Body.Close()
+	if !bytes.Equal(got, media) {
+		t.Errorf("blob has %d bytes, want the %d source bytes", len(got), len(media))
+	}
+}
