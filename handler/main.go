@@ -23,6 +23,9 @@ import (
 	"time"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
+	// Trust roots for TLS (PostgreSQL verify-full, rediss, Azure) when the
+	// host image has none; the system's roots are used when present.
+	_ "golang.org/x/crypto/x509roots/fallback"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
 	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
 
@@ -171,6 +174,11 @@ func serve(ctx context.Context, getenv func(string) string, stdout io.Writer) er
 
 	bg, stopBackground := context.WithCancel(ctx)
 	defer stopBackground()
+	if cfg.MigrateOnStart {
+		// In the background: start-up must not wait for PostgreSQL. The
+		// advisory lock in Migrate lets every instance try at once.
+		go migrateInBackground(bg, db, logger)
+	}
 	if cfg.StorageConnectionString != "" {
 		// Development storage (Azurite) starts empty; in Azure the
 		// infrastructure creates the container and sets CORS.
@@ -344,6 +352,26 @@ func tokenFunc(cred azcore.TokenCredential, scope string) func(context.Context) 
 			return "", err
 		}
 		return tok.Token, nil
+	}
+}
+
+// migrateInBackground applies migrations, retrying while PostgreSQL is
+// unreachable, until it succeeds or ctx ends.
+func migrateInBackground(ctx context.Context, db *postgres.DB, logger *slog.Logger) {
+	delay := time.Second
+	for {
+		n, err := postgres.MigrateDB(ctx, db, logger)
+		if err == nil {
+			logger.Info("migrations done", "applied", n)
+			return
+		}
+		logger.Error("migrations failed; retrying", "err", err.Error(), "retry_in", delay.String())
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(delay):
+		}
+		delay = min(2*delay, time.Minute)
 	}
 }
 

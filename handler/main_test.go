@@ -430,3 +430,28 @@ func TestRunRejectsBadInput(t *testing.T) {
 		})
 	}
 }
+
+func TestMigrateOnStart(t *testing.T) {
+	env := testEnv(t)
+	env["DATABASE_URL"] = testenv.Postgres(t) // empty: no schema yet
+	env["MIGRATE_ON_START"] = "true"
+	h := start(t, env)
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, env["DATABASE_URL"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		var tables int
+		conn.QueryRow(ctx, `SELECT count(*) FROM pg_tables WHERE schemaname = 'public' AND tablename IN ('users', 'videos', 'queue_messages')`).Scan(&tables)
+		if tables == 3 && len(h.logs.find("migrations done")) == 1 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("schema not created by MIGRATE_ON_START (%d tables); logs:\n%s", tables, h.logs.all())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}

@@ -506,6 +506,9 @@ var coreSettings = {
   LOG_LEVEL: logLevel
   DATABASE_URL: databaseUrl
   DATABASE_AUTH: 'entra'
+  // No console on Flex: every instance applies pending migrations in the background at start
+  // (serialised by an advisory lock; start-up does not wait for it).
+  MIGRATE_ON_START: 'true'
   REDIS_URL: redisUrl
   REDIS_AUTH: 'entra'
   AZURE_STORAGE_ACCOUNT_URL: mediaStorage.outputs.blobEndpoint
@@ -523,6 +526,10 @@ var coreSettings = {
   IMPORT_MAX_BYTES: string(importMaxBytes)
   UPLOAD_MAX_BYTES: string(uploadMaxBytes)
   IMPORT_ALLOW_PRIVATE_NETWORKS: 'false'
+  // The client address for rate limits is this many X-Forwarded-For entries from the right: the one
+  // the platform front end appended. Verify on the first deployment behind the Static Web App's
+  // linked backend (one more proxy would make it 2).
+  TRUSTED_PROXY_HOPS: '1'
 }
 
 var corsSettings = empty(allowedOrigins) ? {} : {

@@ -48,10 +48,11 @@ type Config struct {
 	Port     int        // FUNCTIONS_CUSTOMHANDLER_PORT, default 7071
 	LogLevel slog.Level // LOG_LEVEL: debug, info (default), warn, error
 
-	DatabaseURL  Secret // DATABASE_URL (may carry a password)
-	DatabaseAuth string // DATABASE_AUTH: "password" (default: whatever the URL says) or "entra" (token from the managed identity)
-	RedisURL     Secret // REDIS_URL (may carry a password)
-	RedisAuth    string // REDIS_AUTH: "password" (default) or "entra"
+	DatabaseURL    Secret // DATABASE_URL (may carry a password)
+	MigrateOnStart bool   // MIGRATE_ON_START, default false: serve applies migrations in the background (Azure, where no one runs `handler migrate`)
+	DatabaseAuth   string // DATABASE_AUTH: "password" (default: whatever the URL says) or "entra" (token from the managed identity)
+	RedisURL       Secret // REDIS_URL (may carry a password)
+	RedisAuth      string // REDIS_AUTH: "password" (default) or "entra"
 
 	StorageConnectionString Secret // AZURE_STORAGE_CONNECTION_STRING (Azurite, development)
 	StorageAccountURL       string // AZURE_STORAGE_ACCOUNT_URL (managed identity, production)
@@ -270,6 +271,7 @@ func Load(getenv func(string) string) (*Config, error) {
 
 	c.DatabaseURL = Secret(l.required("DATABASE_URL"))
 	l.postgresURL("DATABASE_URL", c.DatabaseURL.Reveal())
+	c.MigrateOnStart = l.boolean("MIGRATE_ON_START", false)
 	c.DatabaseAuth = l.oneOf("DATABASE_AUTH", "password", "password", "entra")
 	c.RedisURL = Secret(l.required("REDIS_URL"))
 	c.RedisAuth = l.oneOf("REDIS_AUTH", "password", "password", "entra")

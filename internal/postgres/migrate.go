@@ -32,16 +32,28 @@ var migrationsFS embed.FS
 // runs in its own transaction; when one fails, the error says which, and the
 // count includes the migrations applied before it.
 func Migrate(ctx context.Context, databaseURL string, logger *slog.Logger) (applied int, err error) {
-	if logger == nil {
-		logger = slog.New(slog.DiscardHandler)
-	}
 	cfg, err := parseConfig(databaseURL)
 	if err != nil {
 		return 0, fmt.Errorf("migrate: %w", err)
 	}
 	sqlDB := stdlib.OpenDB(*cfg.ConnConfig)
 	defer sqlDB.Close()
+	return migrate(ctx, sqlDB, logger)
+}
 
+// MigrateDB is Migrate through db's pool, so it connects the way db does
+// (for example with Entra ID tokens as passwords). The serving process uses
+// it when MIGRATE_ON_START is set.
+func MigrateDB(ctx context.Context, db *DB, logger *slog.Logger) (applied int, err error) {
+	sqlDB := stdlib.OpenDBFromPool(db.pool)
+	defer sqlDB.Close()
+	return migrate(ctx, sqlDB, logger)
+}
+
+func migrate(ctx context.Context, sqlDB *sql.DB, logger *slog.Logger) (applied int, err error) {
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
 	provider, err := newProvider(sqlDB, logger)
 	if err != nil {
 		return 0, fmt.Errorf("migrate: %w", err)
