@@ -25,9 +25,9 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	// Trust roots for TLS (PostgreSQL verify-full, rediss, Azure) when the
 	// host image has none; the system's roots are used when present.
-	_ "golang.org/x/crypto/x509roots/fallback"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
 	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
+	_ "golang.org/x/crypto/x509roots/fallback"
 
 	"github.com/videofn/videofn/internal/auth"
 	"github.com/videofn/videofn/internal/blob"
