@@ -23,10 +23,11 @@ import (
 	"time"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
-	// Trust roots for TLS (PostgreSQL verify-full, rediss, Azure) when the
-	// host image has none; the system's roots are used when present.
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
 	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
+
+	// Trust roots for TLS (PostgreSQL verify-full, rediss, Azure) when the
+	// host image has none; the system's roots are used when present.
 	_ "golang.org/x/crypto/x509roots/fallback"
 
 	"github.com/videofn/videofn/internal/auth"
