@@ -198,6 +198,7 @@ func serve(ctx context.Context, getenv func(string) string, stdout io.Writer) er
 		Runner: importer.New(importer.Options{
 			YTDLPPath:    cfg.YTDLPPath,
 			MaxBytes:     cfg.ImportMaxBytes,
+			QuotaBytes:   cfg.UserStorageQuotaBytes,
 			AllowPrivate: cfg.ImportAllowPrivateNetworks,
 		}, postgres.ImportStore{DB: db}, importer.ContainerBlobs{Client: store.Container(), Name: store.ContainerName()}, progress, logger),
 	}}

@@ -47,6 +47,10 @@ type Result struct {
 // ErrNotFound is returned by a Store for a video that does not exist.
 var ErrNotFound = errors.New("not found")
 
+// ErrQuota is returned when an import does not fit in the user's storage
+// quota.
+var ErrQuota = errors.New("the storage quota is full")
+
 // Store is the persistence the job needs.
 type Store interface {
 	// Job returns the import, or ErrNotFound.
@@ -59,9 +63,13 @@ type Store interface {
 	// Touch records that the import is alive.
 	Touch(ctx context.Context, id uuid.UUID) error
 	// Finish records a committed blob and marks the video ready, with its
-	// file_storage row, atomically; false when the video is no longer
-	// downloading (cancelled meanwhile).
-	Finish(ctx context.Context, id uuid.UUID, r Result) (bool, error)
+	// file_storage row, atomically, if the user's stored bytes stay within
+	// quotaBytes (ErrQuota otherwise; 0 means no quota); false when the
+	// video is no longer downloading (cancelled meanwhile).
+	Finish(ctx context.Context, id uuid.UUID, r Result, quotaBytes int64) (bool, error)
+	// FreeBytes returns how much of quotaBytes the user's other videos
+	// leave free.
+	FreeBytes(ctx context.Context, userID, videoID uuid.UUID, quotaBytes int64) (int64, error)
 	// Fail marks a downloading import failed with a readable message.
 	Fail(ctx context.Context, id uuid.UUID, message string) error
 	// Lock makes this worker the only one running the import, until
@@ -94,6 +102,9 @@ type Options struct {
 	InFlight int
 	// Timeout bounds one import; default 55 min (host functionTimeout is 60).
 	Timeout time.Duration
+	// QuotaBytes is each user's storage quota (USER_STORAGE_QUOTA_BYTES),
+	// shared with uploads; 0 means none.
+	QuotaBytes int64
 	// AllowPrivate lets yt-dlp reach loopback and private addresses (tests).
 	AllowPrivate bool
 	// Allow lists extra destinations (tests).
@@ -230,7 +241,19 @@ func (im *Importer) Run(ctx context.Context, id uuid.UUID) error {
 		return err
 	}
 
-	done, err := im.store.Finish(ctx, id, res)
+	done, err := im.store.Finish(ctx, id, res, im.opts.QuotaBytes)
+	if errors.Is(err, ErrQuota) {
+		// Another upload or import filled the quota meanwhile.
+		if err := im.blobs.DeleteBlob(context.WithoutCancel(ctx), res.BlobName); err != nil {
+			return fmt.Errorf("delete import over quota: %w", err)
+		}
+		msg := "the video does not fit in your storage quota"
+		if err := im.store.Fail(context.WithoutCancel(ctx), id, msg); err != nil {
+			return fmt.Errorf("record failure: %w", err)
+		}
+		pw.update(context.WithoutCancel(ctx), true, func(p *Progress) { p.Status, p.Step, p.Error = "failed", "failed", &msg })
+		return nil
+	}
 	if err != nil {
 		return fmt.Errorf("record import: %w", err)
 	}
@@ -260,6 +283,20 @@ func (im *Importer) download(parent context.Context, job Job, pw *progressWriter
 	defer stopTimeout()
 	go im.watch(ctx, job.VideoID, cancel, log)
 
+	// The stream may not pass the import cap nor the quota left.
+	limit, quotaBound := im.opts.MaxBytes, false
+	if im.opts.QuotaBytes > 0 {
+		free, err := im.store.FreeBytes(ctx, job.UserID, job.VideoID, im.opts.QuotaBytes)
+		if err != nil {
+			return Result{}, fmt.Errorf("quota: %w", err)
+		}
+		if free < limit {
+			limit, quotaBound = max(free, 0), true
+		}
+	}
+	if limit == 0 {
+		return Result{}, permanent{"your storage quota is full"}
+	}
 	proxy, err := netguard.Start(netguard.Options{AllowPrivate: im.opts.AllowPrivate, Allow: im.opts.Allow, Logger: log})
 	if err != nil {
 		return Result{}, fmt.Errorf("start proxy: %w", err)
@@ -273,7 +310,7 @@ func (im *Importer) download(parent context.Context, job Job, pw *progressWriter
 	var meta Meta
 	metaSeen := make(chan struct{}, 1)
 	proc, err := startYTDLP(ctx, ytdlp,
-		ytdlpArgs(job.SourceURL, proxy.URL(), im.opts.MaxBytes),
+		ytdlpArgs(job.SourceURL, proxy.URL(), limit),
 		func(m Meta) {
 			meta = m
 			select {
@@ -290,7 +327,7 @@ func (im *Importer) download(parent context.Context, job Job, pw *progressWriter
 	name := BlobName(job.UserID, job.VideoID)
 	bb := im.blobs.BlockBlob(name)
 	sniff := &sniffer{}
-	st := &stager{blob: bb, blockSize: im.opts.BlockSize, inFlight: im.opts.InFlight, maxBytes: im.opts.MaxBytes,
+	st := &stager{blob: bb, blockSize: im.opts.BlockSize, inFlight: im.opts.InFlight, maxBytes: limit,
 		onStaged: func(acked int64) { pw.acked(ctx, acked) }}
 	ids, size, stageErr := st.stage(ctx, teeReader(proc.stdout, sniff))
 	if stageErr != nil {
@@ -311,6 +348,8 @@ func (im *Importer) download(parent context.Context, job Job, pw *progressWriter
 		return Result{}, parent.Err()
 	}
 	switch {
+	case errors.Is(stageErr, ErrTooLarge) && quotaBound:
+		return Result{}, permanent{fmt.Sprintf("the media does not fit in your storage quota (%d bytes free)", limit)}
 	case errors.Is(stageErr, ErrTooLarge):
 		return Result{}, permanent{fmt.Sprintf("the media is larger than the import limit of %d bytes", im.opts.MaxBytes)}
 	case stageErr != nil:
@@ -322,6 +361,8 @@ func (im *Importer) download(parent context.Context, job Job, pw *progressWriter
 			return Result{}, permanent{"the source redirects to an address that imports may not reach (" + denied[0] + ")"}
 		}
 		return Result{}, permanent{describeFailure(diag)}
+	case size == 0 && quotaBound:
+		return Result{}, permanent{fmt.Sprintf("nothing was downloaded: the media does not fit in your storage quota (%d bytes free), or the page has no downloadable video", limit)}
 	case size == 0:
 		return Result{}, permanent{fmt.Sprintf("nothing was downloaded: the media is larger than the import limit of %d bytes, or the page has no downloadable video", im.opts.MaxBytes)}
 	}

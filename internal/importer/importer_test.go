@@ -447,3 +447,47 @@ func TestOneWorkerPerImport(t *testing.T) {
 		t.Errorf("after two deliveries: %d bytes, %+v", len(got), e.video(id))
 	}
 }
+
+func TestImportRespectsTheStorageQuota(t *testing.T) {
+	src := newSource(t, "")
+	e := newEnv(t, []netip.AddrPort{src.addr(t)}, 100<<20)
+	ctx := context.Background()
+	// The user already stores 4 MiB of an 8 MiB quota.
+	var other uuid.UUID
+	e.db.QueryRow(ctx, `INSERT INTO videos (user_id, source, status, size_bytes) VALUES ($1, 'upload', 'ready', 4194304) RETURNING id`, e.user).Scan(&other)
+	if _, err := e.db.Exec(ctx, `INSERT INTO file_storage (user_id, video_id, kind, container, blob_name, size_bytes) VALUES ($1, $2, 'source', 'videos', 'x', 4194304)`, e.user, other); err != nil {
+		t.Fatal(err)
+	}
+	imp := importer.New(importer.Options{MaxBytes: 100 << 20, QuotaBytes: 8 << 20, BlockSize: 1 << 20, InFlight: 2, Allow: []netip.AddrPort{src.addr(t)},
+		ProgressInterval: 50 * time.Millisecond, CancelPoll: 100 * time.Millisecond},
+		postgres.ImportStore{DB: e.pg}, importer.ContainerBlobs{Client: e.store.Container(), Name: e.store.ContainerName()}, e.progress, slog.New(slog.DiscardHandler))
+
+	tests := []struct {
+		name, path string
+		ok         bool
+	}{
+		{"fits (3 MiB into 4 free)", "/video.mp4", true},
+		{"does not fit (6 MiB, streamed without Content-Length)", "/big-chunked.mp4", false},
+		{"does not fit (6 MiB, refused by Content-Length)", "/big.mp4", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			id := e.queue(src.srv.URL + tt.path)
+			if err := imp.Run(ctx, id); err != nil {
+				t.Fatal(err)
+			}
+			v := e.video(id)
+			if tt.ok {
+				if v.Status != "ready" {
+					t.Fatalf("video %+v", v)
+				}
+				// Free the space again for the next case.
+				e.db.Exec(ctx, `DELETE FROM videos WHERE id = $1`, id)
+				return
+			}
+			if v.Status != "failed" || !strings.Contains(v.Error, "quota") || e.blobBytes(id) != nil {
+				t.Errorf("video %+v", v)
+			}
+		})
+	}
+}

@@ -62,20 +62,51 @@ func (s ImportStore) Touch(ctx context.Context, id uuid.UUID) error {
 	return nil
 }
 
-// Finish implements importer.Store.
-func (s ImportStore) Finish(ctx context.Context, id uuid.UUID, r importer.Result) (bool, error) {
+// FreeBytes implements importer.Store with the quota rules of uploads
+// (stored and reserved bytes of the user's other videos).
+func (s ImportStore) FreeBytes(ctx context.Context, userID, videoID uuid.UUID, quotaBytes int64) (int64, error) {
+	var free int64
+	err := pgx.BeginFunc(ctx, s.DB.pool, func(tx pgx.Tx) error {
+		used, err := usedBytes(ctx, tx, userID, videoID)
+		free = quotaBytes - used
+		return err
+	})
+	return free, err
+}
+
+// Finish implements importer.Store. The user row is locked for the quota
+// check, as uploads do.
+func (s ImportStore) Finish(ctx context.Context, id uuid.UUID, r importer.Result, quotaBytes int64) (bool, error) {
 	var done bool
 	err := pgx.BeginFunc(ctx, s.DB.pool, func(tx pgx.Tx) error {
 		var userID uuid.UUID
-		err := tx.QueryRow(ctx, `
-			UPDATE videos SET status = 'ready', title = $2, content_type = $3, size_bytes = $4, error = NULL
-			WHERE id = $1 AND status = 'downloading'
-			RETURNING user_id`, id, r.Title, r.ContentType, r.Size).Scan(&userID)
+		err := tx.QueryRow(ctx, `SELECT user_id FROM videos WHERE id = $1 AND status = 'downloading'`, id).Scan(&userID)
 		if errors.Is(err, pgx.ErrNoRows) {
 			return nil
 		}
 		if err != nil {
 			return fmt.Errorf("finish import: %w", err)
+		}
+		if quotaBytes > 0 {
+			if err := lockUser(ctx, tx, userID); err != nil {
+				return err
+			}
+			used, err := usedBytes(ctx, tx, userID, id)
+			if err != nil {
+				return err
+			}
+			if used+r.Size > quotaBytes {
+				return importer.ErrQuota
+			}
+		}
+		tag, err := tx.Exec(ctx, `
+			UPDATE videos SET status = 'ready', title = $2, content_type = $3, size_bytes = $4, error = NULL
+			WHERE id = $1 AND status = 'downloading'`, id, r.Title, r.ContentType, r.Size)
+		if err != nil {
+			return fmt.Errorf("finish import: %w", err)
+		}
+		if tag.RowsAffected() == 0 {
+			return nil // cancelled between the two statements
 		}
 		if _, err := tx.Exec(ctx, `
 			INSERT INTO file_storage (user_id, video_id, kind, container, blob_name, content_type, size_bytes)
