@@ -166,10 +166,12 @@ func serve(ctx context.Context, getenv func(string) string, stdout io.Writer) er
 		ln.Close()
 		return err
 	}
+	limiter := ratelimit.New(rdb.Client, rdb.Prefix, logger)
 	mediaService := media.NewService(media.Options{
 		Container:      cfg.BlobContainer,
 		UploadMaxBytes: cfg.UploadMaxBytes,
 		QuotaBytes:     cfg.UserStorageQuotaBytes,
+		Limiter:        limiter,
 		Logger:         logger,
 	}, postgres.VideoStore{DB: db}, signer, store)
 
@@ -187,7 +189,6 @@ func serve(ctx context.Context, getenv func(string) string, stdout io.Writer) er
 	}
 
 	videos := postgres.Jobs{DB: db}
-	limiter := ratelimit.New(rdb.Client, rdb.Prefix, logger)
 	sender, local, err := newQueueSender(cfg, db, logger)
 	if err != nil {
 		ln.Close()

@@ -48,13 +48,6 @@ type ValidationError struct{ Fields map[string]string }
 
 func (e *ValidationError) Error() string { return fmt.Sprintf("invalid fields: %v", e.Fields) }
 
-// RateLimitError is returned when a rate limit is reached.
-type RateLimitError struct{ RetryAfter time.Duration }
-
-func (e *RateLimitError) Error() string {
-	return fmt.Sprintf("rate limit reached; retry after %s", e.RetryAfter)
-}
-
 // User is an account. PasswordHash is nil for accounts that only sign in
 // with Google; it never leaves this package's callers in a response.
 type User struct {

@@ -83,15 +83,9 @@ var (
 	limitPasswordChange = ratelimit.Limit{Rate: 10, Burst: 10, Period: 15 * time.Minute}
 )
 
+// limit returns a *ratelimit.LimitError when a rule denies.
 func (s *Service) limit(ctx context.Context, rules ...ratelimit.Rule) error {
-	d, err := s.limiter.AllowAll(ctx, rules...)
-	if err != nil {
-		return fmt.Errorf("rate limit: %w", err)
-	}
-	if !d.Allowed {
-		return &RateLimitError{RetryAfter: max(d.RetryAfter, time.Second)}
-	}
-	return nil
+	return ratelimit.Enforce(ctx, s.limiter, rules...)
 }
 
 // NormalizeEmail trims and case-folds an address.

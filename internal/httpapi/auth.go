@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/videofn/videofn/internal/auth"
+	"github.com/videofn/videofn/internal/ratelimit"
 )
 
 // cookieNames are the names of the auth cookies. With Secure cookies they
@@ -222,7 +223,7 @@ func (s *Server) authed(fn authedFunc) http.Handler {
 // authError maps the auth package's errors to the API's.
 func authError(err error) *Error {
 	var v *auth.ValidationError
-	var rl *auth.RateLimitError
+	var rl *ratelimit.LimitError
 	switch {
 	case errors.As(err, &v):
 		return &Error{Status: http.StatusUnprocessableEntity, Code: "validation_failed", Message: "Some fields are invalid.", Fields: v.Fields}

@@ -106,7 +106,9 @@ func newAuthHarness(t testing.TB, ho harnessOptions) *authHarness {
 
 	var mh *mediaHarness
 	if ho.media != nil {
-		mh = newMediaHarness(t, db, *ho.media)
+		mo := *ho.media
+		mo.limiter = ratelimit.New(rdb.Client, rdb.Prefix, logger)
+		mh = newMediaHarness(t, db, mo)
 	}
 	srv := httptest.NewServer(httpapi.NewServer(httpapi.Options{
 		Logger: logger, Auth: svc, FrontendURL: testFrontend, TrustedProxyHops: 1,

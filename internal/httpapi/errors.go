@@ -7,8 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 
-	"github.com/videofn/videofn/internal/auth"
-	"github.com/videofn/videofn/internal/importer"
+	"github.com/videofn/videofn/internal/ratelimit"
 )
 
 // Domain errors that any package may return (directly or wrapped); the table
@@ -96,13 +95,10 @@ func writeError(w http.ResponseWriter, r *http.Request, logger *slog.Logger, err
 	logger.Log(r.Context(), level, "request failed",
 		"request_id", requestID(r.Context()), "method", r.Method, "path", r.URL.Path,
 		"status", pub.Status, "code", pub.Code, "err", err.Error())
-	var rl *auth.RateLimitError
-	var irl *importer.RateLimitError
+	var rl *ratelimit.LimitError
 	switch {
 	case errors.As(err, &rl):
 		w.Header().Set("Retry-After", retryAfterSeconds(rl.RetryAfter))
-	case errors.As(err, &irl):
-		w.Header().Set("Retry-After", retryAfterSeconds(irl.RetryAfter))
 	case pub.Status == http.StatusServiceUnavailable && w.Header().Get("Retry-After") == "":
 		w.Header().Set("Retry-After", "5")
 	}

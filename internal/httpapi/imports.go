@@ -30,12 +30,9 @@ type importResponse struct {
 // importError maps the importer's errors to the API's.
 func importError(err error) *Error {
 	var inv *importer.InvalidURLError
-	var rl *importer.RateLimitError
 	switch {
 	case errors.As(err, &inv):
 		return &Error{Status: http.StatusUnprocessableEntity, Code: "validation_failed", Message: "Some fields are invalid.", Fields: map[string]string{"url": inv.Reason}}
-	case errors.As(err, &rl):
-		return &Error{Status: http.StatusTooManyRequests, Code: "rate_limited", Message: "Too many imports started; try again later.", Err: err}
 	case errors.Is(err, importer.ErrTooManyImports):
 		return &Error{Status: http.StatusConflict, Code: "too_many_imports", Message: "Too many imports are running; wait for one to finish or cancel one."}
 	case errors.Is(err, importer.ErrFinished):

@@ -15,6 +15,7 @@ import (
 	"github.com/videofn/videofn/internal/media"
 	"github.com/videofn/videofn/internal/media/mediatest"
 	"github.com/videofn/videofn/internal/postgres"
+	"github.com/videofn/videofn/internal/ratelimit"
 	"github.com/videofn/videofn/internal/testenv"
 )
 
@@ -22,6 +23,8 @@ import (
 type mediaOptions struct {
 	uploadMaxBytes int64 // default 1 MiB
 	quotaBytes     int64 // default 4 MiB
+	uploadLimit    ratelimit.Limit
+	limiter        ratelimit.Checker // set by the harness (its Redis)
 }
 
 // mediaHarness is the media service wired as the handler wires it, on a
@@ -55,6 +58,7 @@ func newMediaHarness(t testing.TB, db *postgres.DB, o mediaOptions) *mediaHarnes
 	clock := &shiftClock{}
 	svc := media.NewService(media.Options{
 		Container: store.ContainerName(), UploadMaxBytes: o.uploadMaxBytes, QuotaBytes: o.quotaBytes, Now: clock.Now,
+		Limiter: o.limiter, UploadLimit: o.uploadLimit,
 	}, postgres.VideoStore{DB: db}, signer, store)
 	return &mediaHarness{svc: svc, store: store, clock: clock}
 }
@@ -690,5 +694,23 @@ func TestLeaseLeftByAFailedCompletionIsBrokenOnceTheURLExpired(t *testing.T) {
 	h.media.clock.set(time.Hour)
 	if r := alice.complete(up.VideoID); r.StatusCode != 200 {
 		t.Fatalf("complete after the URL expired: %d %s", r.StatusCode, r.body)
+	}
+}
+
+func TestUploadURLsAreRateLimitedPerUser(t *testing.T) {
+	h := newVideoHarness(t, mediaOptions{uploadLimit: ratelimit.PerHour(2)})
+	u := h.newVideoUser("limited@example.com")
+	first := u.startUpload("a.mp4", "video/mp4", 1000)
+	u.startUpload("b.mp4", "video/mp4", 1000)
+	r := u.do(http.MethodPost, "/api/uploads", map[string]any{"filename": "c.mp4", "content_type": "video/mp4", "size_bytes": 1000})
+	if r.StatusCode != http.StatusTooManyRequests || r.Header.Get("Retry-After") == "" || r.errorCode() != "rate_limited" {
+		t.Fatalf("third upload URL within the hour: %d %s", r.StatusCode, r.body)
+	}
+	if r := u.do(http.MethodPost, "/api/uploads/"+first.VideoID+"/renew", nil); r.StatusCode != http.StatusTooManyRequests {
+		t.Errorf("renew past the limit: %d", r.StatusCode)
+	}
+	// Another user has their own allowance.
+	if other := h.newVideoUser("other@example.com"); other.startUpload("d.mp4", "video/mp4", 1000).VideoID == "" {
+		t.Error("another user was limited")
 	}
 }

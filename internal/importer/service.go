@@ -196,12 +196,8 @@ func (s *Service) Enqueue(ctx context.Context, userID uuid.UUID, rawURL string) 
 	if err != nil {
 		return ImportRow{}, err
 	}
-	d, err := s.limiter.AllowAll(ctx, ratelimit.Rule{Name: "import:user", Subject: userID.String(), Limit: s.opts.PerUserLimit})
-	if err != nil {
-		return ImportRow{}, fmt.Errorf("rate limit: %w", err)
-	}
-	if !d.Allowed {
-		return ImportRow{}, &RateLimitError{RetryAfter: max(d.RetryAfter, time.Second)}
+	if err := ratelimit.Enforce(ctx, s.limiter, ratelimit.Rule{Name: "import:user", Subject: userID.String(), Limit: s.opts.PerUserLimit}); err != nil {
+		return ImportRow{}, err
 	}
 	row, err := s.store.CreateImport(ctx, userID, u.String(), u.Host, s.opts.MaxActive)
 	if err != nil {

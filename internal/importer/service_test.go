@@ -148,7 +148,7 @@ func TestEnqueueLimitsAndCancel(t *testing.T) {
 	// Per-user rate limit: 5 per hour here, all used (the refused 4th
 	// attempt counts too).
 	s.db2().Exec(ctx, `UPDATE videos SET status = 'ready' WHERE user_id = $1`, s.user)
-	var rl *importer.RateLimitError
+	var rl *ratelimit.LimitError
 	if _, err := s.svc.Enqueue(ctx, s.user, "https://videos.example.com/y.mp4"); !errors.As(err, &rl) {
 		t.Errorf("6th import within the hour: %v", err)
 	}

@@ -29,6 +29,8 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+
+	"github.com/videofn/videofn/internal/ratelimit"
 )
 
 // Video sources and statuses, as stored in videos.source and videos.status.
@@ -260,6 +262,12 @@ type Options struct {
 	// SweepMargin is how long after its upload URL expired a pending upload
 	// is left before the sweeper removes it, default 15 minutes.
 	SweepMargin time.Duration
+
+	// Limiter, when set, limits how fast each user may ask for upload URLs
+	// (UploadLimit, default 60 per hour), so a client cannot make the API
+	// sign URLs and insert rows at will.
+	Limiter     ratelimit.Checker
+	UploadLimit ratelimit.Limit
 
 	Now    func() time.Time // default time.Now
 	Logger *slog.Logger     // default discards

@@ -10,6 +10,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/google/uuid"
+
+	"github.com/videofn/videofn/internal/ratelimit"
 )
 
 // UploadRequest is what a client declares before uploading.
@@ -39,6 +41,9 @@ func (s *Service) StartUpload(ctx context.Context, userID uuid.UUID, req UploadR
 	if len(problems) > 0 {
 		return Upload{}, &ValidationError{Fields: problems}
 	}
+	if err := s.limitUploads(ctx, userID); err != nil {
+		return Upload{}, err
+	}
 	id := uuid.New()
 	name := blobName(userID, id)
 	// Sign before inserting: a signing failure then leaves nothing behind.
@@ -56,6 +61,19 @@ func (s *Service) StartUpload(ctx context.Context, userID uuid.UUID, req UploadR
 	return Upload{Video: v, URL: url, ExpiresAt: expires}, nil
 }
 
+// limitUploads applies the per-user limit on issued upload URLs; a
+// *ratelimit.LimitError when it is reached.
+func (s *Service) limitUploads(ctx context.Context, userID uuid.UUID) error {
+	if s.opts.Limiter == nil {
+		return nil
+	}
+	limit := s.opts.UploadLimit
+	if limit == (ratelimit.Limit{}) {
+		limit = ratelimit.PerHour(60)
+	}
+	return ratelimit.Enforce(ctx, s.opts.Limiter, ratelimit.Rule{Name: "upload:user", Subject: userID.String(), Limit: limit})
+}
+
 // RenewUpload issues a new upload URL for the same blob of a pending upload,
 // for uploads that take longer than one URL's lifetime. ErrNotFound,
 // ErrNotAnUpload, or ErrNotPending when the upload was completed or failed.
@@ -69,6 +87,9 @@ func (s *Service) RenewUpload(ctx context.Context, userID, id uuid.UUID) (Upload
 	}
 	if v.Status != StatusPendingUpload {
 		return Upload{}, ErrNotPending
+	}
+	if err := s.limitUploads(ctx, userID); err != nil {
+		return Upload{}, err
 	}
 	// Record the renewal first: the sweeper measures staleness from it.
 	if v, err = s.store.RenewUpload(ctx, id); err != nil {

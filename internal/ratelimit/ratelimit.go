@@ -429,3 +429,29 @@ func validName(name string) bool {
 	}
 	return true
 }
+
+// LimitError is the error services return when a rate limit is reached;
+// RetryAfter is at least a second.
+type LimitError struct{ RetryAfter time.Duration }
+
+func (e *LimitError) Error() string {
+	return "rate limit reached; retry after " + e.RetryAfter.String()
+}
+
+// Checker is what Enforce needs: a Limiter, or a service's own interface
+// for it.
+type Checker interface {
+	AllowAll(ctx context.Context, rules ...Rule) (Decision, error)
+}
+
+// Enforce checks rules with c and returns a *LimitError when one denies.
+func Enforce(ctx context.Context, c Checker, rules ...Rule) error {
+	d, err := c.AllowAll(ctx, rules...)
+	if err != nil {
+		return fmt.Errorf("rate limit: %w", err)
+	}
+	if !d.Allowed {
+		return &LimitError{RetryAfter: max(d.RetryAfter, time.Second)}
+	}
+	return nil
+}
