@@ -119,14 +119,14 @@ func serve(ctx context.Context, getenv func(string) string, stdout io.Writer) er
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
 	}
+	defer ln.Close() // for the early returns; Serve and Shutdown close it too
 
 	var pgOpts []postgres.Option
 	var redisOpts []redisstore.Option
 	if cfg.DatabaseAuth == "entra" || cfg.RedisAuth == "entra" {
 		cred, err := azidentity.NewDefaultAzureCredential(nil)
 		if err != nil {
-			ln.Close()
-			return fmt.Errorf("entra credential: %w", err)
+				return fmt.Errorf("entra credential: %w", err)
 		}
 		if cfg.DatabaseAuth == "entra" {
 			pgOpts = append(pgOpts, postgres.WithPasswordFunc(tokenFunc(cred, "https://ossrdbms-aad.database.windows.net/.default")))
@@ -137,19 +137,16 @@ func serve(ctx context.Context, getenv func(string) string, stdout io.Writer) er
 	}
 	db, err := postgres.Open(ctx, cfg.DatabaseURL.Reveal(), pgOpts...)
 	if err != nil {
-		ln.Close()
 		return err
 	}
 	defer db.Close()
 	rdb, err := redisstore.Open(cfg.RedisURL.Reveal(), "", redisOpts...)
 	if err != nil {
-		ln.Close()
 		return err
 	}
 	defer rdb.Close()
 	authService, err := newAuthService(cfg, db, rdb, logger)
 	if err != nil {
-		ln.Close()
 		return err
 	}
 	store, err := blob.New(blob.Options{
@@ -158,12 +155,10 @@ func serve(ctx context.Context, getenv func(string) string, stdout io.Writer) er
 		Container:        cfg.BlobContainer,
 	})
 	if err != nil {
-		ln.Close()
 		return err
 	}
 	signer, err := blob.NewSigner(store, blob.SignerOptions{})
 	if err != nil {
-		ln.Close()
 		return err
 	}
 	limiter := ratelimit.New(rdb.Client, rdb.Prefix, logger)
@@ -191,7 +186,6 @@ func serve(ctx context.Context, getenv func(string) string, stdout io.Writer) er
 	videos := postgres.Jobs{DB: db}
 	sender, local, err := newQueueSender(cfg, db, logger)
 	if err != nil {
-		ln.Close()
 		return err
 	}
 	progress := importer.ProgressStore{Client: rdb}
