@@ -126,7 +126,7 @@ func serve(ctx context.Context, getenv func(string) string, stdout io.Writer) er
 	if cfg.DatabaseAuth == "entra" || cfg.RedisAuth == "entra" {
 		cred, err := azidentity.NewDefaultAzureCredential(nil)
 		if err != nil {
-				return fmt.Errorf("entra credential: %w", err)
+			return fmt.Errorf("entra credential: %w", err)
 		}
 		if cfg.DatabaseAuth == "entra" {
 			pgOpts = append(pgOpts, postgres.WithPasswordFunc(tokenFunc(cred, "https://ossrdbms-aad.database.windows.net/.default")))
