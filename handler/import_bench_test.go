@@ -170,7 +170,7 @@ func BenchmarkImport1GiB(b *testing.B) {
 	if _, err := postgres.Migrate(ctx, dbURL, nil); err != nil {
 		b.Fatal(err)
 	}
-	redisURL, _ := testenv.Redis(b)
+	redisURL, redisPrefix := testenv.Redis(b)
 	storage := testenv.Storage(b)
 	containerName := testenv.ContainerName()
 	store, err := blob.New(blob.Options{ConnectionString: storage, Container: containerName})
@@ -195,7 +195,7 @@ func BenchmarkImport1GiB(b *testing.B) {
 	cmd := exec.Command(bin, "serve")
 	cmd.Env = append(os.Environ(),
 		"FUNCTIONS_CUSTOMHANDLER_PORT="+strconv.Itoa(port),
-		"DATABASE_URL="+dbURL, "REDIS_URL="+redisURL,
+		"DATABASE_URL="+dbURL, "REDIS_URL="+redisURL, "REDIS_KEY_PREFIX="+redisPrefix,
 		"AZURE_STORAGE_CONNECTION_STRING="+storage, "BLOB_CONTAINER="+containerName,
 		"JWT_SECRET=benchmark-secret-benchmark-secret-0123",
 		"DATA_ENCRYPTION_KEY=bG9jYWwtZGV2ZWxvcG1lbnQtb25seS1rZXktMzJieXQ=",

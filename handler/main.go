@@ -140,7 +140,7 @@ func serve(ctx context.Context, getenv func(string) string, stdout io.Writer) er
 		return err
 	}
 	defer db.Close()
-	rdb, err := redisstore.Open(cfg.RedisURL.Reveal(), "", redisOpts...)
+	rdb, err := redisstore.Open(cfg.RedisURL.Reveal(), cfg.RedisPrefix, redisOpts...)
 	if err != nil {
 		return err
 	}

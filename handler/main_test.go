@@ -85,8 +85,9 @@ func testEnv(t *testing.T) map[string]string {
 	if _, err := postgres.Migrate(context.Background(), dbURL, nil); err != nil {
 		t.Fatalf("migrate: %v", err)
 	}
-	redisURL, _ := testenv.Redis(t)
+	redisURL, redisPrefix := testenv.Redis(t)
 	return map[string]string{
+		"REDIS_KEY_PREFIX":                redisPrefix,
 		"FUNCTIONS_CUSTOMHANDLER_PORT":    "0",
 		"LOG_LEVEL":                       "debug",
 		"DATABASE_URL":                    dbURL,

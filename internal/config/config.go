@@ -53,6 +53,7 @@ type Config struct {
 	DatabaseAuth   string // DATABASE_AUTH: "password" (default: whatever the URL says) or "entra" (token from the managed identity)
 	RedisURL       Secret // REDIS_URL (may carry a password)
 	RedisAuth      string // REDIS_AUTH: "password" (default) or "entra"
+	RedisPrefix    string // REDIS_KEY_PREFIX, default "videofn:": prepended to every key (several apps or environments on one Redis)
 
 	StorageConnectionString Secret // AZURE_STORAGE_CONNECTION_STRING (Azurite, development)
 	StorageAccountURL       string // AZURE_STORAGE_ACCOUNT_URL (managed identity, production)
@@ -275,6 +276,7 @@ func Load(getenv func(string) string) (*Config, error) {
 	c.DatabaseAuth = l.oneOf("DATABASE_AUTH", "password", "password", "entra")
 	c.RedisURL = Secret(l.required("REDIS_URL"))
 	c.RedisAuth = l.oneOf("REDIS_AUTH", "password", "password", "entra")
+	c.RedisPrefix = l.str("REDIS_KEY_PREFIX", "videofn:")
 	if v := c.RedisURL.Reveal(); v != "" {
 		if u, err := url.Parse(v); err != nil || (u.Scheme != "redis" && u.Scheme != "rediss") {
 			l.fail("REDIS_URL", "must be a redis:// or rediss:// URL")
