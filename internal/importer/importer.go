@@ -60,17 +60,20 @@ type Store interface {
 	StartDownload(ctx context.Context, id uuid.UUID) (bool, error)
 	// Status returns the current status (for cancellation).
 	Status(ctx context.Context, id uuid.UUID) (string, error)
-	// Touch records that the import is alive.
+	// Touch records that the import is alive (and takes it back if the
+	// sweeper queued it again meanwhile).
 	Touch(ctx context.Context, id uuid.UUID) error
 	// Finish records a committed blob and marks the video ready, with its
 	// file_storage row, atomically, if the user's stored bytes stay within
 	// quotaBytes (ErrQuota otherwise; 0 means no quota); false when the
-	// video is no longer downloading (cancelled meanwhile).
+	// video is no longer queued or downloading (cancelled or deleted
+	// meanwhile).
 	Finish(ctx context.Context, id uuid.UUID, r Result, quotaBytes int64) (bool, error)
 	// FreeBytes returns how much of quotaBytes the user's other videos
 	// leave free.
 	FreeBytes(ctx context.Context, userID, videoID uuid.UUID, quotaBytes int64) (int64, error)
-	// Fail marks a downloading import failed with a readable message.
+	// Fail marks a queued or downloading import failed with a readable
+	// message.
 	Fail(ctx context.Context, id uuid.UUID, message string) error
 	// Lock makes this worker the only one running the import, until
 	// release; ok is false when another worker holds it. A worker that

@@ -56,7 +56,11 @@ func (s ImportStore) Status(ctx context.Context, id uuid.UUID) (string, error) {
 
 // Touch implements importer.Store.
 func (s ImportStore) Touch(ctx context.Context, id uuid.UUID) error {
-	if _, err := s.DB.pool.Exec(ctx, `UPDATE videos SET updated_at = now() WHERE id = $1 AND status = 'downloading'`, id); err != nil {
+	// A live worker also takes back an import the sweeper queued again
+	// while this worker's heartbeat was late.
+	if _, err := s.DB.pool.Exec(ctx, `
+		UPDATE videos SET status = 'downloading', updated_at = now()
+		WHERE id = $1 AND status IN ('queued', 'downloading')`, id); err != nil {
 		return fmt.Errorf("touch import: %w", err)
 	}
 	return nil
@@ -80,7 +84,9 @@ func (s ImportStore) Finish(ctx context.Context, id uuid.UUID, r importer.Result
 	var done bool
 	err := pgx.BeginFunc(ctx, s.DB.pool, func(tx pgx.Tx) error {
 		var userID uuid.UUID
-		err := tx.QueryRow(ctx, `SELECT user_id FROM videos WHERE id = $1 AND status = 'downloading'`, id).Scan(&userID)
+		// 'queued' too: the sweeper may have queued the import again while
+		// this worker, alive but late with its heartbeat, was finishing.
+		err := tx.QueryRow(ctx, `SELECT user_id FROM videos WHERE id = $1 AND status IN ('queued', 'downloading')`, id).Scan(&userID)
 		if errors.Is(err, pgx.ErrNoRows) {
 			return nil
 		}
@@ -101,7 +107,7 @@ func (s ImportStore) Finish(ctx context.Context, id uuid.UUID, r importer.Result
 		}
 		tag, err := tx.Exec(ctx, `
 			UPDATE videos SET status = 'ready', title = $2, content_type = $3, size_bytes = $4, error = NULL
-			WHERE id = $1 AND status = 'downloading'`, id, r.Title, r.ContentType, r.Size)
+			WHERE id = $1 AND status IN ('queued', 'downloading')`, id, r.Title, r.ContentType, r.Size)
 		if err != nil {
 			return fmt.Errorf("finish import: %w", err)
 		}
@@ -125,7 +131,7 @@ func (s ImportStore) Finish(ctx context.Context, id uuid.UUID, r importer.Result
 func (s ImportStore) Fail(ctx context.Context, id uuid.UUID, message string) error {
 	if _, err := s.DB.pool.Exec(ctx, `
 		UPDATE videos SET status = 'failed', error = $2
-		WHERE id = $1 AND status = 'downloading'`, id, message); err != nil {
+		WHERE id = $1 AND status IN ('queued', 'downloading')`, id, message); err != nil {
 		return fmt.Errorf("fail import: %w", err)
 	}
 	return nil
