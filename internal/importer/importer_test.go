@@ -491,3 +491,39 @@ func TestImportRespectsTheStorageQuota(t *testing.T) {
 		})
 	}
 }
+
+// TestWorkerKeepsAnImportTheSweeperQueuedAgain: a worker whose heartbeat
+// was late may find its import queued again by the sweeper; its heartbeat
+// takes it back and its result still counts.
+func TestWorkerKeepsAnImportTheSweeperQueuedAgain(t *testing.T) {
+	e := newEnv(t, nil, 1<<20)
+	ctx := context.Background()
+	store := postgres.ImportStore{DB: e.pg}
+	id := e.queue("https://videos.example.com/v.mp4")
+	if ok, err := store.StartDownload(ctx, id); err != nil || !ok {
+		t.Fatalf("start: %v %v", ok, err)
+	}
+	e.db.Exec(ctx, `UPDATE videos SET status = 'queued' WHERE id = $1`, id) // the sweeper
+	if err := store.Touch(ctx, id); err != nil {
+		t.Fatal(err)
+	}
+	if v := e.video(id); v.Status != "downloading" {
+		t.Fatalf("after the heartbeat: %q", v.Status)
+	}
+	e.db.Exec(ctx, `UPDATE videos SET status = 'queued' WHERE id = $1`, id) // the sweeper again
+	done, err := store.Finish(ctx, id, importer.Result{Title: "t", ContentType: "video/mp4", Size: 10, Container: "videos", BlobName: "b"}, 0)
+	if err != nil || !done || e.video(id).Status != "ready" {
+		t.Fatalf("finish after a requeue: %v %v %+v", done, err, e.video(id))
+	}
+	// A cancelled import stays cancelled.
+	id2 := e.queue("https://videos.example.com/w.mp4")
+	store.StartDownload(ctx, id2)
+	e.db.Exec(ctx, `UPDATE videos SET status = 'cancelled' WHERE id = $1`, id2)
+	if done, err := store.Finish(ctx, id2, importer.Result{Title: "t", ContentType: "video/mp4", Size: 10, Container: "videos", BlobName: "b2"}, 0); err != nil || done {
+		t.Errorf("finish of a cancelled import: %v %v", done, err)
+	}
+	store.Touch(ctx, id2)
+	if v := e.video(id2); v.Status != "cancelled" {
+		t.Errorf("heartbeat revived a cancelled import: %q", v.Status)
+	}
+}
