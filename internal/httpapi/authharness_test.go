@@ -28,6 +28,7 @@ import (
 	"github.com/videofn/videofn/internal/ratelimit"
 	"github.com/videofn/videofn/internal/redisstore"
 	"github.com/videofn/videofn/internal/testenv"
+	"github.com/videofn/videofn/internal/testenv/pgtest"
 )
 
 const (
@@ -61,15 +62,7 @@ type harnessOptions struct {
 func newAuthHarness(t testing.TB, ho harnessOptions) *authHarness {
 	t.Helper()
 	ctx := context.Background()
-	dbURL := testenv.Postgres(t)
-	if _, err := postgres.Migrate(ctx, dbURL, nil); err != nil {
-		t.Fatal(err)
-	}
-	db, err := postgres.Open(ctx, dbURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(db.Close)
+	dbURL, db := pgtest.Migrated(t)
 	redisURL, prefix := testenv.Redis(t)
 	if ho.redisURL != "" {
 		redisURL = ho.redisURL

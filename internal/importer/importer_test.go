@@ -26,6 +26,7 @@ import (
 	"github.com/videofn/videofn/internal/postgres"
 	"github.com/videofn/videofn/internal/redisstore"
 	"github.com/videofn/videofn/internal/testenv"
+	"github.com/videofn/videofn/internal/testenv/pgtest"
 )
 
 // mp4Bytes returns n bytes that start like an MP4 file (an ftyp box)
@@ -120,15 +121,7 @@ type env struct {
 func newEnv(t *testing.T, allow []netip.AddrPort, maxBytes int64) *env {
 	t.Helper()
 	ctx := context.Background()
-	dbURL := testenv.Postgres(t)
-	if _, err := postgres.Migrate(ctx, dbURL, nil); err != nil {
-		t.Fatal(err)
-	}
-	db, err := postgres.Open(ctx, dbURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(db.Close)
+	dbURL, db := pgtest.Migrated(t)
 	conn, err := pgx.Connect(ctx, dbURL)
 	if err != nil {
 		t.Fatal(err)
