@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -74,19 +73,6 @@ func BenchmarkColdStart(b *testing.B) {
 		b.N, handlerMean, handlerWorst, baselineMean, float64(handlerMean)/float64(baselineMean))
 }
 
-func build(b testing.TB, dir, out, pkg string) {
-	b.Helper()
-	cmd := exec.Command("go", "build", "-trimpath", "-o", out, pkg)
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if pkg != "." {
-		cmd.Dir = dir
-		cmd.Env = append(cmd.Env, "GO111MODULE=off")
-	}
-	if msg, err := cmd.CombinedOutput(); err != nil {
-		b.Fatalf("build %s: %v\n%s", pkg, err, msg)
-	}
-}
-
 // timeToReady starts bin on a free port and returns how long it took until
 // GET / answered 200. The process is stopped before returning.
 func timeToReady(b *testing.B, bin string, env []string) time.Duration {
@@ -120,14 +106,4 @@ func timeToReady(b *testing.B, bin string, env []string) time.Duration {
 		}
 		time.Sleep(200 * time.Microsecond)
 	}
-}
-
-func freePort(b *testing.B) int {
-	b.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
 }

@@ -3,7 +3,6 @@ package main
 import (
 	"bufio"
 	"context"
-	"crypto/rand"
 	"encoding/base64"
 	"fmt"
 	"io"
@@ -22,6 +21,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/videofn/videofn/internal/blob"
+	"github.com/videofn/videofn/internal/media/mediatest"
 	"github.com/videofn/videofn/internal/postgres"
 	"github.com/videofn/videofn/internal/testenv"
 )
@@ -33,9 +33,7 @@ const benchBytes = 1 << 30
 // random 1 MiB block repeated), so neither side holds it in memory.
 func mediaServer(b *testing.B) *httptest.Server {
 	b.Helper()
-	block := make([]byte, 1<<20)
-	rand.Read(block)
-	copy(block, []byte{0, 0, 0, 0x18, 'f', 't', 'y', 'p', 'i', 's', 'o', 'm', 0, 0, 2, 0, 'i', 's', 'o', 'm', 'i', 's', 'o', '2'})
+	block := mediatest.MP4Like(1 << 20)
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "video/mp4")
 		w.Header().Set("Content-Length", strconv.Itoa(benchBytes))
@@ -192,31 +190,15 @@ func BenchmarkImport1GiB(b *testing.B) {
 	}
 
 	port := freePort(b)
-	cmd := exec.Command(bin, "serve")
-	cmd.Env = append(os.Environ(),
-		"FUNCTIONS_CUSTOMHANDLER_PORT="+strconv.Itoa(port),
+	cmd := startBinary(b, bin, append(os.Environ(),
 		"DATABASE_URL="+dbURL, "REDIS_URL="+redisURL, "REDIS_KEY_PREFIX="+redisPrefix,
 		"AZURE_STORAGE_CONNECTION_STRING="+storage, "BLOB_CONTAINER="+containerName,
 		"JWT_SECRET=benchmark-secret-benchmark-secret-0123",
 		"DATA_ENCRYPTION_KEY=bG9jYWwtZGV2ZWxvcG1lbnQtb25seS1rZXktMzJieXQ=",
 		"FRONTEND_URL=http://localhost:3000", "COOKIE_SECURE=false", "LOG_LEVEL=warn",
 		"YTDLP_PATH="+ytdlp, "IMPORT_ALLOW_PRIVATE_NETWORKS=true", "IMPORT_MAX_BYTES="+strconv.Itoa(2*benchBytes),
-	)
-	cmd.Stdout, cmd.Stderr = io.Discard, os.Stderr
-	if err := cmd.Start(); err != nil {
-		b.Fatal(err)
-	}
-	defer func() { cmd.Process.Signal(os.Interrupt); cmd.Wait() }()
+	), port)
 	base := fmt.Sprintf("http://127.0.0.1:%d", port)
-	for start := time.Now(); ; time.Sleep(10 * time.Millisecond) {
-		if resp, err := http.Get(base + "/"); err == nil {
-			resp.Body.Close()
-			break
-		}
-		if time.Since(start) > 10*time.Second {
-			b.Fatal("handler not ready")
-		}
-	}
 
 	var handlerTotal, baselineTotal time.Duration
 	var peakMiB float64

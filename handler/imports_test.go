@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -18,6 +17,7 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/videofn/videofn/internal/apitest"
+	"github.com/videofn/videofn/internal/media/mediatest"
 )
 
 // apiClient is a logged-in user of a handler started with run.
@@ -109,9 +109,7 @@ func (c *apiClient) waitStatus(id, want string, timeout time.Duration) progress 
 // PostgreSQL queue, which this process consumes with the same worker code
 // the import-worker function runs.
 func TestImportThroughTheAPIAndTheLocalQueue(t *testing.T) {
-	media := make([]byte, 2<<20+7)
-	rand.Read(media)
-	copy(media, []byte{0, 0, 0, 0x18, 'f', 't', 'y', 'p', 'i', 's', 'o', 'm', 0, 0, 2, 0, 'i', 's', 'o', 'm', 'i', 's', 'o', '2'})
+	media := mediatest.MP4Like(2<<20 + 7)
 	src := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch r.URL.Path {
 		case "/clip.mp4":

@@ -3,11 +3,9 @@ package main
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
 	"encoding/base64"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -22,6 +20,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/videofn/videofn/internal/blob"
+	"github.com/videofn/videofn/internal/media/mediatest"
 )
 
 // TestImportSurvivesAKilledWorker kills the real handler process (SIGKILL)
@@ -29,9 +28,7 @@ import (
 // again, as Service Bus does when a lock is lost: the import completes with
 // the source's exact bytes in the same blob.
 func TestImportSurvivesAKilledWorker(t *testing.T) {
-	media := make([]byte, 6<<20)
-	rand.Read(media)
-	copy(media, []byte{0, 0, 0, 0x18, 'f', 't', 'y', 'p', 'i', 's', 'o', 'm', 0, 0, 2, 0, 'i', 's', 'o', 'm', 'i', 's', 'o', '2'})
+	media := mediatest.MP4Like(6 << 20)
 	src := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Length", strconv.Itoa(len(media)))
 		for i := 0; i < len(media); i += 64 << 10 {
@@ -50,33 +47,15 @@ func TestImportSurvivesAKilledWorker(t *testing.T) {
 	env := testEnv(t)
 	env["IMPORT_ALLOW_PRIVATE_NETWORKS"] = "true"
 	env["LOG_LEVEL"] = "warn"
-	ln, _ := net.Listen("tcp", "127.0.0.1:0")
-	port := ln.Addr().(*net.TCPAddr).Port
-	ln.Close()
-	env["FUNCTIONS_CUSTOMHANDLER_PORT"] = strconv.Itoa(port)
+	port := freePort(t)
 	base := fmt.Sprintf("http://127.0.0.1:%d", port)
-
 	startHandler := func() *exec.Cmd {
 		t.Helper()
-		cmd := exec.Command(bin, "serve")
+		vars := []string{"PATH=" + os.Getenv("PATH")}
 		for k, v := range env {
-			cmd.Env = append(cmd.Env, k+"="+v)
+			vars = append(vars, k+"="+v)
 		}
-		cmd.Env = append(cmd.Env, "PATH="+os.Getenv("PATH"))
-		cmd.Stdout, cmd.Stderr = io.Discard, os.Stderr
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-		for start := time.Now(); ; time.Sleep(10 * time.Millisecond) {
-			if resp, err := http.Get(base + "/"); err == nil {
-				resp.Body.Close()
-				return cmd
-			}
-			if time.Since(start) > 10*time.Second {
-				t.Fatal("handler not ready")
-			}
-		}
+		return startBinary(t, bin, vars, port)
 	}
 
 	ctx := context.Background()

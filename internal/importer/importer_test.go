@@ -3,7 +3,6 @@ package importer_test
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
 	"fmt"
 	"io"
 	"log/slog"
@@ -23,22 +22,12 @@ import (
 
 	"github.com/videofn/videofn/internal/blob"
 	"github.com/videofn/videofn/internal/importer"
+	"github.com/videofn/videofn/internal/media/mediatest"
 	"github.com/videofn/videofn/internal/postgres"
 	"github.com/videofn/videofn/internal/redisstore"
 	"github.com/videofn/videofn/internal/testenv"
 	"github.com/videofn/videofn/internal/testenv/pgtest"
 )
-
-// mp4Bytes returns n bytes that start like an MP4 file (an ftyp box)
-// followed by random data: enough for yt-dlp's generic extractor and the
-// container check.
-func mp4Bytes(t testing.TB, n int) []byte {
-	t.Helper()
-	b := make([]byte, n)
-	rand.Read(b)
-	copy(b, []byte{0, 0, 0, 0x18, 'f', 't', 'y', 'p', 'i', 's', 'o', 'm', 0, 0, 2, 0, 'i', 's', 'o', 'm', 'i', 's', 'o', '2'})
-	return b
-}
 
 // source is the local media server the tests import from.
 type source struct {
@@ -51,7 +40,7 @@ type source struct {
 
 func newSource(t *testing.T, redirectTo string) *source {
 	t.Helper()
-	s := &source{mp4: mp4Bytes(t, 3<<20+12345), big: mp4Bytes(t, 6<<20)}
+	s := &source{mp4: mediatest.MP4Like(3<<20 + 12345), big: mediatest.MP4Like(6 << 20)}
 	mux := http.NewServeMux()
 	mux.HandleFunc("/video.mp4", func(w http.ResponseWriter, r *http.Request) {
 		http.ServeContent(w, r, "video.mp4", time.Time{}, bytes.NewReader(s.mp4))

@@ -6,6 +6,7 @@ package mediatest
 
 import (
 	"bytes"
+	"crypto/rand"
 	"encoding/base64"
 	"fmt"
 	"io"
@@ -125,4 +126,14 @@ func Get(client *http.Client, u string) (int, string, []byte, error) {
 	defer resp.Body.Close()
 	b, err := io.ReadAll(resp.Body)
 	return resp.StatusCode, resp.Header.Get("Content-Type"), b, err
+}
+
+// MP4Like returns n random bytes (n >= 24) behind an MP4 `ftyp` box: not
+// playable, but enough for yt-dlp's generic extractor and for the
+// container check, at any size and without ffmpeg.
+func MP4Like(n int) []byte {
+	b := make([]byte, n)
+	rand.Read(b)
+	copy(b, []byte{0, 0, 0, 0x18, 'f', 't', 'y', 'p', 'i', 's', 'o', 'm', 0, 0, 2, 0, 'i', 's', 'o', 'm', 'i', 's', 'o', '2'})
+	return b
 }
