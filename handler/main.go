@@ -355,45 +355,48 @@ func tokenFunc(cred azcore.TokenCredential, scope string) func(context.Context) 
 // migrateInBackground applies migrations, retrying while PostgreSQL is
 // unreachable, until it succeeds or ctx ends.
 func migrateInBackground(ctx context.Context, db *postgres.DB, logger *slog.Logger) {
-	delay := time.Second
-	for {
+	retry(ctx, logger, "migrations", time.Second, time.Minute, func(ctx context.Context) error {
 		n, err := postgres.MigrateDB(ctx, db, logger)
 		if err == nil {
 			logger.Info("migrations done", "applied", n)
-			return
 		}
-		logger.Error("migrations failed; retrying", "err", err.Error(), "retry_in", delay.String())
-		select {
-		case <-ctx.Done():
-			return
-		case <-time.After(delay):
-		}
-		delay = min(2*delay, time.Minute)
-	}
+		return err
+	})
 }
 
-// ensureContainer creates the media container and lets browsers on
-// origins upload to it (CORS), retrying while storage is unreachable
-// (Azurite may start after the handler).
+// ensureContainer creates the media container and its CORS rules,
+// retrying while storage is unreachable (Azurite may start after the
+// handler).
 func ensureContainer(ctx context.Context, store *blob.Store, origins []string, logger *slog.Logger) {
-	delay := 500 * time.Millisecond
-	for {
+	retry(ctx, logger, "blob container", 500*time.Millisecond, 30*time.Second, func(ctx context.Context) error {
 		attempt, cancel := context.WithTimeout(ctx, 5*time.Second)
-		err := store.EnsureContainer(attempt)
-		if err == nil {
-			err = store.AllowBrowserUploads(attempt, origins)
+		defer cancel()
+		if err := store.EnsureContainer(attempt); err != nil {
+			return err
 		}
-		cancel()
-		if err == nil {
-			logger.Info("blob container ready", "container", store.ContainerName(), "cors_origins", origins)
+		if err := store.AllowBrowserUploads(attempt, origins); err != nil {
+			return err
+		}
+		logger.Info("blob container ready", "container", store.ContainerName(), "cors_origins", origins)
+		return nil
+	})
+}
+
+// retry calls fn until it succeeds or ctx ends, waiting from first to at
+// most limit between attempts (doubling), and logs each failure.
+func retry(ctx context.Context, logger *slog.Logger, what string, first, limit time.Duration, fn func(context.Context) error) {
+	delay := first
+	for {
+		err := fn(ctx)
+		if err == nil || ctx.Err() != nil {
 			return
 		}
-		logger.Warn("blob container not ready; retrying", "err", err.Error(), "retry_in", delay.String())
+		logger.Warn(what+" not ready; retrying", "err", err.Error(), "retry_in", delay.String())
 		select {
 		case <-ctx.Done():
 			return
 		case <-time.After(delay):
 		}
-		delay = min(2*delay, 30*time.Second)
+		delay = min(2*delay, limit)
 	}
 }

@@ -3,6 +3,7 @@ package httpapi
 import (
 	"context"
 	"crypto/rand"
+	"crypto/subtle"
 	"encoding/base64"
 	"errors"
 	"math"
@@ -134,21 +135,10 @@ func (s *Server) checkCSRF(r *http.Request) error {
 	}
 	c, err := r.Cookie(s.cookies.csrf)
 	header := r.Header.Get("X-CSRF-Token")
-	if err != nil || c.Value == "" || header == "" || !constantTimeEqual(c.Value, header) {
+	if err != nil || c.Value == "" || header == "" || subtle.ConstantTimeCompare([]byte(c.Value), []byte(header)) != 1 {
 		return errCSRF
 	}
 	return nil
-}
-
-func constantTimeEqual(a, b string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	var v byte
-	for i := range len(a) {
-		v |= a[i] ^ b[i]
-	}
-	return v == 0
 }
 
 func randomToken() string {
