@@ -189,14 +189,16 @@ func serve(ctx context.Context, getenv func(string) string, stdout io.Writer) er
 		return err
 	}
 	progress := importer.ProgressStore{Client: rdb}
-	importWorker := &jobs.Gatekeeper{Name: "import-worker", Videos: videos, Logger: logger, Next: jobs.Imports{
+	// The importer itself acknowledges messages for missing, finished or
+	// cancelled imports, so it needs no Gatekeeper in front.
+	importWorker := jobs.Imports{
 		Runner: importer.New(importer.Options{
 			YTDLPPath:    cfg.YTDLPPath,
 			MaxBytes:     cfg.ImportMaxBytes,
 			QuotaBytes:   cfg.UserStorageQuotaBytes,
 			AllowPrivate: cfg.ImportAllowPrivateNetworks,
 		}, postgres.ImportStore{DB: db}, importer.ContainerBlobs{Client: store.Container(), Name: store.ContainerName()}, progress, logger),
-	}}
+	}
 	importService := importer.NewService(importer.ServiceOptions{
 		Queue:        cfg.ImportQueue,
 		MaxActive:    cfg.ImportMaxActivePerUser,

@@ -44,9 +44,10 @@ func Terminal(status string) bool {
 // the queue's delivery limit, dead-lettered, so it is never lost.
 var ErrJobUnavailable = fmt.Errorf("%w: job not available in this build", httpapi.ErrUnavailable)
 
-// Gatekeeper is the part every queue worker shares: it acknowledges messages
-// for videos that no longer exist or are already finished, and passes the
-// rest to Next. With Next nil the job is not available yet (see
+// Gatekeeper stands in front of a queue worker that does not check the
+// video's state itself (today video-processor, whose job is not built): it
+// acknowledges messages for videos that no longer exist or are already
+// finished, and passes the rest to Next. With Next nil the job is not available yet (see
 // ErrJobUnavailable).
 type Gatekeeper struct {
 	Name   string
