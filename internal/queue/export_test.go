@@ -44,7 +44,11 @@ func (l *Local) ExtendForTest(ctx context.Context, c Claim, visibility time.Dura
 }
 
 // The consumer's queries, for plan checks.
-const (
+var (
 	ClaimSQL             = claimSQL
 	DeadLetterExpiredSQL = deadLetterExpiredSQL
 )
+
+// SetClockForTest makes every query of l use now instead of the database's
+// clock, so that a test expires locks and backoffs by moving it.
+func (l *Local) SetClockForTest(now func() time.Time) { l.now = now }

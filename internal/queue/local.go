@@ -27,6 +27,10 @@ import (
 type Local struct {
 	pool   *pgxpool.Pool
 	logger *slog.Logger
+	// now, when set, replaces the database's clock in every query (tests
+	// drive it to expire locks and backoffs without waiting). nil: the
+	// database's now(), one clock for every process sharing the queue.
+	now func() time.Time
 }
 
 var _ Sender = (*Local)(nil)
@@ -39,6 +43,21 @@ func NewLocal(pool *pgxpool.Pool, logger *slog.Logger) *Local {
 		logger = slog.New(slog.DiscardHandler)
 	}
 	return &Local{pool: pool, logger: logger}
+}
+
+// clock returns the time the queries use as "now": nil (SQL NULL, so the
+// queries fall back to the database's now()) unless a clock is set.
+func (l *Local) clock() *time.Time {
+	if l.now == nil {
+		return nil
+	}
+	t := l.now()
+	return &t
+}
+
+// sqlNow is the queries' "now": the clock parameter, or the database's.
+func sqlNow(param int) string {
+	return fmt.Sprintf("coalesce($%d::timestamptz, now())", param)
 }
 
 // notifyChannel is the PostgreSQL NOTIFY channel Send signals on, with the
@@ -64,12 +83,13 @@ func (l *Local) Send(ctx context.Context, queue string, m Message) error {
 	// the insert) only when the statement commits.
 	tag, err := l.pool.Exec(ctx, `
 		WITH inserted AS (
-			INSERT INTO queue_messages (queue, message_id, body) VALUES ($1, $2, $3)
+			INSERT INTO queue_messages (queue, message_id, body, enqueued_at, visible_at)
+			VALUES ($1, $2, $3, `+sqlNow(4)+`, `+sqlNow(4)+`)
 			ON CONFLICT ON CONSTRAINT queue_messages_queue_message_id_key DO NOTHING
 			RETURNING 1
 		)
 		SELECT pg_notify('`+notifyChannel+`', $1) FROM inserted`,
-		queue, m.ID, body)
+		queue, m.ID, body, l.clock())
 	if err != nil {
 		return fmt.Errorf("send message %s to local queue %s: %w", m.ID, queue, err)
 	}
@@ -301,17 +321,17 @@ type claimed struct {
 
 // deadLetterExpiredSQL dead-letters the visible messages of queue $1 that
 // have had $2 (MaxDeliveries) deliveries already: their last consumer
-// stopped without settling them.
-const deadLetterExpiredSQL = `
+// stopped without settling them. $3 is the clock (NULL: the database's).
+var deadLetterExpiredSQL = `
 UPDATE queue_messages m
-SET dead_lettered_at = now(), claim_token = NULL,
+SET dead_lettered_at = ` + sqlNow(3) + `, claim_token = NULL,
     last_error = 'delivery limit reached: the lock of delivery ' || m.delivery_count
         || ' expired before the message was completed (consumer stopped or crashed)'
         || coalesce('; last handler error: ' || m.last_error, '')
 FROM (
 	SELECT id FROM queue_messages
 	WHERE queue = $1 AND completed_at IS NULL AND dead_lettered_at IS NULL
-	  AND visible_at <= now() AND delivery_count >= $2
+	  AND visible_at <= ` + sqlNow(3) + ` AND delivery_count >= $2
 	FOR UPDATE SKIP LOCKED
 ) x
 WHERE m.id = x.id
@@ -319,15 +339,16 @@ RETURNING m.message_id, m.delivery_count`
 
 // claimSQL claims up to $2 visible messages of queue $1 for $3 seconds,
 // oldest visible first, skipping rows other consumers are claiming at the
-// same moment (SKIP LOCKED) and rows at the delivery limit $4.
-const claimSQL = `
+// same moment (SKIP LOCKED) and rows at the delivery limit $4. $5 is the
+// clock (NULL: the database's).
+var claimSQL = `
 UPDATE queue_messages m
 SET claim_token = gen_random_uuid(), delivery_count = m.delivery_count + 1,
-    visible_at = now() + make_interval(secs => $3)
+    visible_at = ` + sqlNow(5) + ` + make_interval(secs => $3)
 FROM (
 	SELECT id FROM queue_messages
 	WHERE queue = $1 AND completed_at IS NULL AND dead_lettered_at IS NULL
-	  AND visible_at <= now() AND delivery_count < $4
+	  AND visible_at <= ` + sqlNow(5) + ` AND delivery_count < $4
 	ORDER BY visible_at
 	LIMIT $2
 	FOR UPDATE SKIP LOCKED
@@ -339,7 +360,8 @@ RETURNING m.id, m.claim_token, m.message_id, m.delivery_count, m.enqueued_at, m.
 // maxDeliveries deliveries already (their last consumer stopped without
 // settling them), then claims up to n visible messages for visibility.
 func (l *Local) claim(ctx context.Context, queue string, n int, visibility time.Duration, maxDeliveries int) ([]claimed, error) {
-	rows, err := l.pool.Query(ctx, deadLetterExpiredSQL, queue, maxDeliveries)
+	now := l.clock()
+	rows, err := l.pool.Query(ctx, deadLetterExpiredSQL, queue, maxDeliveries, now)
 	if err != nil {
 		return nil, fmt.Errorf("dead-letter expired messages: %w", err)
 	}
@@ -354,7 +376,7 @@ func (l *Local) claim(ctx context.Context, queue string, n int, visibility time.
 		return nil, fmt.Errorf("dead-letter expired messages: %w", err)
 	}
 
-	rows, err = l.pool.Query(ctx, claimSQL, queue, n, visibility.Seconds(), maxDeliveries)
+	rows, err = l.pool.Query(ctx, claimSQL, queue, n, visibility.Seconds(), maxDeliveries, now)
 	if err != nil {
 		return nil, fmt.Errorf("claim messages: %w", err)
 	}
@@ -457,17 +479,17 @@ func (l *Local) heartbeat(ctx context.Context, log *slog.Logger, c claimed, visi
 // extend renews c's lock for visibility from now, or returns ErrLockLost.
 func (l *Local) extend(ctx context.Context, c claimed, visibility time.Duration) error {
 	return l.settle(ctx, "renew lock", `
-		UPDATE queue_messages SET visible_at = now() + make_interval(secs => $3)
+		UPDATE queue_messages SET visible_at = `+sqlNow(4)+` + make_interval(secs => $3)
 		WHERE id = $1 AND claim_token = $2`,
-		c.id, c.token, visibility.Seconds())
+		c.id, c.token, visibility.Seconds(), l.clock())
 }
 
 // complete marks c completed, or returns ErrLockLost.
 func (l *Local) complete(ctx context.Context, c claimed) error {
 	return l.settle(ctx, "complete message", `
-		UPDATE queue_messages SET completed_at = now(), claim_token = NULL
+		UPDATE queue_messages SET completed_at = `+sqlNow(3)+`, claim_token = NULL
 		WHERE id = $1 AND claim_token = $2`,
-		c.id, c.token)
+		c.id, c.token, l.clock())
 }
 
 // release makes c visible again after backoff, recording herr, or returns
@@ -475,17 +497,17 @@ func (l *Local) complete(ctx context.Context, c claimed) error {
 func (l *Local) release(ctx context.Context, c claimed, herr error, backoff time.Duration) error {
 	return l.settle(ctx, "release message", `
 		UPDATE queue_messages
-		SET claim_token = NULL, visible_at = now() + make_interval(secs => $3), last_error = $4
+		SET claim_token = NULL, visible_at = `+sqlNow(5)+` + make_interval(secs => $3), last_error = $4
 		WHERE id = $1 AND claim_token = $2`,
-		c.id, c.token, backoff.Seconds(), errorText(herr))
+		c.id, c.token, backoff.Seconds(), errorText(herr), l.clock())
 }
 
 // deadLetter dead-letters c with herr as its last error, or returns ErrLockLost.
 func (l *Local) deadLetter(ctx context.Context, c claimed, herr error) error {
 	return l.settle(ctx, "dead-letter message", `
-		UPDATE queue_messages SET claim_token = NULL, dead_lettered_at = now(), last_error = $3
+		UPDATE queue_messages SET claim_token = NULL, dead_lettered_at = `+sqlNow(4)+`, last_error = $3
 		WHERE id = $1 AND claim_token = $2`,
-		c.id, c.token, errorText(herr))
+		c.id, c.token, errorText(herr), l.clock())
 }
 
 // settle runs an UPDATE guarded by a claim token and returns ErrLockLost
@@ -519,8 +541,8 @@ func errorText(err error) string {
 // prune deletes completed messages older than window, on every queue.
 func (l *Local) prune(ctx context.Context, window time.Duration) error {
 	_, err := l.pool.Exec(ctx, `
-		DELETE FROM queue_messages WHERE completed_at < now() - make_interval(secs => $1)`,
-		window.Seconds())
+		DELETE FROM queue_messages WHERE completed_at < `+sqlNow(2)+` - make_interval(secs => $1)`,
+		window.Seconds(), l.clock())
 	return err
 }
 
@@ -600,12 +622,12 @@ func (l *Local) Stats(ctx context.Context, queue string) (Stats, error) {
 	err := l.pool.QueryRow(ctx, `
 		SELECT
 			count(*) FILTER (WHERE completed_at IS NULL AND dead_lettered_at IS NULL
-			                   AND (claim_token IS NULL OR visible_at <= now())),
+			                   AND (claim_token IS NULL OR visible_at <= `+sqlNow(2)+`)),
 			count(*) FILTER (WHERE completed_at IS NULL AND dead_lettered_at IS NULL
-			                   AND claim_token IS NOT NULL AND visible_at > now()),
+			                   AND claim_token IS NOT NULL AND visible_at > `+sqlNow(2)+`),
 			count(*) FILTER (WHERE completed_at IS NOT NULL),
 			count(*) FILTER (WHERE dead_lettered_at IS NOT NULL)
-		FROM queue_messages WHERE queue = $1`, queue).Scan(&s.Pending, &s.InFlight, &s.Completed, &s.DeadLettered)
+		FROM queue_messages WHERE queue = $1`, queue, l.clock()).Scan(&s.Pending, &s.InFlight, &s.Completed, &s.DeadLettered)
 	if err != nil {
 		return Stats{}, fmt.Errorf("local queue stats: %w", err)
 	}

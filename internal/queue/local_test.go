@@ -82,11 +82,123 @@ func openPool(t *testing.T, url string) *pgxpool.Pool {
 	return db.Pool()
 }
 
-// newLocal returns a queue.Local on a fresh, migrated database.
+// newLocal returns a queue.Local on a fresh, migrated database, on the
+// database's clock.
 func newLocal(t *testing.T) (*queue.Local, *pgxpool.Pool) {
 	t.Helper()
 	pool := openPool(t, migratedURL(t))
 	return queue.NewLocal(pool, testLogger(t)), pool
+}
+
+// fakeClock is a clock that moves only when the test says, so that a lock
+// or a backoff expires exactly when the test wants it to, however slow the
+// machine is, and never before.
+type fakeClock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func newFakeClock() *fakeClock {
+	// Microseconds: PostgreSQL's precision, so that what the queue stores
+	// compares equal to what the test computes.
+	return &fakeClock{now: time.Now().Truncate(time.Microsecond)}
+}
+
+func (c *fakeClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *fakeClock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+}
+
+// newClockedLocal is newLocal on a fake clock, with a log that the test can
+// wait on.
+func newClockedLocal(t *testing.T) (*queue.Local, *pgxpool.Pool, *fakeClock, *logWatch) {
+	t.Helper()
+	pool := openPool(t, migratedURL(t))
+	logs := watchLogs(t)
+	l := queue.NewLocal(pool, logs.logger)
+	clock := newFakeClock()
+	l.SetClockForTest(clock.Now)
+	return l, pool, clock, logs
+}
+
+// logWatch is a test logger whose records a test can wait for.
+type logWatch struct {
+	logger *slog.Logger
+	mu     sync.Mutex
+	seen   []string
+	added  chan struct{} // closed and replaced on every record
+}
+
+func watchLogs(t *testing.T) *logWatch {
+	t.Helper()
+	w := &logWatch{added: make(chan struct{})}
+	tw := &testWriter{w: t.Output()}
+	t.Cleanup(tw.close)
+	out := slog.NewTextHandler(tw, &slog.HandlerOptions{Level: slog.LevelDebug})
+	w.logger = slog.New(watchHandler{Handler: out, w: w})
+	return w
+}
+
+type watchHandler struct {
+	slog.Handler
+	w *logWatch
+}
+
+func (h watchHandler) Handle(ctx context.Context, r slog.Record) error {
+	h.w.mu.Lock()
+	h.w.seen = append(h.w.seen, r.Message)
+	close(h.w.added)
+	h.w.added = make(chan struct{})
+	h.w.mu.Unlock()
+	return h.Handler.Handle(ctx, r)
+}
+
+func (h watchHandler) WithAttrs(as []slog.Attr) slog.Handler {
+	return watchHandler{Handler: h.Handler.WithAttrs(as), w: h.w}
+}
+
+func (h watchHandler) WithGroup(name string) slog.Handler {
+	return watchHandler{Handler: h.Handler.WithGroup(name), w: h.w}
+}
+
+// wait blocks until a record whose message contains substr has been logged
+// (at any time since the logger was made).
+func (w *logWatch) wait(t *testing.T, substr string) {
+	t.Helper()
+	timeout := time.After(10 * time.Second)
+	for {
+		w.mu.Lock()
+		for _, m := range w.seen {
+			if strings.Contains(m, substr) {
+				w.mu.Unlock()
+				return
+			}
+		}
+		added := w.added
+		w.mu.Unlock()
+		select {
+		case <-added:
+		case <-timeout:
+			t.Fatalf("no log record containing %q within 10 s", substr)
+		}
+	}
+}
+
+// visibleAt returns the visible_at of the only message in the database.
+func visibleAt(t *testing.T, pool *pgxpool.Pool) time.Time {
+	t.Helper()
+	var at time.Time
+	if err := pool.QueryRow(t.Context(), `SELECT visible_at FROM queue_messages`).Scan(&at); err != nil {
+		t.Fatalf("read visible_at: %v", err)
+	}
+	return at
 }
 
 // consume runs l.Consume in the background. The returned stop cancels it
@@ -287,7 +399,7 @@ func TestDuplicateSendIsDeliveredOnce(t *testing.T) {
 
 func TestHandlerErrorRedeliversThenDeadLetters(t *testing.T) {
 	t.Parallel()
-	l, pool := newLocal(t)
+	l, pool, clock, _ := newClockedLocal(t)
 	send(t, l, "imports", queue.Message{ID: "doomed", Body: []byte(`{}`)})
 
 	const backoff = 150 * time.Millisecond
@@ -301,21 +413,29 @@ func TestHandlerErrorRedeliversThenDeadLetters(t *testing.T) {
 	h, got := recorder(func(d queue.Delivery) error { return fmt.Errorf("transient failure %d", d.DeliveryCount) })
 	consume(t, l, "imports", h, o)
 
-	var times []time.Time
 	for want := int64(1); want <= 3; want++ {
 		d := receive(t, got, 5*time.Second)
-		times = append(times, time.Now())
 		if d.DeliveryCount != want {
 			t.Errorf("delivery %d has DeliveryCount %d", want, d.DeliveryCount)
 		}
-	}
-	for i := 1; i < len(times); i++ {
-		if gap := times[i].Sub(times[i-1]); gap < backoff-10*time.Millisecond {
-			t.Errorf("redelivery %d came %v after the failure, want at least the %v backoff", i+1, gap, backoff)
+		if want == 3 {
+			break
 		}
+		// Released for exactly the backoff, and not delivered before it.
+		failedAt := clock.Now()
+		waitFor(t, 10*time.Second, "the release", func() bool {
+			s, err := l.Stats(t.Context(), "imports")
+			return err == nil && s == queue.Stats{Pending: 1} && visibleAt(t, pool).Equal(failedAt.Add(backoff))
+		})
+		clock.Advance(backoff - time.Millisecond)
+		if c, err := l.ClaimForTest(t.Context(), "imports", 1, time.Minute, 5); err != nil || len(c) != 0 {
+			t.Fatalf("claim during the backoff = %d messages, %v; want 0", len(c), err)
+		}
+		clock.Advance(time.Millisecond)
 	}
 	waitStats(t, l, "imports", queue.Stats{DeadLettered: 1})
-	noDelivery(t, got, 500*time.Millisecond)
+	clock.Advance(time.Hour)
+	noDelivery(t, got, 200*time.Millisecond)
 	if !slices.Equal(attempts, []int{1, 2}) {
 		t.Errorf("Backoff called with %v, want [1 2] (no backoff after the last delivery)", attempts)
 	}
@@ -378,7 +498,7 @@ func TestHandlerPanicIsAFailedDelivery(t *testing.T) {
 // abandoned handler finally returns, its completion is refused.
 func TestRedeliveryAfterCrash(t *testing.T) {
 	t.Parallel()
-	l, _ := newLocal(t)
+	l, _, clock, logs := newClockedLocal(t)
 	send(t, l, "imports", queue.Message{ID: "import:v1:1", Body: []byte(`{"video_id":"v1"}`)})
 
 	unblockA := make(chan struct{})
@@ -387,32 +507,34 @@ func TestRedeliveryAfterCrash(t *testing.T) {
 	oA.DrainTimeout = 10 * time.Millisecond
 	stopA := consume(t, l, "imports", hA, oA)
 	d1 := receive(t, gotA, 5*time.Second)
-	claimedBy := time.Now()
 	if d1.DeliveryCount != 1 {
 		t.Fatalf("first DeliveryCount = %d, want 1", d1.DeliveryCount)
 	}
 	stopA() // returns after the drain timeout with the handler still blocked
 
+	// Until the lock expires nobody else gets the message.
+	clock.Advance(fast.Visibility - time.Millisecond)
+	if c, err := l.ClaimForTest(t.Context(), "imports", 1, fast.Visibility, 5); err != nil || len(c) != 0 {
+		t.Fatalf("claim before the lock expired = %d messages, %v; want 0", len(c), err)
+	}
 	unblockB := make(chan struct{})
 	hB, gotB := recorder(func(queue.Delivery) error { <-unblockB; return nil })
 	consume(t, l, "imports", hB, fast)
+	clock.Advance(time.Millisecond)
 	d2 := receive(t, gotB, 5*time.Second)
 	if d2.DeliveryCount != 2 {
 		t.Errorf("redelivery DeliveryCount = %d, want 2", d2.DeliveryCount)
-	}
-	if waited := time.Since(claimedBy); waited < fast.Visibility-50*time.Millisecond {
-		t.Errorf("redelivered %v after the first claim, before the %v lock expired", waited, fast.Visibility)
 	}
 
 	// The crashed handler "comes back" and succeeds: its claim is stale, so
 	// the message stays with B.
 	close(unblockA)
-	time.Sleep(200 * time.Millisecond)
+	logs.wait(t, "message lock lost before the handler finished")
 	waitStats(t, l, "imports", queue.Stats{InFlight: 1})
 
 	close(unblockB)
 	waitStats(t, l, "imports", queue.Stats{Completed: 1})
-	noDelivery(t, gotB, 300*time.Millisecond)
+	noDelivery(t, gotB, 100*time.Millisecond)
 }
 
 // TestHeartbeatKeepsLongHandlerExclusive runs a handler for several lock
@@ -420,12 +542,13 @@ func TestRedeliveryAfterCrash(t *testing.T) {
 // keeps the message from being redelivered.
 func TestHeartbeatKeepsLongHandlerExclusive(t *testing.T) {
 	t.Parallel()
-	l, _ := newLocal(t)
+	l, pool, clock, _ := newClockedLocal(t)
 	var deliveries atomic.Int32
+	release := make(chan struct{})
 	h := func(ctx context.Context, d queue.Delivery) error {
 		deliveries.Add(1)
 		select {
-		case <-time.After(4 * fast.Visibility):
+		case <-release:
 			return nil
 		case <-ctx.Done():
 			return context.Cause(ctx)
@@ -434,10 +557,17 @@ func TestHeartbeatKeepsLongHandlerExclusive(t *testing.T) {
 	consume(t, l, "imports", h, fast)
 	consume(t, l, "imports", h, fast)
 	send(t, l, "imports", queue.Message{ID: "long-import", Body: []byte(`{}`)})
-
 	waitFor(t, 5*time.Second, "the delivery", func() bool { return deliveries.Load() == 1 })
-	time.Sleep(2 * fast.Visibility)
-	waitStats(t, l, "imports", queue.Stats{InFlight: 1})
+
+	// Half a lock at a time, four times: two lock durations in all. After
+	// each step the heartbeat renews the lock from the new "now", so it
+	// never expires.
+	for range 4 {
+		clock.Advance(fast.Visibility / 2)
+		want := clock.Now().Add(fast.Visibility)
+		waitFor(t, 10*time.Second, "the heartbeat", func() bool { return !visibleAt(t, pool).Before(want) })
+	}
+	close(release)
 	waitStats(t, l, "imports", queue.Stats{Completed: 1})
 	if n := deliveries.Load(); n != 1 {
 		t.Errorf("delivered %d times, want 1", n)
@@ -449,7 +579,7 @@ func TestHeartbeatKeepsLongHandlerExclusive(t *testing.T) {
 // next heartbeat notices and cancels the handler with queue.ErrLockLost.
 func TestLockLostCancelsHandler(t *testing.T) {
 	t.Parallel()
-	l, pool := newLocal(t)
+	l, pool, _, logs := newClockedLocal(t)
 	causes := make(chan error, 1)
 	h, got := recorder(nil)
 	consume(t, l, "imports", func(ctx context.Context, d queue.Delivery) error {
@@ -473,7 +603,7 @@ func TestLockLostCancelsHandler(t *testing.T) {
 		t.Fatal("handler not cancelled after its claim was lost")
 	}
 	// The failed handler could not release the thief's claim.
-	time.Sleep(100 * time.Millisecond)
+	logs.wait(t, "message lock lost before the handler finished")
 	var lastError *string
 	if err := pool.QueryRow(t.Context(), `SELECT last_error FROM queue_messages`).Scan(&lastError); err != nil {
 		t.Fatalf("read last_error: %v", err)
@@ -488,7 +618,7 @@ func TestLockLostCancelsHandler(t *testing.T) {
 // dead-letter nor renew it.
 func TestStaleClaimCannotSettle(t *testing.T) {
 	t.Parallel()
-	l, _ := newLocal(t)
+	l, _, clock, _ := newClockedLocal(t)
 	ctx := t.Context()
 	send(t, l, "imports", queue.Message{ID: "m", Body: []byte(`{}`)})
 
@@ -499,7 +629,7 @@ func TestStaleClaimCannotSettle(t *testing.T) {
 	if again, err := l.ClaimForTest(ctx, "imports", 1, 100*time.Millisecond, 5); err != nil || len(again) != 0 {
 		t.Fatalf("claim while locked = %d messages, %v; want 0", len(again), err)
 	}
-	time.Sleep(150 * time.Millisecond)
+	clock.Advance(100 * time.Millisecond)
 	second, err := l.ClaimForTest(ctx, "imports", 1, time.Minute, 5)
 	if err != nil || len(second) != 1 {
 		t.Fatalf("second claim = %d messages, %v; want 1", len(second), err)
@@ -535,13 +665,13 @@ func TestStaleClaimCannotSettle(t *testing.T) {
 // was claimed and never settled is dead-lettered, not delivered again.
 func TestCrashOnLastDeliveryDeadLetters(t *testing.T) {
 	t.Parallel()
-	l, pool := newLocal(t)
+	l, pool, clock, _ := newClockedLocal(t)
 	ctx := t.Context()
 	send(t, l, "imports", queue.Message{ID: "m", Body: []byte(`{}`)})
 	if c, err := l.ClaimForTest(ctx, "imports", 1, 50*time.Millisecond, 1); err != nil || len(c) != 1 {
 		t.Fatalf("claim = %d messages, %v; want 1", len(c), err)
 	}
-	time.Sleep(100 * time.Millisecond)
+	clock.Advance(50 * time.Millisecond)
 	if c, err := l.ClaimForTest(ctx, "imports", 1, 50*time.Millisecond, 1); err != nil || len(c) != 0 {
 		t.Fatalf("claim after the lock expired = %d messages, %v; want 0", len(c), err)
 	}
@@ -561,6 +691,7 @@ func TestConcurrencyBound(t *testing.T) {
 	t.Parallel()
 	l, _ := newLocal(t)
 	const messages, concurrency = 20, 3
+	l.SetClockForTest(newFakeClock().Now) // no lock expires, however slow the machine
 	for i := range messages {
 		send(t, l, "imports", queue.Message{ID: fmt.Sprintf("m%02d", i), Body: []byte(`{}`)})
 	}
@@ -620,7 +751,9 @@ func TestMessagesSurviveRestart(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Open: %v", err)
 	}
+	clock := newFakeClock()
 	first := queue.NewLocal(db1.Pool(), testLogger(t))
+	first.SetClockForTest(clock.Now)
 	for _, id := range []string{"a", "b", "c"} {
 		send(t, first, "imports", queue.Message{ID: id, Body: []byte(`{"id":"` + id + `"}`)})
 	}
@@ -631,6 +764,8 @@ func TestMessagesSurviveRestart(t *testing.T) {
 	db1.Close() // the process dies holding the claim
 
 	second := queue.NewLocal(openPool(t, url), testLogger(t))
+	second.SetClockForTest(clock.Now)
+	clock.Advance(200 * time.Millisecond) // the dead process's lock expires
 	h, got := recorder(nil)
 	consume(t, second, "imports", h, fast)
 	counts := map[string]int64{}
@@ -694,7 +829,7 @@ func TestNotificationWakesConsumer(t *testing.T) {
 // new message.
 func TestCompletedMessagesArePrunedAfterDedupWindow(t *testing.T) {
 	t.Parallel()
-	l, _ := newLocal(t)
+	l, _, clock, _ := newClockedLocal(t)
 	o := fast
 	o.DedupWindow = 500 * time.Millisecond
 	h, got := recorder(nil)
@@ -705,7 +840,9 @@ func TestCompletedMessagesArePrunedAfterDedupWindow(t *testing.T) {
 	waitStats(t, l, "imports", queue.Stats{Completed: 1})
 	send(t, l, "imports", queue.Message{ID: "m", Body: []byte(`{}`)}) // within the window: a duplicate
 	noDelivery(t, got, 100*time.Millisecond)
+	waitStats(t, l, "imports", queue.Stats{Completed: 1})
 
+	clock.Advance(o.DedupWindow + time.Millisecond)
 	waitStats(t, l, "imports", queue.Stats{}) // pruned
 	send(t, l, "imports", queue.Message{ID: "m", Body: []byte(`{}`)})
 	if d := receive(t, got, 5*time.Second); d.DeliveryCount != 1 {
@@ -744,8 +881,8 @@ func TestClaimUsesIndex(t *testing.T) {
 		sql  string
 		args []any
 	}{
-		"claim":                {queue.ClaimSQL, []any{"imports", 4, 300.0, 5}},
-		"dead-letter expired":  {queue.DeadLetterExpiredSQL, []any{"imports", 5}},
+		"claim":                {queue.ClaimSQL, []any{"imports", 4, 300.0, 5, nil}},
+		"dead-letter expired":  {queue.DeadLetterExpiredSQL, []any{"imports", 5, time.Now()}},
 		"prune":                {`DELETE FROM queue_messages WHERE completed_at < now() - make_interval(secs => $1)`, []any{600.0}},
 		"duplicate on send":    {`SELECT 1 FROM queue_messages WHERE queue = $1 AND message_id = $2`, []any{"imports", "m"}},
 		"stats of one queue":   {`SELECT count(*) FROM queue_messages WHERE queue = $1`, []any{"imports"}},
