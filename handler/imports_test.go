@@ -199,7 +199,18 @@ func TestImportThroughTheAPIAndTheLocalQueue(t *testing.T) {
 	}
 	c.waitStatus(accepted.VideoID, "cancelled", 5*time.Second)
 	// The worker stops and writes the final progress.
-	time.Sleep(1500 * time.Millisecond)
+	deadline = time.Now().Add(20 * time.Second)
+	for {
+		var p progress
+		c.call(http.MethodGet, "/api/imports/"+accepted.VideoID, nil, &p)
+		if p.Step == "cancelled" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the worker never recorded the cancellation: %+v", p)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 	if status := c.call(http.MethodPost, "/api/imports/"+accepted.VideoID+"/cancel", nil, nil); status != 202 {
 		t.Errorf("second cancel: %d", status)
 	}
