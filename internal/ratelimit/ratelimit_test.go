@@ -3,7 +3,6 @@ package ratelimit
 import (
 	"bytes"
 	"context"
-	"io"
 	"log/slog"
 	"net"
 	"net/url"
@@ -507,12 +506,28 @@ func TestRedisHangingAnswersWithinTheTimeout(t *testing.T) {
 	}
 }
 
-// proxy forwards connections on addr to target until the test ends.
-func proxy(t *testing.T, addr, target string) {
+// tcpProxy forwards connections from its address to a target (the test
+// Redis) until the test ends. Each direction can be paused: bytes read while
+// paused are held, not forwarded, until Resume, so a paused proxy is a Redis
+// that does not answer, without relying on timing.
+type tcpProxy struct {
+	t      *testing.T
+	target string
+	// toRedis and toClient gate the two directions: a copier holds the
+	// read lock while it writes, Pause takes the write lock.
+	toRedis, toClient sync.RWMutex
+
+	mu    sync.Mutex
+	conns []net.Conn
+}
+
+// startProxy listens on addr ("127.0.0.1:0" for any port) and forwards to
+// target.
+func startProxy(t *testing.T, addr, target string) (*tcpProxy, string) {
 	t.Helper()
 	var ln net.Listener
 	var err error
-	for range 50 { // addr was just released; retry briefly if it lingers
+	for range 50 { // a given addr was just released; retry briefly if it lingers
 		if ln, err = net.Listen("tcp", addr); err == nil {
 			break
 		}
@@ -521,13 +536,7 @@ func proxy(t *testing.T, addr, target string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var mu sync.Mutex
-	var conns []net.Conn
-	track := func(c net.Conn) {
-		mu.Lock()
-		defer mu.Unlock()
-		conns = append(conns, c)
-	}
+	p := &tcpProxy{t: t, target: target}
 	go func() {
 		for {
 			c, err := ln.Accept()
@@ -539,20 +548,65 @@ func proxy(t *testing.T, addr, target string) {
 				c.Close()
 				continue
 			}
-			track(c)
-			track(up)
-			go func() { io.Copy(up, c); up.Close() }()
-			go func() { io.Copy(c, up); c.Close() }()
+			p.track(c, up)
+			go p.copy(up, c, &p.toRedis)
+			go p.copy(c, up, &p.toClient)
 		}
 	}()
 	t.Cleanup(func() {
 		ln.Close()
-		mu.Lock()
-		defer mu.Unlock()
-		for _, c := range conns {
+		p.mu.Lock()
+		defer p.mu.Unlock()
+		for _, c := range p.conns {
 			c.Close()
 		}
 	})
+	return p, ln.Addr().String()
+}
+
+func (p *tcpProxy) track(cs ...net.Conn) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.conns = append(p.conns, cs...)
+}
+
+func (p *tcpProxy) copy(dst, src net.Conn, gate *sync.RWMutex) {
+	defer dst.Close()
+	buf := make([]byte, 32<<10)
+	for {
+		n, err := src.Read(buf)
+		if n > 0 {
+			gate.RLock()
+			_, werr := dst.Write(buf[:n])
+			gate.RUnlock()
+			if werr != nil {
+				return
+			}
+		}
+		if err != nil {
+			return
+		}
+	}
+}
+
+// pause stops forwarding in the given directions; once it returns, no more
+// bytes pass until resume.
+func (p *tcpProxy) pause(gates ...*sync.RWMutex) {
+	for _, g := range gates {
+		g.Lock()
+	}
+}
+
+func (p *tcpProxy) resume(gates ...*sync.RWMutex) {
+	for _, g := range gates {
+		g.Unlock()
+	}
+}
+
+// proxy forwards connections on addr to target until the test ends.
+func proxy(t *testing.T, addr, target string) {
+	t.Helper()
+	startProxy(t, addr, target)
 }
 
 func TestRedisRecoveryEndsDegradedMode(t *testing.T) {
@@ -663,6 +717,175 @@ func TestConcurrentRequestsGetExactlyTheBurst(t *testing.T) {
 			}
 			if got := allowed.Load(); got != 10 {
 				t.Errorf("allowed %d of 50, want exactly the burst of 10", got)
+			}
+		})
+	}
+}
+
+// TestRedisTimeoutsNeverGrantMoreThanTheLimit reproduces Redis timing out
+// under load (issue 8, item 6): some requests are served by Redis, then
+// Redis stops answering while many requests arrive at once. Whatever Redis
+// served before plus whatever the fallback serves must stay within the one
+// limit, both when Redis never sees the requests and when it counts them but
+// the replies are lost.
+func TestRedisTimeoutsNeverGrantMoreThanTheLimit(t *testing.T) {
+	cases := []struct {
+		name  string
+		gates func(p *tcpProxy) []*sync.RWMutex
+	}{
+		{"requests held", func(p *tcpProxy) []*sync.RWMutex { return []*sync.RWMutex{&p.toRedis, &p.toClient} }},
+		{"replies lost", func(p *tcpProxy) []*sync.RWMutex { return []*sync.RWMutex{&p.toClient} }},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			redisURL, prefix := testenv.Redis(t)
+			deleteKeysAtCleanup(t, redisURL, prefix)
+			u, err := url.Parse(redisURL)
+			if err != nil {
+				t.Fatal(err)
+			}
+			p, addr := startProxy(t, "127.0.0.1:0", u.Host)
+			u.Host = addr
+			l := openLimiter(t, u.String(), prefix, nil)
+			clock := newFakeClock()
+			l.now = clock.Now
+			// 20 per hour: nothing refills in Redis while the test runs.
+			rule := Rule{Name: "login:account", Subject: "alice@example.com", Limit: PerHour(20)}
+
+			const served = 8
+			for i := range served {
+				d, err := l.AllowAll(context.Background(), rule)
+				if err != nil || !d.Allowed || d.Degraded {
+					t.Fatalf("request %d before the outage: got %+v, %v; want allowed by Redis", i+1, d, err)
+				}
+			}
+
+			gates := tc.gates(p)
+			p.pause(gates...)
+			allowed, degraded := parallelAllow(t, l, 30, rule)
+			p.resume(gates...)
+			// The fallback serves what Redis left, and no more.
+			if want := rule.Limit.Burst - served; allowed != want || degraded != allowed {
+				t.Fatalf("Redis served %d, then %d of 30 parallel requests were allowed (%d degraded) while it did not answer; want exactly %d, all degraded",
+					served, allowed, degraded, want)
+			}
+
+			// Redis answers again once the next probe is due. Another
+			// subject shows it (alice's local count is full, so her requests
+			// are denied here without asking Redis).
+			bob := rule
+			bob.Subject = "bob@example.com"
+			for attempt := 0; ; attempt++ {
+				clock.advance(probeInterval)
+				d, err := l.AllowAll(context.Background(), bob)
+				if err != nil || !d.Allowed {
+					t.Fatalf("after the outage: got %+v, %v; want allowed", d, err)
+				}
+				if !d.Degraded {
+					break
+				}
+				if attempt == 20 { // each attempt waits up to redisTimeout for Redis
+					t.Fatal("Redis does not answer again after the proxy resumed")
+				}
+			}
+			if again, _ := parallelAllow(t, l, 30, rule); again != 0 {
+				t.Errorf("after Redis came back, %d more of 30 parallel requests were allowed: %d in all, want at most %d",
+					again, served+allowed+again, rule.Limit.Burst)
+			}
+		})
+	}
+}
+
+// fakeClock is a clock that moves only when the test says so.
+type fakeClock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func newFakeClock() *fakeClock { return &fakeClock{now: time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)} }
+
+func (c *fakeClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *fakeClock) advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+}
+
+// parallelAllow sends n concurrent AllowAll calls for rules and counts the
+// allowed and degraded decisions.
+func parallelAllow(t *testing.T, l *Limiter, n int, rules ...Rule) (allowed, degraded int) {
+	t.Helper()
+	var a, d atomic.Int32
+	start := make(chan struct{})
+	var wg sync.WaitGroup
+	for range n {
+		wg.Go(func() {
+			<-start
+			dec, err := l.AllowAll(context.Background(), rules...)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			if dec.Allowed {
+				a.Add(1)
+			}
+			if dec.Degraded {
+				d.Add(1)
+			}
+		})
+	}
+	close(start)
+	wg.Wait()
+	return int(a.Load()), int(d.Load())
+}
+
+func TestPeekAndRefund(t *testing.T) {
+	for _, be := range backends {
+		t.Run(be.name, func(t *testing.T) {
+			l := be.open(t)
+			ctx := context.Background()
+			a := Rule{Name: "login:account-ip", Subject: "alice@example.com 203.0.113.7", Limit: PerHour(3)}
+			b := Rule{Name: "login:account", Subject: "alice@example.com", Limit: PerHour(10)}
+			peek := func(want ...int) {
+				t.Helper()
+				got, err := l.Peek(ctx, a, b)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if len(got) != len(want) || got[0] != want[0] || got[1] != want[1] {
+					t.Fatalf("Peek = %v, want %v", got, want)
+				}
+			}
+			peek(3, 10)
+			peek(3, 10) // peeking consumes nothing
+			for range 2 {
+				if d, err := l.AllowAll(ctx, a, b); err != nil || !d.Allowed {
+					t.Fatalf("AllowAll: %+v, %v", d, err)
+				}
+			}
+			peek(1, 8)
+			if err := l.Refund(ctx, a); err != nil {
+				t.Fatal(err)
+			}
+			peek(2, 8)
+			for range 3 { // one more refund than was consumed
+				if err := l.Refund(ctx, a, b); err != nil {
+					t.Fatal(err)
+				}
+			}
+			peek(3, 10) // never above the burst
+			exhaust(t, l, a)
+			peek(0, 10)
+			if err := l.Refund(ctx, a); err != nil {
+				t.Fatal(err)
+			}
+			if d := mustAllow(t, l, a.Name, a.Subject, a.Limit); !d.Allowed || d.Remaining != 0 {
+				t.Fatalf("after refunding an exhausted rule: got %+v, want one request allowed", d)
 			}
 		})
 	}
