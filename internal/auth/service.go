@@ -19,10 +19,14 @@ import (
 	"github.com/videofn/videofn/internal/ratelimit"
 )
 
-// Limiter checks rate limits; every rule must allow for the request to go
-// ahead.
+// Limiter checks rate limits (see *ratelimit.Limiter): AllowAll consumes one
+// request from every rule if every rule allows it; Peek reads how many
+// requests each rule would allow without consuming any; Refund gives back a
+// request AllowAll allowed moments ago.
 type Limiter interface {
 	AllowAll(ctx context.Context, rules ...ratelimit.Rule) (ratelimit.Decision, error)
+	Peek(ctx context.Context, rules ...ratelimit.Rule) ([]int, error)
+	Refund(ctx context.Context, rules ...ratelimit.Rule) error
 }
 
 // HandoffStore keeps one-time codes that turn a finished Google sign-in
@@ -72,8 +76,16 @@ func (s *Service) Tokens() *Tokens { return s.tokens }
 
 // Limits applied per route. GCRA: Burst at once, refilled over Period.
 var (
-	limitLoginIP        = ratelimit.PerMinute(20)
-	limitLoginAccount   = ratelimit.Limit{Rate: 10, Burst: 10, Period: 15 * time.Minute}
+	// Login (see Login and README "Accounts and sessions"): every attempt
+	// counts per address; only failures count per account.
+	limitLoginIP        = ratelimit.PerMinute(20) // every attempt, per address
+	limitLoginAccountIP = ratelimit.PerHour(5)    // failures per (account, address)
+	// limitLoginAccount applies to addresses that failed on the account.
+	limitLoginAccount = ratelimit.Limit{Rate: 10, Burst: 10, Period: 15 * time.Minute}
+	// limitLoginAttack applies to every address: past it the account is
+	// under a large distributed attack and refused to everyone.
+	limitLoginAttack = ratelimit.PerHour(100)
+
 	limitRegisterIP     = ratelimit.PerHour(10)
 	limitEmailIP        = ratelimit.PerHour(10) // resend, forgot
 	limitEmailAccount   = ratelimit.PerHour(3)
@@ -337,19 +349,17 @@ func (s *Service) ChangePassword(ctx context.Context, c Client, claims Claims, c
 }
 
 // Login checks the credentials and starts a session. Rate limits are
-// checked before bcrypt runs; an unknown email, a Google-only account and a
-// wrong password all cost one bcrypt comparison and return
-// ErrInvalidCredentials. An unverified email is reported only after the
-// password matched.
+// checked before bcrypt runs (see loginLimits); an unknown email, a
+// Google-only account and a wrong password all cost one bcrypt comparison
+// and return ErrInvalidCredentials. An unverified email is reported only
+// after the password matched.
 func (s *Service) Login(ctx context.Context, c Client, email, password string) (SessionResult, error) {
 	email = NormalizeEmail(email)
 	if email == "" || password == "" {
 		return SessionResult{}, &ValidationError{Fields: map[string]string{"email": "is required", "password": "is required"}}
 	}
-	if err := s.limit(ctx,
-		ratelimit.Rule{Name: "login:ip", Subject: c.IP, Limit: limitLoginIP},
-		ratelimit.Rule{Name: "login:account", Subject: email, Limit: limitLoginAccount},
-	); err != nil {
+	charge, err := s.loginLimits(ctx, c, email)
+	if err != nil {
 		return SessionResult{}, err
 	}
 	u, err := s.store.UserByEmail(ctx, email)
@@ -362,6 +372,7 @@ func (s *Service) Login(ctx context.Context, c Client, email, password string) (
 	}
 	match := len(password) <= 72 && bcrypt.CompareHashAndPassword(hash, []byte(password)) == nil
 	if err != nil || u.PasswordHash == nil || !match {
+		s.loginFailed(ctx, charge)
 		var uid *uuid.UUID
 		if err == nil {
 			uid = &u.ID
@@ -369,6 +380,7 @@ func (s *Service) Login(ctx context.Context, c Client, email, password string) (
 		s.audit(ctx, uid, "login", false, c, map[string]any{"reason": "invalid_credentials"})
 		return SessionResult{}, ErrInvalidCredentials
 	}
+	s.loginMatched(ctx, charge)
 	if !u.EmailVerified {
 		s.audit(ctx, &u.ID, "login", false, c, map[string]any{"reason": "email_not_verified"})
 		return SessionResult{}, ErrEmailNotVerified
@@ -386,6 +398,71 @@ func (s *Service) Login(ctx context.Context, c Client, email, password string) (
 	}
 	s.audit(ctx, &u.ID, "login", true, c, map[string]any{"session_id": res.SessionID})
 	return res, nil
+}
+
+// loginCharge is what loginLimits counted for one attempt: the failure rules
+// charged before the password was checked, and those to charge only if it
+// was wrong.
+type loginCharge struct {
+	charged, onFailure []ratelimit.Rule
+}
+
+// loginLimits applies the login limits before the password is checked:
+//
+//   - every attempt counts against its address (limitLoginIP);
+//   - failures count per (account, address) (limitLoginAccountIP), per
+//     account (limitLoginAccount) and per account again with a much larger
+//     allowance (limitLoginAttack).
+//
+// An address with no failures on the account (a clean one) is refused only
+// by its own per-address limit or by limitLoginAttack; an address that
+// failed is also refused by limitLoginAccountIP and limitLoginAccount. So
+// failures spread over many addresses do not lock the owner out of a clean
+// address until they pass limitLoginAttack.
+//
+// The attempt is charged as a failure in advance, all or nothing with the
+// per-address attempt, so attempts sent at once cannot pass the limits;
+// loginMatched refunds it when the password matched, loginFailed adds what
+// is only counted afterwards. It returns a *ratelimit.LimitError when a
+// limit refuses the attempt.
+func (s *Service) loginLimits(ctx context.Context, c Client, email string) (loginCharge, error) {
+	accountIP := ratelimit.Rule{Name: "login:account-ip", Subject: c.IP + " " + email, Limit: limitLoginAccountIP} // an IP has no space
+	account := ratelimit.Rule{Name: "login:account", Subject: email, Limit: limitLoginAccount}
+	attack := ratelimit.Rule{Name: "login:account-all", Subject: email, Limit: limitLoginAttack}
+	left, err := s.limiter.Peek(ctx, accountIP)
+	if err != nil {
+		return loginCharge{}, fmt.Errorf("login limits: %w", err)
+	}
+	lc := loginCharge{charged: []ratelimit.Rule{accountIP, attack}}
+	if left[0] == limitLoginAccountIP.Burst {
+		lc.onFailure = []ratelimit.Rule{account}
+	} else {
+		lc.charged = append(lc.charged, account)
+	}
+	rules := append([]ratelimit.Rule{{Name: "login:ip", Subject: c.IP, Limit: limitLoginIP}}, lc.charged...)
+	if err := s.limit(ctx, rules...); err != nil {
+		return loginCharge{}, err
+	}
+	return lc, nil
+}
+
+// loginFailed counts the failure against the rules that loginLimits left to
+// afterwards. Such a rule may be full already (it did not apply to this
+// address); it then stays full.
+func (s *Service) loginFailed(ctx context.Context, lc loginCharge) {
+	if len(lc.onFailure) == 0 {
+		return
+	}
+	if _, err := s.limiter.AllowAll(ctx, lc.onFailure...); err != nil {
+		s.logger.Warn("login failure not counted", "err", err.Error())
+	}
+}
+
+// loginMatched gives back the failure loginLimits charged in advance.
+func (s *Service) loginMatched(ctx context.Context, lc loginCharge) {
+	if err := s.limiter.Refund(ctx, lc.charged...); err != nil {
+		s.logger.Warn("login failure charge not refunded", "err", err.Error())
+	}
 }
 
 func (s *Service) startSession(ctx context.Context, c Client, u User) (SessionResult, error) {

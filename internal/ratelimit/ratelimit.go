@@ -13,26 +13,35 @@
 // key listings, but whoever can read the keys and guesses an email can confirm
 // the guess.
 //
-// # When Redis is unavailable
+// # Local counts and the fallback
 //
-// Login must not become unlimited, and a Redis outage must not become a login
-// outage. So when a Redis call fails, or does not answer within 300 ms, the
-// Limiter decides with an in-process limiter (golang.org/x/time/rate) that
-// applies the same Limit to the same (name, subject), and sets
-// Decision.Degraded. This is a deliberate trade, and its costs are:
+// Login must not become unlimited, and a Redis outage (or a Redis that is
+// merely slow on a busy machine) must not become a login outage. So every
+// instance also keeps its own count of the requests it allows, always, with
+// the same algorithm (GCRA) and Limit: a request is first reserved in this
+// local count, then Redis is asked; a request Redis allows is counted
+// locally, one it denies is released, and one whose Redis call fails or does
+// not answer within 300 ms is counted locally and decided by the local count
+// alone (Decision.Degraded). A request the local count cannot take is denied
+// without asking Redis: this instance alone has used the limit up.
 //
-//   - While degraded the limits hold per instance, not globally: with N
+// What this guarantees: one instance never allows more for a (rule, subject)
+// than the limit, in total across the requests Redis decided and those the
+// fallback decided, before, during and after a Redis failure, however many
+// requests run at once (TestRedisTimeoutsNeverGrantMoreThanTheLimit). What it
+// does not:
+//
+//   - While Redis fails the limits hold per instance, not globally: with N
 //     instances, a client whose requests are spread over all of them can get
-//     up to N times the limit.
-//   - History kept in Redis before the outage is not visible to the fallback
-//     (a subject starts with a full burst on each instance), and counts taken
-//     by the fallback are not copied to Redis when it comes back.
-//   - The fallback tracks at most 10,000 (name, subject) pairs per instance
-//     and evicts the least recently used one when full. An evicted pair
-//     forgets its history, so a client that sends more than 10,000 distinct
-//     subjects between two requests for one subject resets that subject's
-//     limit on that instance. Memory stays bounded (about 3 MB at the cap)
-//     whatever the traffic.
+//     up to N times the limit during the outage. Requests other instances made
+//     through Redis before the outage are not visible to this one.
+//   - Counts taken by the fallback are not copied to Redis when it comes back
+//     (they keep holding on this instance until they refill).
+//   - The local count tracks at most 10,000 (name, subject) pairs per instance
+//     and evicts the least recently used one when full. An evicted pair that
+//     had not refilled yet forgets this instance's history, which matters
+//     only if Redis fails before it would have refilled. Memory stays bounded
+//     (about 2 MB at the cap) whatever the traffic.
 //
 // After a failure the Limiter uses the fallback without asking Redis, and lets
 // one request per second probe Redis again, so an outage costs one request a
@@ -122,10 +131,14 @@ type Rule struct {
 // Limiter enforces Limits kept in Redis, falling back to per-instance limits
 // while Redis is unavailable. It is safe for concurrent use.
 type Limiter struct {
+	rdb    *redis.Client
 	gcra   *redis_rate.Limiter
 	prefix string // caller's prefix + "rl:"
 	logger *slog.Logger
 	local  *localLimiters
+	// now is the clock of the local counts, the probes and the warnings;
+	// tests drive it. Redis keeps its own clock.
+	now func() time.Time
 
 	// probeEvery is probeInterval; tests that need a Redis outage without
 	// probes lengthen it.
@@ -149,10 +162,12 @@ func New(rdb *redis.Client, prefix string, logger *slog.Logger) *Limiter {
 		logger = slog.New(slog.DiscardHandler)
 	}
 	return &Limiter{
+		rdb:    rdb,
 		gcra:   redis_rate.NewLimiter(keyspace{rdb: rdb}),
 		prefix: prefix + "rl:",
 		logger: logger,
 		local:  newLocalLimiters(maxLocalKeys),
+		now:    time.Now,
 
 		probeEvery: probeInterval,
 	}
@@ -175,8 +190,8 @@ func (l *Limiter) Allow(ctx context.Context, name, subject string, limit Limit) 
 // rules consumed before it stay consumed: the race errs toward denying, never
 // toward exceeding a limit. The all-or-nothing rule matters for login, where
 // a client blocked by its per-IP limit must not go on draining the per-account
-// limit of the account it attacks. The fallback applies the same semantics
-// atomically.
+// limit of the account it attacks. The local count applies the same
+// semantics atomically, and is checked first (see the package comment).
 //
 // AllowAll returns an error, and consumes nothing, when rules is empty, a
 // rule has an invalid Name or Limit, or two rules share Name and Subject. It
@@ -190,23 +205,147 @@ func (l *Limiter) AllowAll(ctx context.Context, rules ...Rule) (Decision, error)
 	if err := ctx.Err(); err != nil {
 		return Decision{}, fmt.Errorf("ratelimit: %w", err)
 	}
+	at := l.now()
+	ok, remaining, retryAfter := l.local.reserve(at, keys, rules)
+	if !ok {
+		d := Decision{RetryAfter: retryAfter, Degraded: l.downUntil.Load() != 0}
+		if d.Degraded {
+			l.warnDegraded()
+		}
+		return d, nil
+	}
 	if l.tryRedis() {
 		d, err := withTimeout(ctx, func(ctx context.Context) (Decision, error) {
 			return l.redisAllowAll(ctx, keys, rules)
 		})
 		if err == nil {
 			l.redisOK()
+			if !d.Allowed {
+				l.local.release(keys)
+				return d, nil
+			}
+			l.local.commit(l.now(), keys, rules)
+			d.Remaining = min(d.Remaining, remaining)
 			return d, nil
 		}
+		// Redis may have counted the request before failing; so does this
+		// instance, which errs toward denying.
+		l.local.commit(l.now(), keys, rules)
 		if ctx.Err() != nil { // the caller gave up; Redis is not to blame
 			return Decision{}, fmt.Errorf("ratelimit: %w", ctx.Err())
 		}
 		l.redisFailed(err)
+	} else {
+		l.local.commit(at, keys, rules)
 	}
-	d := l.local.allowAll(keys, rules)
 	l.warnDegraded()
-	return d, nil
+	return Decision{Allowed: true, Remaining: remaining, Degraded: true}, nil
 }
+
+// Peek reports how many requests each rule would allow right now, in the
+// order of rules, without consuming any: the smaller of Redis's count and
+// this instance's local count, or the local count alone when Redis fails.
+// A later AllowAll may still be denied (other requests may run in between);
+// Peek is for choosing which rules a request must pass, not for enforcing
+// them. Errors are as for AllowAll.
+func (l *Limiter) Peek(ctx context.Context, rules ...Rule) ([]int, error) {
+	keys, err := l.keys(rules)
+	if err != nil {
+		return nil, err
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("ratelimit: %w", err)
+	}
+	local := l.local.available(l.now(), keys, rules)
+	if l.tryRedis() {
+		shared, err := withTimeout(ctx, func(ctx context.Context) ([]int, error) {
+			out := make([]int, len(rules))
+			for i, r := range rules {
+				res, err := l.gcra.AllowN(ctx, keys[i], gcraLimit(r.Limit), 0) // a cost of 0 only reads
+				if err != nil {
+					return nil, fmt.Errorf("redis peek %s: %w", r.Name, err)
+				}
+				out[i] = available(r.Limit, res.ResetAfter)
+			}
+			return out, nil
+		})
+		if err == nil {
+			l.redisOK()
+			for i := range local {
+				local[i] = min(local[i], shared[i])
+			}
+			return local, nil
+		}
+		if ctx.Err() != nil {
+			return nil, fmt.Errorf("ratelimit: %w", ctx.Err())
+		}
+		l.redisFailed(err)
+	}
+	l.warnDegraded()
+	return local, nil
+}
+
+// Refund gives back one request to every rule, in Redis and in this
+// instance's local count, for a request that turned out not to need counting
+// (login charges an attempt as a failure before checking the password, and
+// refunds it when the password was right). It is meant for a request that
+// AllowAll allowed moments ago, less than one interval (Period/Rate) of each
+// rule earlier; it never makes a rule hold more than its Burst. A Redis
+// failure is logged, not returned (the charge then stays until it refills);
+// the errors are as for Reset.
+func (l *Limiter) Refund(ctx context.Context, rules ...Rule) error {
+	keys, err := l.keys(rules)
+	if err != nil {
+		return err
+	}
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("ratelimit: %w", err)
+	}
+	l.local.refund(keys, rules)
+	if !l.tryRedis() {
+		l.warnDegraded()
+		return nil
+	}
+	_, err = withTimeout(ctx, func(ctx context.Context) (struct{}, error) {
+		for i, r := range rules {
+			if err := refundScript.Run(ctx, l.rdb, keys[i:i+1], interval(r.Limit).Seconds()).Err(); err != nil {
+				return struct{}{}, fmt.Errorf("redis refund %s: %w", r.Name, err)
+			}
+		}
+		return struct{}{}, nil
+	})
+	switch {
+	case err == nil:
+		l.redisOK()
+	case ctx.Err() != nil:
+		return fmt.Errorf("ratelimit: %w", ctx.Err())
+	default:
+		l.redisFailed(err)
+		l.warnDegraded()
+	}
+	return nil
+}
+
+// refundScript moves a redis_rate GCRA key one emission interval (ARGV[1],
+// in seconds) back, and deletes it when that leaves nothing owed. It reads
+// time and stores the theoretical arrival time exactly as redis_rate's own
+// script does (seconds since 2017-01-01 as a float), so the two agree.
+var refundScript = redis.NewScript(`
+redis.replicate_commands()
+local tat = redis.call("GET", KEYS[1])
+if not tat then
+  return 0
+end
+local now = redis.call("TIME")
+now = (now[1] - 1483228800) + (now[2] / 1000000)
+local new_tat = tonumber(tat) - tonumber(ARGV[1])
+if new_tat <= now then
+  redis.call("DEL", KEYS[1])
+else
+  redis.call("SET", KEYS[1], new_tat, "EX", math.ceil(new_tat - now))
+end
+return 1
+`)
 
 // Reset forgets subject's history under the rule called name, in Redis and in
 // this instance's fallback, so its next request starts with a full burst (for
@@ -337,7 +476,7 @@ func (l *Limiter) tryRedis() bool {
 	if until == 0 {
 		return true
 	}
-	now := time.Now().UnixNano()
+	now := l.now().UnixNano()
 	if now < until {
 		return false
 	}
@@ -347,7 +486,7 @@ func (l *Limiter) tryRedis() bool {
 // redisFailed keeps callers off Redis for probeEvery and remembers err for
 // the next warning.
 func (l *Limiter) redisFailed(err error) {
-	l.downUntil.Store(time.Now().Add(l.probeEvery).UnixNano())
+	l.downUntil.Store(l.now().Add(l.probeEvery).UnixNano())
 	l.warnMu.Lock()
 	l.lastErr = err
 	l.warnMu.Unlock()
@@ -373,7 +512,7 @@ func (l *Limiter) warnDegraded() {
 	l.warnMu.Lock()
 	defer l.warnMu.Unlock()
 	l.pending++
-	now := time.Now()
+	now := l.now()
 	if !l.lastWarn.IsZero() && now.Sub(l.lastWarn) < warnInterval {
 		return
 	}
