@@ -111,11 +111,17 @@ type handlerProcess struct {
 
 func start(t *testing.T, env map[string]string, args ...string) *handlerProcess {
 	t.Helper()
+	return startLogged(t, env, io.Discard, args...)
+}
+
+// startLogged is start with the handler's log also written to also.
+func startLogged(t *testing.T, env map[string]string, also io.Writer, args ...string) *handlerProcess {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	logs := newLogCapture()
 	done := make(chan error, 1)
 	go func() {
-		done <- run(ctx, append([]string{"handler"}, args...), func(k string) string { return env[k] }, logs)
+		done <- run(ctx, append([]string{"handler"}, args...), func(k string) string { return env[k] }, io.MultiWriter(logs, also))
 	}()
 	var once sync.Once
 	var runErr error
