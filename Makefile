@@ -36,8 +36,10 @@ vet:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './.ci/*')); \
 	  if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 
+# -timeout: go test's default (10 min per package) is the handler package's
+# whole run on a loaded 2-core machine; a hung test still fails, later.
 test: services vet
-	$(GO) test -race -count=1 ./...
+	$(GO) test -race -count=1 -timeout 25m ./...
 
 bench: services
 	$(GO) test -p 1 -run '^$$' -bench . -count 1 ./...
