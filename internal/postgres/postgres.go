@@ -1,11 +1,12 @@
 // Package postgres is the PostgreSQL adapter: a pgx connection pool, the
 // embedded schema migrations (goose), and the translation of driver errors
 // into values the rest of the program can test for (ErrNotFound,
-// IsUniqueViolation).
+// ErrUnavailable, IsUniqueViolation).
 //
 // Opening a DB never touches the network, so the handler can start while
 // PostgreSQL is down; connections are made on first use and health is reported
-// by Ping.
+// by Ping. Every error of a DB that comes from PostgreSQL being out of reach
+// wraps ErrUnavailable.
 package postgres
 
 import (
@@ -43,7 +44,7 @@ var errInvalidURL = errors.New("invalid connection string " +
 
 // DB is a pool of PostgreSQL connections. It is safe for concurrent use.
 type DB struct {
-	pool *pgxpool.Pool
+	pool pool
 }
 
 // Open parses databaseURL and returns a DB whose pool connects lazily: Open
@@ -60,11 +61,11 @@ func Open(ctx context.Context, databaseURL string, opts ...Option) (*DB, error) 
 	for _, o := range opts {
 		o(cfg)
 	}
-	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	p, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("open postgres: %w", err)
 	}
-	return &DB{pool: pool}, nil
+	return &DB{pool: pool{p}}, nil
 }
 
 // Option changes how Open connects.
@@ -132,4 +133,4 @@ func (db *DB) Ping(ctx context.Context) error {
 
 // Pool returns the underlying pgx pool, for packages that run their own
 // queries and transactions. It stays owned by db: do not close it.
-func (db *DB) Pool() *pgxpool.Pool { return db.pool }
+func (db *DB) Pool() *pgxpool.Pool { return db.pool.Pool }
