@@ -68,10 +68,10 @@ func unavailable(err error) bool {
 	var connectErr *pgconn.ConnectError
 	switch {
 	case errors.As(err, &connectErr), // refused, unreachable, timed out, reset during start-up
-		errors.As(err, &opErr), // a read or write on an established connection failed
-		pgconn.Timeout(err),    // no answer within the context's deadline
-		errors.Is(err, context.DeadlineExceeded), // no free connection in the pool in time
-		errors.Is(err, pgconn.ErrConnClosed),     // the driver had already closed the connection
+		errors.As(err, &opErr),                                      // a read or write on an established connection failed
+		pgconn.Timeout(err),                                         // no answer within the context's deadline
+		errors.Is(err, context.DeadlineExceeded),                    // no free connection in the pool in time
+		errors.Is(err, pgconn.ErrConnClosed),                        // the driver had already closed the connection
 		errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF), // the server closed it
 		errors.Is(err, syscall.ECONNREFUSED), errors.Is(err, syscall.ECONNRESET),
 		errors.Is(err, syscall.EPIPE), errors.Is(err, syscall.ETIMEDOUT),
