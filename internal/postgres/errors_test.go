@@ -143,3 +143,41 @@ func TestOutagesSurfaceAsErrUnavailable(t *testing.T) {
 	_, err = db.pool.Exec(short, `SELECT 1`)
 	mustUnavailable("pool exhausted", err, "")
 }
+
+// TestStatementsAgainstAHungServerFail: a server that accepts connections
+// but never answers (frozen) must fail each statement at the query timeout,
+// with ErrUnavailable, both on a pooled connection and on a new one; callers
+// without a deadline of their own (a request, a job) would otherwise wait
+// for as long as TCP keeps the connection.
+func TestStatementsAgainstAHungServerFail(t *testing.T) {
+	srv := testenv.StartPostgresServer(t)
+	db, err := Open(t.Context(), srv.URL("postgres")+"&pool_max_conns=1", WithQueryTimeout(time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if err := db.Ping(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	srv.Freeze(t)
+	for _, what := range []string{"pooled connection", "new connection"} {
+		done := make(chan error, 1)
+		go func() {
+			var n int
+			done <- db.pool.QueryRow(context.Background(), `SELECT 1`).Scan(&n)
+		}()
+		select {
+		case err := <-done:
+			if !errors.Is(err, ErrUnavailable) {
+				t.Errorf("%s to a hung server: %v, want ErrUnavailable", what, err)
+			}
+		case <-time.After(2 * time.Minute): // a watchdog, far above the 1 s timeout
+			srv.Thaw(t) // let the statement end, so that the pool can close
+			t.Fatalf("%s to a hung server: no answer after 2 minutes; statements have no deadline", what)
+		}
+	}
+	srv.Thaw(t)
+	if err := db.Ping(t.Context()); err != nil {
+		t.Fatalf("after the server resumed: %v", err)
+	}
+}

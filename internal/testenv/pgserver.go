@@ -50,6 +50,7 @@ func StartPostgresServer(t testing.TB) *PostgresServer {
 	s.base = base
 	t.Cleanup(func() {
 		// Immediate: nothing is worth keeping, and it never waits on clients.
+		s.signal(syscall.SIGCONT) // a frozen server would never see the stop
 		if s.running() {
 			s.pgctl("stop", "-m", "immediate", "-w")
 		}
@@ -110,6 +111,67 @@ func (s *PostgresServer) Start(t testing.TB) {
 	if out, err := s.pgctl("start", "-w", "-t", "120", "-l", s.logFile()); err != nil {
 		t.Fatalf("testenv: start PostgreSQL: %v\n%s\nserver log:\n%s", err, out, s.Log())
 	}
+}
+
+// Freeze stops every process of the server with SIGSTOP: connections stay
+// open and the kernel still accepts new ones, but nothing answers, as with a
+// hung server or a network that drops packets. Thaw resumes it; cleanup does
+// too.
+func (s *PostgresServer) Freeze(t testing.TB) {
+	t.Helper()
+	if n := s.signal(syscall.SIGSTOP); n == 0 {
+		t.Fatal("testenv: freeze PostgreSQL: no server process found")
+	}
+}
+
+// Thaw resumes a server stopped by Freeze.
+func (s *PostgresServer) Thaw(t testing.TB) {
+	t.Helper()
+	if n := s.signal(syscall.SIGCONT); n == 0 {
+		t.Fatal("testenv: thaw PostgreSQL: no server process found")
+	}
+}
+
+// signal sends sig to the postmaster and to each of its children, and
+// returns how many processes it signalled.
+func (s *PostgresServer) signal(sig syscall.Signal) int {
+	pidFile, err := os.ReadFile(filepath.Join(s.dataDir(), "postmaster.pid"))
+	if err != nil {
+		return 0
+	}
+	first, _, _ := strings.Cut(string(pidFile), "\n")
+	postmaster, err := strconv.Atoi(strings.TrimSpace(first))
+	if err != nil || postmaster <= 0 {
+		return 0
+	}
+	pids := []int{postmaster}
+	entries, _ := os.ReadDir("/proc")
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		stat, err := os.ReadFile(filepath.Join("/proc", e.Name(), "stat"))
+		if err != nil {
+			continue
+		}
+		// pid (comm) state ppid ...: comm may hold spaces, so read after ")".
+		i := strings.LastIndexByte(string(stat), ')')
+		if i < 0 {
+			continue
+		}
+		fields := strings.Fields(string(stat)[i+1:])
+		if len(fields) > 1 && fields[1] == strconv.Itoa(postmaster) {
+			pids = append(pids, pid)
+		}
+	}
+	n := 0
+	for _, pid := range pids {
+		if syscall.Kill(pid, sig) == nil {
+			n++
+		}
+	}
+	return n
 }
 
 // Log returns the server's log so far, for failure messages.
