@@ -19,6 +19,25 @@ if [ ${#missing[@]} -gt 0 ]; then
     exit 1
   fi
   echo "install: ${missing[*]} (apt)"
-  apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  export DEBIAN_FRONTEND=noninteractive
+  # Another apt or dpkg may be running (unattended upgrades, a second
+  # install.sh): wait for its lock instead of failing at once.
+  lock_wait=(-o DPkg::Lock::Timeout=600)
+  # An interrupted dpkg makes every apt-get fail until it is configured.
+  # dpkg itself cannot wait for the lock, so retry while it is held.
+  if [ -n "$(dpkg --audit 2>/dev/null)" ]; then
+    echo "install: finishing an interrupted dpkg run (dpkg --configure -a)"
+    for i in $(seq 1 120); do
+      if out=$(dpkg --configure -a 2>&1); then
+        break
+      fi
+      if ! grep -qi 'lock' <<<"$out" || [ "$i" -eq 120 ]; then
+        echo "$out" >&2
+        exit 1
+      fi
+      sleep 5
+    done
+  fi
+  apt-get "${lock_wait[@]}" update -qq
+  apt-get "${lock_wait[@]}" install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi

@@ -20,15 +20,45 @@ wait_for() { # NAME HOST PORT SECONDS
   return 1
 }
 
-if ! up 127.0.0.1 5432; then
-  echo "services: starting PostgreSQL"
-  if command -v pg_ctlcluster >/dev/null; then
-    pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | sort -V | tail -n1)" main start
+# PostgreSQL: SERVICES_PG_PORT and SERVICES_PG_CLUSTER ("<version> <name>",
+# default the newest version's "main") select another cluster, for checking
+# this script against a stopped server without touching the shared one.
+pg_port=${SERVICES_PG_PORT:-5432}
+
+# pg_ready: true when PostgreSQL accepts sessions (not merely TCP: a server
+# that is starting, recovering or shutting down accepts TCP and refuses
+# sessions with 57P03).
+pg_ready() {
+  if command -v pg_isready >/dev/null; then
+    pg_isready -q -h 127.0.0.1 -p "$pg_port" -t 2
   else
-    echo "services: PostgreSQL is not running on 127.0.0.1:5432 and pg_ctlcluster is not available; start it yourself" >&2
+    up 127.0.0.1 "$pg_port"
+  fi
+}
+
+if ! pg_ready; then
+  if ! command -v pg_ctlcluster >/dev/null; then
+    echo "services: PostgreSQL is not running on 127.0.0.1:$pg_port and pg_ctlcluster is not available; start it yourself" >&2
     exit 1
   fi
-  wait_for PostgreSQL 127.0.0.1 5432 30
+  read -r pg_version pg_name <<<"${SERVICES_PG_CLUSTER:-$(ls /etc/postgresql | sort -V | tail -n1) main}"
+  echo "services: starting PostgreSQL (cluster $pg_version/$pg_name)"
+  # A cluster that stopped (shut down, killed, crashed: pg_ctl clears a stale
+  # pid file) is started; one still starting or shutting down is waited for
+  # and started again once it is down. Only a server that stays unready for
+  # a minute is an error.
+  for i in $(seq 1 120); do
+    pg_ready && break
+    if [ $(( (i - 1) % 10 )) -eq 0 ] && ! pg_ctlcluster "$pg_version" "$pg_name" status >/dev/null 2>&1; then
+      pg_ctlcluster --skip-systemctl-redirect "$pg_version" "$pg_name" start \
+        || echo "services: pg_ctlcluster start failed; retrying" >&2
+    fi
+    sleep 0.5
+  done
+  if ! pg_ready; then
+    echo "services: PostgreSQL ($pg_version/$pg_name) is not ready on 127.0.0.1:$pg_port after 60 s; see /var/log/postgresql/postgresql-$pg_version-$pg_name.log" >&2
+    exit 1
+  fi
 fi
 
 if ! up 127.0.0.1 6379; then

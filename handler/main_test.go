@@ -81,7 +81,12 @@ func (c *logCapture) all() string {
 // test's own database (migrated), Redis prefix and blob container.
 func testEnv(t *testing.T) map[string]string {
 	t.Helper()
-	dbURL := testenv.Postgres(t)
+	return testEnvWithDatabase(t, testenv.Postgres(t))
+}
+
+// testEnvWithDatabase is testEnv on the database at dbURL (migrated here).
+func testEnvWithDatabase(t *testing.T, dbURL string) map[string]string {
+	t.Helper()
 	if _, err := postgres.Migrate(context.Background(), dbURL, nil); err != nil {
 		t.Fatalf("migrate: %v", err)
 	}

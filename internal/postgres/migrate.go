@@ -45,7 +45,7 @@ func Migrate(ctx context.Context, databaseURL string, logger *slog.Logger) (appl
 // (for example with Entra ID tokens as passwords). The serving process uses
 // it when MIGRATE_ON_START is set.
 func MigrateDB(ctx context.Context, db *DB, logger *slog.Logger) (applied int, err error) {
-	sqlDB := stdlib.OpenDBFromPool(db.pool)
+	sqlDB := stdlib.OpenDBFromPool(db.pool.Pool)
 	defer sqlDB.Close()
 	return migrate(ctx, sqlDB, logger)
 }
