@@ -10,8 +10,9 @@
 //   - verification, reset, refresh and hand-off tokens are 256-bit random
 //     values stored only as SHA-256 hashes; verification and reset tokens are
 //     single-use, purpose-bound and tied to the address they were sent to;
-//   - refresh tokens rotate on every use; presenting a rotated token after
-//     the grace window revokes the whole session;
+//   - refresh tokens rotate on every use; presenting a rotated token
+//     revokes the whole session, except for the direct predecessor of the
+//     current token within the grace window (two tabs refreshing at once);
 //   - access tokens are HS256 JWTs with a pinned algorithm, typ, issuer,
 //     audience and expiry, and are honoured only while their session is live.
 package auth
@@ -137,11 +138,14 @@ const (
 	// Rotated: the token was current; it is now rotated and its successor
 	// is current.
 	Rotated RotationOutcome = iota + 1
-	// WithinGrace: the token was rotated moments ago (a concurrent refresh
-	// from another tab); nothing changed and no new token was issued.
+	// WithinGrace: the token was rotated moments ago (within the grace
+	// window) and its direct successor is the session's current token: a
+	// concurrent refresh from another tab. Nothing changed and no new token
+	// was issued.
 	WithinGrace
-	// Reused: the token was rotated before the grace window; the session
-	// has been revoked.
+	// Reused: the token was rotated before the grace window, or its
+	// successor has itself been rotated (the token is two or more rotations
+	// old); the session has been revoked.
 	Reused
 	// Invalid: unknown token, or its session expired or was revoked.
 	Invalid

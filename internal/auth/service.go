@@ -406,10 +406,11 @@ func (s *Service) startSession(ctx context.Context, c Client, u User) (SessionRe
 	return SessionResult{AccessToken: access, ExpiresIn: s.tokens.TTL(), RefreshToken: plain, SessionID: sid, User: u}, nil
 }
 
-// Refresh rotates a refresh token and issues a new access token. A token
-// rotated within the grace window (a concurrent refresh from another tab)
-// yields an access token and no new refresh token; an older rotated token
-// revokes the session and is audited.
+// Refresh rotates a refresh token and issues a new access token. The direct
+// predecessor of the session's current token, rotated within the grace
+// window (a concurrent refresh from another tab), yields an access token and
+// no new refresh token; any other rotated token revokes the session and is
+// audited.
 func (s *Service) Refresh(ctx context.Context, c Client, refreshToken string) (SessionResult, error) {
 	if err := s.limit(ctx, ratelimit.Rule{Name: "refresh:ip", Subject: c.IP, Limit: limitRefreshIP}); err != nil {
 		return SessionResult{}, err

@@ -373,16 +373,34 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-func (s *Server) refresh(w http.ResponseWriter, r *http.Request) error {
-	if err := s.checkCSRF(r); err != nil {
-		return err
-	}
+// refreshCookie returns the refresh token the request carries, or "".
+func (s *Server) refreshCookie(r *http.Request) string {
 	c, err := r.Cookie(s.cookies.refresh)
 	if err != nil {
+		return ""
+	}
+	return c.Value
+}
+
+// refresh and logout act only on the session of the refresh cookie. A
+// request without one has no session to act on, so no CSRF token is asked:
+// refresh answers 401 invalid_session (what a frontend restoring a session
+// on page load expects for a visitor who never logged in) and logout 204;
+// both clear whatever auth cookies are left. Cross-site requests are refused
+// first in every case.
+func (s *Server) refresh(w http.ResponseWriter, r *http.Request) error {
+	if err := s.checkOrigin(r); err != nil {
+		return err
+	}
+	token := s.refreshCookie(r)
+	if token == "" {
 		s.clearAuthCookies(w)
 		return auth.ErrInvalidSession
 	}
-	res, err := s.auth.Refresh(r.Context(), s.client(r), c.Value)
+	if err := s.checkCSRF(r); err != nil {
+		return err
+	}
+	res, err := s.auth.Refresh(r.Context(), s.client(r), token)
 	if errors.Is(err, auth.ErrInvalidSession) {
 		s.clearAuthCookies(w)
 	}
@@ -394,11 +412,14 @@ func (s *Server) refresh(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) logout(w http.ResponseWriter, r *http.Request) error {
-	if err := s.checkCSRF(r); err != nil {
+	if err := s.checkOrigin(r); err != nil {
 		return err
 	}
-	if c, err := r.Cookie(s.cookies.refresh); err == nil {
-		if err := s.auth.Logout(r.Context(), s.client(r), c.Value); err != nil {
+	if token := s.refreshCookie(r); token != "" {
+		if err := s.checkCSRF(r); err != nil {
+			return err
+		}
+		if err := s.auth.Logout(r.Context(), s.client(r), token); err != nil {
 			return err
 		}
 	}

@@ -249,7 +249,8 @@ func (s AuthStore) CreateSession(ctx context.Context, ns auth.NewSession, refres
 
 // RotateRefreshToken implements auth.Store. The session row is locked
 // (FOR UPDATE), so concurrent refreshes of one session run one after the
-// other: the first rotates, the others see a token rotated moments ago.
+// other: the first rotates, the others see a token rotated moments ago
+// whose successor is the current token (WithinGrace).
 func (s AuthStore) RotateRefreshToken(ctx context.Context, oldHash, newHash []byte, now time.Time, idle, grace time.Duration) (auth.Rotation, error) {
 	var rot auth.Rotation
 	err := pgx.BeginFunc(ctx, s.DB.pool, func(tx pgx.Tx) error {
@@ -269,15 +270,23 @@ func (s AuthStore) RotateRefreshToken(ctx context.Context, oldHash, newHash []by
 			return fmt.Errorf("select refresh token: %w", err)
 		}
 		// FOR UPDATE waited for any concurrent rotation; read the token's
-		// state again now that this transaction holds the session lock.
-		if err := tx.QueryRow(ctx, `SELECT rotated_at FROM refresh_tokens WHERE token_hash = $1`, oldHash).Scan(&rotatedAt); err != nil {
+		// state again now that this transaction holds the session lock,
+		// with whether its successor is still the session's current token.
+		var successorCurrent bool
+		if err := tx.QueryRow(ctx, `
+			SELECT rt.rotated_at,
+			       coalesce((SELECT n.rotated_at IS NULL FROM refresh_tokens n WHERE n.token_hash = rt.replaced_by), false)
+			FROM refresh_tokens rt WHERE rt.token_hash = $1`, oldHash).Scan(&rotatedAt, &successorCurrent); err != nil {
 			return fmt.Errorf("reselect refresh token: %w", err)
 		}
 		switch {
 		case revoked || !now.Before(idleExp) || !now.Before(absExp):
 			rot.Outcome = auth.Invalid
 			return nil
-		case rotatedAt != nil && now.Sub(*rotatedAt) <= grace:
+		case rotatedAt != nil && successorCurrent && now.Sub(*rotatedAt) <= grace:
+			// Only the direct predecessor of the current token: a tab that
+			// sent the same cookie as the one that rotated it. A token two
+			// rotations old is reuse however recent.
 			rot.Outcome = auth.WithinGrace
 			return nil
 		case rotatedAt != nil:
