@@ -14,7 +14,10 @@
 //     revokes the whole session, except for the direct predecessor of the
 //     current token within the grace window (two tabs refreshing at once);
 //   - access tokens are HS256 JWTs with a pinned algorithm, typ, issuer,
-//     audience and expiry, and are honoured only while their session is live.
+//     audience and expiry, and are honoured only while their session (sid)
+//     is live and belongs to their user (sub);
+//   - CSRF tokens are signed and bound to one session, or before a session
+//     exists to one pre-session nonce (see CSRFBinding).
 package auth
 
 import (
@@ -194,9 +197,10 @@ type Store interface {
 	// serialised per session, extending the idle expiry (capped by the
 	// absolute one); see RotationOutcome.
 	RotateRefreshToken(ctx context.Context, oldHash, newHash []byte, now time.Time, idle, grace time.Duration) (Rotation, error)
-	// SessionActive reports whether a session exists, is not revoked and
-	// has not expired at now.
-	SessionActive(ctx context.Context, sessionID uuid.UUID, now time.Time) (bool, error)
+	// SessionActive reports whether a session of the user exists, is not
+	// revoked and has not expired at now. Another user's session is not
+	// active for userID.
+	SessionActive(ctx context.Context, userID, sessionID uuid.UUID, now time.Time) (bool, error)
 	// RevokeSessionByRefreshToken revokes the session a refresh token (any
 	// of its tokens) belongs to. ErrNotFound when there is none.
 	RevokeSessionByRefreshToken(ctx context.Context, hash []byte, reason string) (userID, sessionID uuid.UUID, err error)

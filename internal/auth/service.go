@@ -472,13 +472,15 @@ func (s *Service) LogoutAll(ctx context.Context, c Client, claims Claims) error 
 }
 
 // Authenticate verifies an access token and checks that its session is
-// still live, so logout and password changes take effect at once.
+// still live, so logout and password changes take effect at once, and is a
+// session of the token's user: a token naming another user's session is
+// ErrInvalidSession, whoever signed it.
 func (s *Service) Authenticate(ctx context.Context, token string) (Claims, error) {
 	claims, err := s.tokens.Verify(token)
 	if err != nil {
 		return Claims{}, err
 	}
-	ok, err := s.store.SessionActive(ctx, claims.SessionID, s.now())
+	ok, err := s.store.SessionActive(ctx, claims.UserID, claims.SessionID, s.now())
 	if err != nil {
 		return Claims{}, fmt.Errorf("authenticate: %w", err)
 	}

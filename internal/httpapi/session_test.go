@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/google/uuid"
 )
 
 // refreshWith sends POST /api/auth/refresh with exactly these cookies and
@@ -100,6 +102,31 @@ func TestAuthRoutesWithoutCookies(t *testing.T) {
 	// Cross-site stays refused before anything else.
 	if r := b.do(http.MethodPost, "/api/auth/refresh", nil, map[string]string{"Origin": "https://evil.example", "Sec-Fetch-Site": "cross-site"}); r.StatusCode != 403 || r.errorCode() != "cross_site_request" {
 		t.Errorf("cross-site refresh without cookies: %d %s", r.StatusCode, r.body)
+	}
+}
+
+// An access token whose sid is a live session of another user is refused,
+// even when it is signed with the real key.
+func TestAccessTokenSessionMustBelongToItsSubject(t *testing.T) {
+	h := newAuthHarness(t, harnessOptions{})
+	alice := h.signUp(h.browser("203.0.113.62"), "alice.sid@example.com", "alice's password")
+	bob := h.signUp(h.browser("203.0.113.63"), "bob.sid@example.com", "bob's password")
+	aliceID := uuid.MustParse(alice.User.ID)
+
+	forged, err := h.tokens.Issue(aliceID, sessionIDOf(t, bob.AccessToken))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := h.browser("203.0.113.64")
+	if r := b.do(http.MethodGet, "/api/users/me", nil, bearer(forged)); r.StatusCode != 401 {
+		t.Errorf("alice's sub with bob's live session: %d %s", r.StatusCode, r.body)
+	}
+	own, err := h.tokens.Issue(aliceID, sessionIDOf(t, alice.AccessToken))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := b.do(http.MethodGet, "/api/users/me", nil, bearer(own)); r.StatusCode != 200 {
+		t.Errorf("control, alice's own session: %d %s", r.StatusCode, r.body)
 	}
 }
 

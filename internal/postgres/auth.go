@@ -317,12 +317,13 @@ func (s AuthStore) RotateRefreshToken(ctx context.Context, oldHash, newHash []by
 }
 
 // SessionActive implements auth.Store.
-func (s AuthStore) SessionActive(ctx context.Context, id uuid.UUID, now time.Time) (bool, error) {
+func (s AuthStore) SessionActive(ctx context.Context, userID, id uuid.UUID, now time.Time) (bool, error) {
 	var ok bool
 	err := s.DB.pool.QueryRow(ctx, `
 		SELECT EXISTS (SELECT 1 FROM sessions
-		               WHERE id = $1 AND revoked_at IS NULL AND idle_expires_at > $2 AND absolute_expires_at > $2)`,
-		id, now).Scan(&ok)
+		               WHERE id = $1 AND user_id = $2
+		                 AND revoked_at IS NULL AND idle_expires_at > $3 AND absolute_expires_at > $3)`,
+		id, userID, now).Scan(&ok)
 	if err != nil {
 		return false, fmt.Errorf("select session: %w", err)
 	}
