@@ -107,22 +107,22 @@ var errCrossSite = &Error{Status: http.StatusForbidden, Code: "cross_site_reques
 var errCSRF = &Error{Status: http.StatusForbidden, Code: "csrf_failed", Message: "The CSRF token is missing or does not match."}
 
 // checkOrigin refuses state-changing requests that a browser marks as
-// coming from another site: Origin must be the frontend or an allowed
-// origin unless Sec-Fetch-Site says same-origin. Clients that send neither
-// header (not browsers) pass; the CSRF token still applies to them.
+// coming from another site. An Origin header, when present, decides alone:
+// it must be the frontend or an allowed origin (exact match; "null"
+// included in the refusals), whatever Sec-Fetch-Site says. Without Origin,
+// Sec-Fetch-Site must be absent, same-origin or none (typed in the address
+// bar). Clients that send neither header (not browsers) pass; the CSRF
+// token still applies to them where the route asks for one.
 func (s *Server) checkOrigin(r *http.Request) error {
-	origin := r.Header.Get("Origin")
-	site := r.Header.Get("Sec-Fetch-Site")
-	if origin != "" && slices.Contains(s.trustedOrigins, origin) {
-		return nil
-	}
-	switch site {
-	case "same-origin", "none":
-		return nil
-	case "":
-		if origin == "" {
+	if origin := r.Header.Values("Origin"); len(origin) > 0 {
+		if len(origin) == 1 && slices.Contains(s.trustedOrigins, origin[0]) {
 			return nil
 		}
+		return errCrossSite
+	}
+	switch r.Header.Get("Sec-Fetch-Site") {
+	case "", "same-origin", "none":
+		return nil
 	}
 	return errCrossSite
 }

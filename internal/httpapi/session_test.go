@@ -130,3 +130,30 @@ func TestAccessTokenSessionMustBelongToItsSubject(t *testing.T) {
 	}
 }
 
+// An Origin that is present and not allowed is refused, whatever
+// Sec-Fetch-Site claims.
+func TestDisallowedOriginIsRefusedWhateverSecFetchSite(t *testing.T) {
+	h := newAuthHarness(t, harnessOptions{})
+	b := h.browser("203.0.113.65")
+	h.signUp(b, "origin@example.com", "origin's password")
+	for _, site := range []string{"same-origin", "none", "same-site", ""} {
+		for _, origin := range []string{"https://evil.example", "null"} {
+			headers := map[string]string{"Origin": origin, "Sec-Fetch-Site": site}
+			login := b.do(http.MethodPost, "/api/auth/login", map[string]string{"email": "origin@example.com", "password": "origin's password"}, headers)
+			refresh := b.do(http.MethodPost, "/api/auth/refresh", nil, headers)
+			for name, r := range map[string]response{"login": login, "refresh": refresh} {
+				if r.StatusCode != 403 || r.errorCode() != "cross_site_request" {
+					t.Errorf("%s, Origin %q, Sec-Fetch-Site %q: %d %s", name, origin, site, r.StatusCode, r.body)
+				}
+			}
+		}
+	}
+	// The frontend's origin and clients that send neither header pass.
+	if r := b.do(http.MethodPost, "/api/auth/refresh", nil, map[string]string{"Origin": testFrontend, "Sec-Fetch-Site": "same-origin"}); r.StatusCode != 200 {
+		t.Errorf("frontend origin: %d %s", r.StatusCode, r.body)
+	}
+	if r := b.post("/api/auth/refresh", nil); r.StatusCode != 200 {
+		t.Errorf("no Origin, no Sec-Fetch-Site: %d %s", r.StatusCode, r.body)
+	}
+}
+
