@@ -41,6 +41,9 @@ var (
 	// session is unknown, expired or revoked.
 	ErrInvalidSession = errors.New("session expired or revoked")
 	ErrOAuthDisabled  = errors.New("google sign-in is not configured")
+	// ErrCSRF is returned when a CSRF token was not minted for the session
+	// (or pre-session nonce) of the request. Nothing has changed.
+	ErrCSRF = errors.New("csrf token not bound to this session")
 
 	// ErrNotFound and ErrEmailTaken are returned by a Store.
 	ErrNotFound   = errors.New("not found")
@@ -71,11 +74,15 @@ type Client struct {
 
 // SessionResult is what a successful login, refresh or hand-off yields.
 // RefreshToken is empty when the refresh cookie must be left as it is (a
-// concurrent refresh inside the grace window).
+// concurrent refresh inside the grace window). CSRFToken, bound to the
+// session, is set only when a session starts: a session keeps one CSRF
+// token for its whole life, so a refresh in one tab never invalidates the
+// token another tab has read.
 type SessionResult struct {
 	AccessToken  string
 	ExpiresIn    time.Duration
 	RefreshToken string
+	CSRFToken    string
 	SessionID    uuid.UUID
 	User         User
 }
@@ -201,6 +208,10 @@ type Store interface {
 	// revoked and has not expired at now. Another user's session is not
 	// active for userID.
 	SessionActive(ctx context.Context, userID, sessionID uuid.UUID, now time.Time) (bool, error)
+	// SessionOfRefreshToken returns the session a refresh token (any of its
+	// tokens, rotated or not, whatever the session's state) belongs to.
+	// ErrNotFound when there is none.
+	SessionOfRefreshToken(ctx context.Context, hash []byte) (uuid.UUID, error)
 	// RevokeSessionByRefreshToken revokes the session a refresh token (any
 	// of its tokens) belongs to. ErrNotFound when there is none.
 	RevokeSessionByRefreshToken(ctx context.Context, hash []byte, reason string) (userID, sessionID uuid.UUID, err error)

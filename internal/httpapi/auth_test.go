@@ -306,8 +306,11 @@ func TestAccessTokenForgeries(t *testing.T) {
 	if r := b.post("/api/auth/verify-email", map[string]string{"token": reset}); r.StatusCode != 400 {
 		t.Errorf("reset token accepted as verification token: %d", r.StatusCode)
 	}
-	if r := b.post("/api/auth/setup-session", map[string]string{"code": reset}); r.StatusCode != 400 {
-		t.Errorf("reset token accepted as hand-off code: %d", r.StatusCode)
+	// setup-session with this browser's own pre-session CSRF pair (from a
+	// Google sign-in whose code is left unused), so that only the code decides.
+	codeOf(t, googleSignIn(t, h, b, googleUser{Sub: "g-gina", Email: "gina.g@example.com", EmailVerified: true}, nil))
+	if r := b.post("/api/auth/setup-session", map[string]string{"code": reset}); r.StatusCode != 400 || r.errorCode() != "invalid_token" {
+		t.Errorf("reset token accepted as hand-off code: %d %s", r.StatusCode, r.body)
 	}
 	b.post("/api/auth/resend-verification", map[string]string{"email": "gina@example.com"}) // verified: nothing sent
 	if r := b.post("/api/auth/password/reset", map[string]string{"token": verifyToken, "password": "new password 1"}); r.StatusCode != 400 {

@@ -1,6 +1,8 @@
 package httpapi_test
 
 import (
+	"crypto/rand"
+	"encoding/base64"
 	"net/http"
 	"strings"
 	"testing"
@@ -157,3 +159,106 @@ func TestDisallowedOriginIsRefusedWhateverSecFetchSite(t *testing.T) {
 	}
 }
 
+// setCSRF replaces the browser's CSRF cookie (the header follows it).
+func (b *browser) setCSRF(value string) {
+	b.client.Jar.SetCookies(mustURL(b.h.srv.URL+"/"), []*http.Cookie{{Name: "csrf_token", Value: value, Path: "/"}})
+}
+
+func randomB64(n int) string {
+	p := make([]byte, n)
+	rand.Read(p)
+	return base64.RawURLEncoding.EncodeToString(p)
+}
+
+// The CSRF token is bound to its session (signed double submit): a matching
+// cookie and header minted for session A, or made up, do not pass on
+// session B, and change nothing there.
+func TestCSRFTokenIsBoundToTheSession(t *testing.T) {
+	h := newAuthHarness(t, harnessOptions{})
+	a, b := h.browser("203.0.113.66"), h.browser("203.0.113.67")
+	h.signUp(a, "csrf.a@example.com", "a's password")
+	h.signUp(b, "csrf.b@example.com", "b's password")
+	own := b.cookie("csrf_token")
+	refreshB := b.cookie("refresh_token")
+
+	tests := []struct{ name, value string }{
+		{"pair minted for another session", a.cookie("csrf_token")},
+		{"random value in the old format", randomB64(32)},
+		{"well-formed but unsigned", randomB64(32) + "." + randomB64(32)},
+		{"own random part with another session's signature", strings.Split(own, ".")[0] + "." + strings.Split(a.cookie("csrf_token"), ".")[1]},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			b.setCSRF(tt.value)
+			for _, path := range []string{"/api/auth/refresh", "/api/auth/logout"} {
+				if r := b.post(path, nil); r.StatusCode != 403 || r.errorCode() != "csrf_failed" {
+					t.Errorf("%s: %d %s", path, r.StatusCode, r.body)
+				}
+			}
+			if b.cookie("refresh_token") != refreshB {
+				t.Error("a refused request changed the refresh cookie")
+			}
+		})
+	}
+	if n := h.count(`SELECT count(*) FROM sessions WHERE revoked_at IS NOT NULL`); n != 0 {
+		t.Errorf("%d sessions revoked by refused requests", n)
+	}
+
+	// The normal flow: login -> refresh -> refresh -> logout, with the
+	// session's one CSRF token throughout.
+	b.setCSRF(own)
+	for i := range 2 {
+		r := b.post("/api/auth/refresh", nil)
+		if r.StatusCode != 200 {
+			t.Fatalf("refresh %d: %d %s", i, r.StatusCode, r.body)
+		}
+		if setsCookie(r, "csrf_token") {
+			t.Errorf("refresh %d replaced the CSRF cookie: a second tab holding the old one would fail", i)
+		}
+	}
+	if r := b.post("/api/auth/logout", nil); r.StatusCode != 204 || b.cookie("refresh_token") != "" || b.cookie("csrf_token") != "" {
+		t.Fatalf("logout: %d, cookies left: %q %q", r.StatusCode, b.cookie("refresh_token"), b.cookie("csrf_token"))
+	}
+	if n := h.count(`SELECT count(*) FROM sessions WHERE revoked_reason = 'logout'`); n != 1 {
+		t.Errorf("logged-out sessions: %d", n)
+	}
+}
+
+// setup-session (Google sign-in, before any session exists) takes a CSRF
+// token bound to the pre-session nonce the callback set in this browser.
+func TestSetupSessionCSRFIsBoundToThePreSessionNonce(t *testing.T) {
+	h := newAuthHarness(t, harnessOptions{})
+	victim, attacker := h.browser("203.0.113.68"), h.browser("203.0.113.69")
+	user := googleUser{Sub: "g-nonce", Email: "nonce@example.com", EmailVerified: true}
+
+	// The attacker's own, valid pre-session pair does not work in another
+	// browser (another nonce).
+	codeOf(t, googleSignIn(t, h, attacker, user, nil))
+	code := codeOf(t, googleSignIn(t, h, victim, user, nil))
+	pre := victim.cookie("csrf_token")
+	victim.setCSRF(attacker.cookie("csrf_token"))
+	if r := victim.post("/api/auth/setup-session", map[string]string{"code": code}); r.StatusCode != 403 || r.errorCode() != "csrf_failed" {
+		t.Errorf("another browser's pre-session pair: %d %s", r.StatusCode, r.body)
+	}
+	// A session's CSRF token is not a pre-session one.
+	other := h.browser("203.0.113.70")
+	h.signUp(other, "someone@example.com", "someone's password")
+	victim.setCSRF(other.cookie("csrf_token"))
+	if r := victim.post("/api/auth/setup-session", map[string]string{"code": code}); r.StatusCode != 403 || r.errorCode() != "csrf_failed" {
+		t.Errorf("a session's CSRF token: %d %s", r.StatusCode, r.body)
+	}
+
+	// The refused requests did not spend the code: with the browser's own
+	// pair it works, and the session gets a CSRF token of its own.
+	victim.setCSRF(pre)
+	r := victim.post("/api/auth/setup-session", map[string]string{"code": code})
+	if r.StatusCode != 200 {
+		t.Fatalf("setup-session: %d %s", r.StatusCode, r.body)
+	}
+	if post := victim.cookie("csrf_token"); post == "" || post == pre {
+		t.Errorf("the session did not get its own CSRF token")
+	}
+	if r := victim.post("/api/auth/refresh", nil); r.StatusCode != 200 {
+		t.Errorf("refresh after Google sign-in: %d %s", r.StatusCode, r.body)
+	}
+}

@@ -330,6 +330,19 @@ func (s AuthStore) SessionActive(ctx context.Context, userID, id uuid.UUID, now 
 	return ok, nil
 }
 
+// SessionOfRefreshToken implements auth.Store.
+func (s AuthStore) SessionOfRefreshToken(ctx context.Context, hash []byte) (uuid.UUID, error) {
+	var sessionID uuid.UUID
+	err := s.DB.pool.QueryRow(ctx, `SELECT session_id FROM refresh_tokens WHERE token_hash = $1`, hash).Scan(&sessionID)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return uuid.Nil, auth.ErrNotFound
+	}
+	if err != nil {
+		return uuid.Nil, fmt.Errorf("select refresh token session: %w", err)
+	}
+	return sessionID, nil
+}
+
 // RevokeSessionByRefreshToken implements auth.Store.
 func (s AuthStore) RevokeSessionByRefreshToken(ctx context.Context, hash []byte, reason string) (uuid.UUID, uuid.UUID, error) {
 	var userID, sessionID uuid.UUID
