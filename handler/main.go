@@ -255,7 +255,8 @@ func serve(ctx context.Context, getenv func(string) string, stdout io.Writer) er
 	logger.Info("listening", "addr", ln.Addr().String(), "config", cfg)
 
 	errc := make(chan error, 1)
-	go func() { errc <- httpServer.Serve(ln) }()
+	// net/http's own error replies (431, 400, ...) get the security headers too.
+	go func() { errc <- httpServer.Serve(httpapi.ListenerWithSecurityHeaders(ln, cfg.CookieSecure)) }()
 	select {
 	case err := <-errc:
 		return fmt.Errorf("serve: %w", err)

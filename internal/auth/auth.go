@@ -10,10 +10,14 @@
 //   - verification, reset, refresh and hand-off tokens are 256-bit random
 //     values stored only as SHA-256 hashes; verification and reset tokens are
 //     single-use, purpose-bound and tied to the address they were sent to;
-//   - refresh tokens rotate on every use; presenting a rotated token after
-//     the grace window revokes the whole session;
+//   - refresh tokens rotate on every use; presenting a rotated token
+//     revokes the whole session, except for the direct predecessor of the
+//     current token within the grace window (two tabs refreshing at once);
 //   - access tokens are HS256 JWTs with a pinned algorithm, typ, issuer,
-//     audience and expiry, and are honoured only while their session is live.
+//     audience and expiry, and are honoured only while their session (sid)
+//     is live and belongs to their user (sub);
+//   - CSRF tokens are signed and bound to one session, or before a session
+//     exists to one pre-session nonce (see CSRFBinding).
 package auth
 
 import (
@@ -37,6 +41,9 @@ var (
 	// session is unknown, expired or revoked.
 	ErrInvalidSession = errors.New("session expired or revoked")
 	ErrOAuthDisabled  = errors.New("google sign-in is not configured")
+	// ErrCSRF is returned when a CSRF token was not minted for the session
+	// (or pre-session nonce) of the request. Nothing has changed.
+	ErrCSRF = errors.New("csrf token not bound to this session")
 
 	// ErrNotFound and ErrEmailTaken are returned by a Store.
 	ErrNotFound   = errors.New("not found")
@@ -67,11 +74,15 @@ type Client struct {
 
 // SessionResult is what a successful login, refresh or hand-off yields.
 // RefreshToken is empty when the refresh cookie must be left as it is (a
-// concurrent refresh inside the grace window).
+// concurrent refresh inside the grace window). CSRFToken, bound to the
+// session, is set only when a session starts: a session keeps one CSRF
+// token for its whole life, so a refresh in one tab never invalidates the
+// token another tab has read.
 type SessionResult struct {
 	AccessToken  string
 	ExpiresIn    time.Duration
 	RefreshToken string
+	CSRFToken    string
 	SessionID    uuid.UUID
 	User         User
 }
@@ -137,11 +148,14 @@ const (
 	// Rotated: the token was current; it is now rotated and its successor
 	// is current.
 	Rotated RotationOutcome = iota + 1
-	// WithinGrace: the token was rotated moments ago (a concurrent refresh
-	// from another tab); nothing changed and no new token was issued.
+	// WithinGrace: the token was rotated moments ago (within the grace
+	// window) and its direct successor is the session's current token: a
+	// concurrent refresh from another tab. Nothing changed and no new token
+	// was issued.
 	WithinGrace
-	// Reused: the token was rotated before the grace window; the session
-	// has been revoked.
+	// Reused: the token was rotated before the grace window, or its
+	// successor has itself been rotated (the token is two or more rotations
+	// old); the session has been revoked.
 	Reused
 	// Invalid: unknown token, or its session expired or was revoked.
 	Invalid
@@ -190,9 +204,14 @@ type Store interface {
 	// serialised per session, extending the idle expiry (capped by the
 	// absolute one); see RotationOutcome.
 	RotateRefreshToken(ctx context.Context, oldHash, newHash []byte, now time.Time, idle, grace time.Duration) (Rotation, error)
-	// SessionActive reports whether a session exists, is not revoked and
-	// has not expired at now.
-	SessionActive(ctx context.Context, sessionID uuid.UUID, now time.Time) (bool, error)
+	// SessionActive reports whether a session of the user exists, is not
+	// revoked and has not expired at now. Another user's session is not
+	// active for userID.
+	SessionActive(ctx context.Context, userID, sessionID uuid.UUID, now time.Time) (bool, error)
+	// SessionOfRefreshToken returns the session a refresh token (any of its
+	// tokens, rotated or not, whatever the session's state) belongs to.
+	// ErrNotFound when there is none.
+	SessionOfRefreshToken(ctx context.Context, hash []byte) (uuid.UUID, error)
 	// RevokeSessionByRefreshToken revokes the session a refresh token (any
 	// of its tokens) belongs to. ErrNotFound when there is none.
 	RevokeSessionByRefreshToken(ctx context.Context, hash []byte, reason string) (userID, sessionID uuid.UUID, err error)

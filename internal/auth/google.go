@@ -131,24 +131,27 @@ type googleProfile struct {
 // cookie, exchanges the code with the PKCE verifier, reads the profile,
 // finds or links or creates the user, and returns where to send the
 // browser: <FRONTEND_URL>/auth/oauth/success#code=<one-time code>, or
-// #error=<reason>. No long-lived token ever appears in a URL.
-func (s *Service) FinishGoogle(ctx context.Context, c Client, query url.Values, stateCookie string) string {
+// #error=<reason>. No long-lived token ever appears in a URL. With a code
+// it also returns the PreSession (nonce and CSRF token) the browser needs
+// for setup-session; with an error, the zero PreSession, so that a failed
+// sign-in leaves the browser's cookies alone.
+func (s *Service) FinishGoogle(ctx context.Context, c Client, query url.Values, stateCookie string) (string, PreSession) {
 	u, reason := s.finishGoogle(ctx, c, query, stateCookie)
 	target := *s.opts.FrontendURL
 	target.Path = "/auth/oauth/success"
 	if reason != "" {
 		s.audit(ctx, nil, "oauth_login", false, c, map[string]any{"provider": "google", "reason": reason})
 		target.Fragment = "error=" + reason
-		return target.String()
+		return target.String(), PreSession{}
 	}
 	code, hash := opaqueToken()
 	if err := s.handoff.Put(ctx, hash, u.ID, s.opts.HandoffTTL); err != nil {
 		s.logger.Error("oauth hand-off not stored", "err", err.Error())
 		target.Fragment = "error=server_error"
-		return target.String()
+		return target.String(), PreSession{}
 	}
 	target.Fragment = "code=" + code
-	return target.String()
+	return target.String(), s.tokens.NewPreSession()
 }
 
 func (s *Service) finishGoogle(ctx context.Context, c Client, query url.Values, stateCookie string) (User, string) {

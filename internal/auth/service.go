@@ -480,19 +480,48 @@ func (s *Service) startSession(ctx context.Context, c Client, u User) (SessionRe
 	if err != nil {
 		return SessionResult{}, err
 	}
-	return SessionResult{AccessToken: access, ExpiresIn: s.tokens.TTL(), RefreshToken: plain, SessionID: sid, User: u}, nil
+	return SessionResult{
+		AccessToken: access, ExpiresIn: s.tokens.TTL(), RefreshToken: plain,
+		CSRFToken: s.tokens.CSRF(SessionBinding(sid)), SessionID: sid, User: u,
+	}, nil
 }
 
-// Refresh rotates a refresh token and issues a new access token. A token
-// rotated within the grace window (a concurrent refresh from another tab)
-// yields an access token and no new refresh token; an older rotated token
-// revokes the session and is audited.
-func (s *Service) Refresh(ctx context.Context, c Client, refreshToken string) (SessionResult, error) {
+// checkSessionCSRF returns the session of a refresh token after checking
+// that csrfToken was minted for that session: ErrNotFound for an unknown
+// token, ErrCSRF for a CSRF token of another session or none.
+func (s *Service) checkSessionCSRF(ctx context.Context, refreshToken, csrfToken string) (uuid.UUID, error) {
+	sid, err := s.store.SessionOfRefreshToken(ctx, hashToken(refreshToken))
+	if err != nil {
+		return uuid.Nil, err
+	}
+	if !s.tokens.VerifyCSRF(SessionBinding(sid), csrfToken) {
+		return uuid.Nil, ErrCSRF
+	}
+	return sid, nil
+}
+
+// Refresh rotates a refresh token and issues a new access token. The direct
+// predecessor of the session's current token, rotated within the grace
+// window (a concurrent refresh from another tab), yields an access token and
+// no new refresh token; any other rotated token revokes the session and is
+// audited.
+//
+// csrfToken must have been minted for the token's session (ErrCSRF
+// otherwise, before anything changes); an unknown token is
+// ErrInvalidSession.
+func (s *Service) Refresh(ctx context.Context, c Client, refreshToken, csrfToken string) (SessionResult, error) {
 	if err := s.limit(ctx, ratelimit.Rule{Name: "refresh:ip", Subject: c.IP, Limit: limitRefreshIP}); err != nil {
 		return SessionResult{}, err
 	}
 	if !wellFormedToken(refreshToken) {
 		return SessionResult{}, ErrInvalidSession
+	}
+	_, err := s.checkSessionCSRF(ctx, refreshToken, csrfToken)
+	if errors.Is(err, ErrNotFound) {
+		return SessionResult{}, ErrInvalidSession
+	}
+	if err != nil {
+		return SessionResult{}, fmt.Errorf("refresh: %w", err)
 	}
 	plain, newHash := opaqueToken()
 	rot, err := s.store.RotateRefreshToken(ctx, hashToken(refreshToken), newHash, s.now(), s.opts.SessionIdle, s.opts.RefreshGrace)
@@ -520,11 +549,19 @@ func (s *Service) Refresh(ctx context.Context, c Client, refreshToken string) (S
 	return SessionResult{AccessToken: access, ExpiresIn: s.tokens.TTL(), RefreshToken: plain, SessionID: rot.SessionID, User: u}, nil
 }
 
-// Logout revokes the session of a refresh token. Unknown or missing tokens
-// are not an error: logging out is idempotent.
-func (s *Service) Logout(ctx context.Context, c Client, refreshToken string) error {
+// Logout revokes the session of a refresh token, when csrfToken was minted
+// for that session (ErrCSRF otherwise, and nothing changes). Unknown or
+// missing tokens are not an error: logging out is idempotent.
+func (s *Service) Logout(ctx context.Context, c Client, refreshToken, csrfToken string) error {
 	if !wellFormedToken(refreshToken) {
 		return nil
+	}
+	_, err := s.checkSessionCSRF(ctx, refreshToken, csrfToken)
+	if errors.Is(err, ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("logout: %w", err)
 	}
 	uid, sid, err := s.store.RevokeSessionByRefreshToken(ctx, hashToken(refreshToken), RevokedLogout)
 	if errors.Is(err, ErrNotFound) {
@@ -548,13 +585,15 @@ func (s *Service) LogoutAll(ctx context.Context, c Client, claims Claims) error 
 }
 
 // Authenticate verifies an access token and checks that its session is
-// still live, so logout and password changes take effect at once.
+// still live, so logout and password changes take effect at once, and is a
+// session of the token's user: a token naming another user's session is
+// ErrInvalidSession, whoever signed it.
 func (s *Service) Authenticate(ctx context.Context, token string) (Claims, error) {
 	claims, err := s.tokens.Verify(token)
 	if err != nil {
 		return Claims{}, err
 	}
-	ok, err := s.store.SessionActive(ctx, claims.SessionID, s.now())
+	ok, err := s.store.SessionActive(ctx, claims.UserID, claims.SessionID, s.now())
 	if err != nil {
 		return Claims{}, fmt.Errorf("authenticate: %w", err)
 	}
@@ -582,10 +621,15 @@ func (s *Service) UpdateMe(ctx context.Context, claims Claims, name *string) (Us
 }
 
 // SetupSession exchanges a one-time hand-off code from Google sign-in for a
-// session. The code works once.
-func (s *Service) SetupSession(ctx context.Context, c Client, code string) (SessionResult, error) {
+// session. The code works once. No session exists yet, so the CSRF token
+// must be the one minted with the pre-session nonce the callback gave this
+// browser (see PreSession); ErrCSRF otherwise, and the code is not spent.
+func (s *Service) SetupSession(ctx context.Context, c Client, code, nonce, csrfToken string) (SessionResult, error) {
 	if err := s.limit(ctx, ratelimit.Rule{Name: "setup:ip", Subject: c.IP, Limit: limitSetupIP}); err != nil {
 		return SessionResult{}, err
+	}
+	if !s.tokens.VerifyCSRF(PreSessionBinding(nonce), csrfToken) {
+		return SessionResult{}, ErrCSRF
 	}
 	if !wellFormedToken(code) {
 		return SessionResult{}, ErrInvalidToken

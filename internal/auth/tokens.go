@@ -48,12 +48,14 @@ type accessClaims struct {
 	SessionID string `json:"sid"`
 }
 
-// Tokens issues and verifies access tokens: HS256 JWTs with iss, aud, sub,
-// sid, iat, exp and jti.
+// Tokens issues and verifies access tokens (HS256 JWTs with iss, aud, sub,
+// sid, iat, exp and jti) and CSRF tokens (csrf.go), each under its own key
+// derived from the secret.
 type Tokens struct {
-	key []byte
-	ttl time.Duration
-	now func() time.Time
+	key     []byte // access tokens
+	csrfKey []byte // CSRF tokens (csrf.go)
+	ttl     time.Duration
+	now     func() time.Time
 }
 
 // NewTokens returns Tokens keyed from secret (at least 32 bytes) whose
@@ -65,7 +67,7 @@ func NewTokens(secret []byte, ttl time.Duration, now func() time.Time) (*Tokens,
 	if now == nil {
 		now = time.Now
 	}
-	return &Tokens{key: deriveKey(secret, "access-token"), ttl: ttl, now: now}, nil
+	return &Tokens{key: deriveKey(secret, "access-token"), csrfKey: deriveKey(secret, "csrf-token"), ttl: ttl, now: now}, nil
 }
 
 // TTL returns the lifetime of access tokens.

@@ -2,9 +2,7 @@ package httpapi
 
 import (
 	"context"
-	"crypto/rand"
 	"crypto/subtle"
-	"encoding/base64"
 	"errors"
 	"math"
 	"net"
@@ -23,14 +21,14 @@ import (
 // and for __Host- no Domain and Path=/); plain-http local runs cannot use
 // prefixed cookies.
 type cookieNames struct {
-	refresh, csrf, state string
+	refresh, csrf, state, preSession string
 }
 
 func newCookieNames(secure bool) cookieNames {
 	if secure {
-		return cookieNames{refresh: "__Secure-refresh_token", csrf: "__Host-csrf_token", state: "__Secure-oauth_state"}
+		return cookieNames{refresh: "__Secure-refresh_token", csrf: "__Host-csrf_token", state: "__Secure-oauth_state", preSession: "__Secure-pre_session"}
 	}
-	return cookieNames{refresh: "refresh_token", csrf: "csrf_token", state: "oauth_state"}
+	return cookieNames{refresh: "refresh_token", csrf: "csrf_token", state: "oauth_state", preSession: "pre_session"}
 }
 
 const (
@@ -38,6 +36,9 @@ const (
 	// is not sent with every API request.
 	refreshCookiePath = "/api/auth"
 	stateCookiePath   = "/api/auth/oauth"
+	// preSessionCookiePath scopes the pre-session nonce to the one route
+	// that reads it.
+	preSessionCookiePath = "/api/auth/setup-session"
 )
 
 // userJSON is the public shape of a user (API.md).
@@ -107,51 +108,46 @@ var errCrossSite = &Error{Status: http.StatusForbidden, Code: "cross_site_reques
 var errCSRF = &Error{Status: http.StatusForbidden, Code: "csrf_failed", Message: "The CSRF token is missing or does not match."}
 
 // checkOrigin refuses state-changing requests that a browser marks as
-// coming from another site: Origin must be the frontend or an allowed
-// origin unless Sec-Fetch-Site says same-origin. Clients that send neither
-// header (not browsers) pass; the CSRF token still applies to them.
+// coming from another site. An Origin header, when present, decides alone:
+// it must be the frontend or an allowed origin (exact match; "null"
+// included in the refusals), whatever Sec-Fetch-Site says. Without Origin,
+// Sec-Fetch-Site must be absent, same-origin or none (typed in the address
+// bar). Clients that send neither header (not browsers) pass; the CSRF
+// token still applies to them where the route asks for one.
 func (s *Server) checkOrigin(r *http.Request) error {
-	origin := r.Header.Get("Origin")
-	site := r.Header.Get("Sec-Fetch-Site")
-	if origin != "" && slices.Contains(s.trustedOrigins, origin) {
-		return nil
-	}
-	switch site {
-	case "same-origin", "none":
-		return nil
-	case "":
-		if origin == "" {
+	if origin := r.Header.Values("Origin"); len(origin) > 0 {
+		if len(origin) == 1 && slices.Contains(s.trustedOrigins, origin[0]) {
 			return nil
 		}
+		return errCrossSite
+	}
+	switch r.Header.Get("Sec-Fetch-Site") {
+	case "", "same-origin", "none":
+		return nil
 	}
 	return errCrossSite
 }
 
-// checkCSRF is the double-submit check of cookie-authenticated requests:
-// the X-CSRF-Token header must equal the CSRF cookie.
-func (s *Server) checkCSRF(r *http.Request) error {
-	if err := s.checkOrigin(r); err != nil {
-		return err
-	}
+// checkCSRF is the double-submit half of the CSRF check of
+// cookie-authenticated requests: the X-CSRF-Token header must equal the
+// CSRF cookie. It returns the token, which the auth service then checks is
+// signed for the request's session (or pre-session nonce): see
+// auth.CSRFBinding.
+func (s *Server) checkCSRF(r *http.Request) (string, error) {
 	c, err := r.Cookie(s.cookies.csrf)
 	header := r.Header.Get("X-CSRF-Token")
 	if err != nil || c.Value == "" || header == "" || subtle.ConstantTimeCompare([]byte(c.Value), []byte(header)) != 1 {
-		return errCSRF
+		return "", errCSRF
 	}
-	return nil
+	return header, nil
 }
 
-func randomToken() string {
-	b := make([]byte, 32)
-	rand.Read(b)
-	return base64.RawURLEncoding.EncodeToString(b)
-}
-
-func (s *Server) setCSRFCookie(w http.ResponseWriter) {
+// setCSRFCookie sets the CSRF cookie, readable by JavaScript on purpose.
+func (s *Server) setCSRFCookie(w http.ResponseWriter, token string, maxAge time.Duration) {
 	http.SetCookie(w, &http.Cookie{
-		Name: s.cookies.csrf, Value: randomToken(), Path: "/",
-		Secure: s.cookieSecure, SameSite: http.SameSiteStrictMode, // readable by JavaScript on purpose
-		MaxAge: int(s.sessionAbsolute.Seconds()),
+		Name: s.cookies.csrf, Value: token, Path: "/",
+		Secure: s.cookieSecure, SameSite: http.SameSiteStrictMode,
+		MaxAge: int(maxAge.Seconds()),
 	})
 }
 
@@ -160,9 +156,23 @@ func (s *Server) clearAuthCookies(w http.ResponseWriter) {
 	http.SetCookie(w, &http.Cookie{Name: s.cookies.csrf, Value: "", Path: "/", MaxAge: -1, Secure: s.cookieSecure, SameSite: http.SameSiteStrictMode})
 }
 
-// writeSession sends the session response and sets the refresh and CSRF
-// cookies. A result without a refresh token (concurrent refresh inside the
-// grace window) leaves the cookies as they are.
+// setPreSessionCookie sets (or, with an empty nonce, clears) the
+// HttpOnly pre-session nonce that setup-session's CSRF token is bound to.
+func (s *Server) setPreSessionCookie(w http.ResponseWriter, nonce string) {
+	maxAge := int(auth.PreSessionTTL.Seconds())
+	if nonce == "" {
+		maxAge = -1
+	}
+	http.SetCookie(w, &http.Cookie{
+		Name: s.cookies.preSession, Value: nonce, Path: preSessionCookiePath,
+		HttpOnly: true, Secure: s.cookieSecure, SameSite: http.SameSiteStrictMode, MaxAge: maxAge,
+	})
+}
+
+// writeSession sends the session response and sets the refresh cookie
+// when the result has a new refresh token (not on a concurrent refresh
+// inside the grace window) and the CSRF cookie when a session starts (a
+// session keeps its CSRF token for life).
 func (s *Server) writeSession(w http.ResponseWriter, res auth.SessionResult) {
 	if res.RefreshToken != "" {
 		http.SetCookie(w, &http.Cookie{
@@ -170,7 +180,9 @@ func (s *Server) writeSession(w http.ResponseWriter, res auth.SessionResult) {
 			HttpOnly: true, Secure: s.cookieSecure, SameSite: http.SameSiteStrictMode,
 			MaxAge: int(s.sessionAbsolute.Seconds()),
 		})
-		s.setCSRFCookie(w)
+	}
+	if res.CSRFToken != "" {
+		s.setCSRFCookie(w, res.CSRFToken, s.sessionAbsolute)
 	}
 	writeJSON(w, http.StatusOK, sessionJSON{
 		AccessToken: res.AccessToken, TokenType: "Bearer",
@@ -227,6 +239,8 @@ func authError(err error) *Error {
 		return &Error{Status: http.StatusBadRequest, Code: "invalid_token", Message: "The link or code is invalid, expired or already used."}
 	case errors.Is(err, auth.ErrInvalidSession):
 		return &Error{Status: http.StatusUnauthorized, Code: "invalid_session", Message: "The session has expired or was revoked; log in again."}
+	case errors.Is(err, auth.ErrCSRF):
+		return errCSRF
 	case errors.Is(err, auth.ErrOAuthDisabled):
 		return &Error{Status: http.StatusNotFound, Code: "oauth_disabled", Message: "Google sign-in is not configured."}
 	case errors.Is(err, auth.ErrNotFound):
@@ -373,16 +387,35 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-func (s *Server) refresh(w http.ResponseWriter, r *http.Request) error {
-	if err := s.checkCSRF(r); err != nil {
-		return err
-	}
+// refreshCookie returns the refresh token the request carries, or "".
+func (s *Server) refreshCookie(r *http.Request) string {
 	c, err := r.Cookie(s.cookies.refresh)
 	if err != nil {
+		return ""
+	}
+	return c.Value
+}
+
+// refresh and logout act only on the session of the refresh cookie. A
+// request without one has no session to act on, so no CSRF token is asked:
+// refresh answers 401 invalid_session (what a frontend restoring a session
+// on page load expects for a visitor who never logged in) and logout 204;
+// both clear whatever auth cookies are left. Cross-site requests are refused
+// first in every case.
+func (s *Server) refresh(w http.ResponseWriter, r *http.Request) error {
+	if err := s.checkOrigin(r); err != nil {
+		return err
+	}
+	token := s.refreshCookie(r)
+	if token == "" {
 		s.clearAuthCookies(w)
 		return auth.ErrInvalidSession
 	}
-	res, err := s.auth.Refresh(r.Context(), s.client(r), c.Value)
+	csrf, err := s.checkCSRF(r)
+	if err != nil {
+		return err
+	}
+	res, err := s.auth.Refresh(r.Context(), s.client(r), token, csrf)
 	if errors.Is(err, auth.ErrInvalidSession) {
 		s.clearAuthCookies(w)
 	}
@@ -394,11 +427,15 @@ func (s *Server) refresh(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) logout(w http.ResponseWriter, r *http.Request) error {
-	if err := s.checkCSRF(r); err != nil {
+	if err := s.checkOrigin(r); err != nil {
 		return err
 	}
-	if c, err := r.Cookie(s.cookies.refresh); err == nil {
-		if err := s.auth.Logout(r.Context(), s.client(r), c.Value); err != nil {
+	if token := s.refreshCookie(r); token != "" {
+		csrf, err := s.checkCSRF(r)
+		if err != nil {
+			return err
+		}
+		if err := s.auth.Logout(r.Context(), s.client(r), token, csrf); err != nil {
 			return err
 		}
 	}
@@ -485,26 +522,42 @@ func (s *Server) googleCallback(w http.ResponseWriter, r *http.Request) error {
 	if c, err := r.Cookie(s.cookies.state); err == nil {
 		state = c.Value
 	}
-	target := s.auth.FinishGoogle(r.Context(), s.client(r), r.URL.Query(), state)
+	target, pre := s.auth.FinishGoogle(r.Context(), s.client(r), r.URL.Query(), state)
 	http.SetCookie(w, &http.Cookie{Name: s.cookies.state, Value: "", Path: stateCookiePath, MaxAge: -1, HttpOnly: true, Secure: s.cookieSecure, SameSite: http.SameSiteLaxMode})
-	// The frontend sends this CSRF token with setup-session.
-	s.setCSRFCookie(w)
+	if pre.Nonce != "" {
+		// No session exists yet: the CSRF token the frontend sends with
+		// setup-session is bound to a nonce only this browser holds.
+		s.setPreSessionCookie(w, pre.Nonce)
+		s.setCSRFCookie(w, pre.CSRFToken, auth.PreSessionTTL)
+	}
 	http.Redirect(w, r, target, http.StatusFound)
 	return nil
 }
 
+// setupSession always needs the CSRF pair, even without cookies: it starts
+// a session, and a forged one would sign the browser into someone else's
+// account.
 func (s *Server) setupSession(w http.ResponseWriter, r *http.Request) error {
-	if err := s.checkCSRF(r); err != nil {
+	if err := s.checkOrigin(r); err != nil {
+		return err
+	}
+	csrf, err := s.checkCSRF(r)
+	if err != nil {
 		return err
 	}
 	req, err := decodeValid[codeRequest](r, w)
 	if err != nil {
 		return err
 	}
-	res, err := s.auth.SetupSession(r.Context(), s.client(r), req.Code)
+	var nonce string
+	if c, err := r.Cookie(s.cookies.preSession); err == nil {
+		nonce = c.Value
+	}
+	res, err := s.auth.SetupSession(r.Context(), s.client(r), req.Code, nonce, csrf)
 	if err != nil {
 		return err
 	}
+	s.setPreSessionCookie(w, "")
 	s.writeSession(w, res)
 	return nil
 }

@@ -52,8 +52,9 @@ type authHarness struct {
 
 type harnessOptions struct {
 	grace      time.Duration
-	bcryptCost int    // default 4
-	redisURL   string // default: the test Redis
+	now        func() time.Time // the auth service's clock; default time.Now
+	bcryptCost int              // default 4
+	redisURL   string           // default: the test Redis
 	// media, when set, also serves the upload and video routes against a
 	// fresh Azurite container (videos_test.go).
 	media *mediaOptions
@@ -90,7 +91,7 @@ func newAuthHarness(t testing.TB, ho harnessOptions) *authHarness {
 		ho.bcryptCost = 4
 	}
 	svc := auth.NewService(auth.Options{BcryptCost: ho.bcryptCost, FrontendURL: frontend, RefreshGrace: ho.grace},
-		postgres.AuthStore{DB: db}, ratelimit.New(rdb.Client, rdb.Prefix, logger), sender, redisstore.Handoff{Client: rdb}, tokens, logger, nil)
+		postgres.AuthStore{DB: db}, ratelimit.New(rdb.Client, rdb.Prefix, logger), sender, redisstore.Handoff{Client: rdb}, tokens, logger, ho.now)
 	g := newFakeGoogle(t)
 	svc.EnableGoogle(auth.GoogleOptions{
 		ClientID: "client-id", ClientSecret: "client-secret", RedirectURL: "http://api.test/api/auth/oauth/callback",

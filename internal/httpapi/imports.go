@@ -57,8 +57,8 @@ func (s *Server) createImport(w http.ResponseWriter, r *http.Request, claims aut
 }
 
 func importID(r *http.Request) (uuid.UUID, error) {
-	id, err := uuid.Parse(r.PathValue("video_id"))
-	if err != nil {
+	id, ok := parseID(r, "video_id")
+	if !ok {
 		return uuid.Nil, &Error{Status: http.StatusNotFound, Code: "not_found", Message: "The import does not exist."}
 	}
 	return id, nil

@@ -1,11 +1,13 @@
 package httpapi
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
 	"regexp"
 	"runtime/debug"
@@ -100,22 +102,109 @@ func withLogging(logger *slog.Logger, next http.Handler) http.Handler {
 	})
 }
 
-// withSecurityHeaders sets the headers every API response carries. The API
-// serves JSON only, so the content security policy forbids everything,
-// framing included. HSTS is sent only when cookies are secure (HTTPS).
+// securityHeaders are the headers every response carries, in canonical
+// form. The API serves JSON only, so the content security policy forbids
+// everything, framing included. HSTS is sent only when cookies are secure
+// (HTTPS).
+func securityHeaders(secure bool) [][2]string {
+	h := [][2]string{
+		{"X-Content-Type-Options", "nosniff"},
+		{"X-Frame-Options", "DENY"},
+		{"Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'"},
+		{"Referrer-Policy", "no-referrer"},
+		{"Cross-Origin-Resource-Policy", "same-origin"},
+	}
+	if secure {
+		h = append(h, [2]string{"Strict-Transport-Security", "max-age=63072000; includeSubDomains"})
+	}
+	return h
+}
+
+// withSecurityHeaders sets the security headers on every response of the
+// handler; ListenerWithSecurityHeaders covers the replies net/http writes
+// without calling it.
 func withSecurityHeaders(secure bool, next http.Handler) http.Handler {
+	headers := securityHeaders(secure)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
-		h.Set("X-Content-Type-Options", "nosniff")
-		h.Set("X-Frame-Options", "DENY")
-		h.Set("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'")
-		h.Set("Referrer-Policy", "no-referrer")
-		h.Set("Cross-Origin-Resource-Policy", "same-origin")
-		if secure {
-			h.Set("Strict-Transport-Security", "max-age=63072000; includeSubDomains")
+		for _, kv := range headers {
+			h.Set(kv[0], kv[1])
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// ListenerWithSecurityHeaders returns ln with connections whose
+// server-level error replies carry the security headers. net/http answers
+// some requests itself, on the connection, without calling any handler:
+// 431 (headers too large), 400 (malformed request), 501 (unknown transfer
+// coding), 505 (HTTP version) and 417 (unknown Expect). It has no hook for
+// them, so the connection recognises them: a write that holds a whole
+// response head, starts with an HTTP/1.x status line, says
+// "Connection: close" (all of those replies do) and lacks
+// X-Content-Type-Options gets the security headers inserted before the
+// blank line. Every response the handler writes already carries
+// X-Content-Type-Options (withSecurityHeaders is outside the routes) and
+// the API never serves a body that starts with a status line, so nothing
+// else is touched.
+func ListenerWithSecurityHeaders(ln net.Listener, secure bool) net.Listener {
+	var extra bytes.Buffer
+	for _, kv := range securityHeaders(secure) {
+		extra.WriteString("\r\n" + kv[0] + ": " + kv[1])
+	}
+	return &headerListener{Listener: ln, extra: extra.Bytes()}
+}
+
+type headerListener struct {
+	net.Listener
+	extra []byte // "\r\nName: value" lines
+}
+
+func (l *headerListener) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err != nil {
+		return nil, err
+	}
+	return &headerConn{Conn: c, extra: l.extra}, nil
+}
+
+type headerConn struct {
+	net.Conn
+	extra []byte
+}
+
+var (
+	statusLinePrefix = []byte("HTTP/1.")
+	endOfHead        = []byte("\r\n\r\n")
+	connectionClose  = []byte("\r\nConnection: close\r\n")
+	nosniffHeader    = []byte("\r\nX-Content-Type-Options:")
+)
+
+func (c *headerConn) Write(p []byte) (int, error) {
+	if !bytes.HasPrefix(p, statusLinePrefix) {
+		return c.Conn.Write(p)
+	}
+	end := bytes.Index(p, endOfHead)
+	if end < 0 || bytes.Contains(p[:end+2], nosniffHeader) || !bytes.Contains(p[:end+4], connectionClose) {
+		return c.Conn.Write(p)
+	}
+	patched := make([]byte, 0, len(p)+len(c.extra))
+	patched = append(patched, p[:end]...)
+	patched = append(patched, c.extra...)
+	patched = append(patched, p[end:]...)
+	if _, err := c.Conn.Write(patched); err != nil {
+		return 0, err
+	}
+	return len(p), nil
+}
+
+// CloseWrite lets net/http half-close the connection after a 431, as it
+// does on a bare TCP connection, so the client can read the reply.
+func (c *headerConn) CloseWrite() error {
+	if cw, ok := c.Conn.(interface{ CloseWrite() error }); ok {
+		return cw.CloseWrite()
+	}
+	return nil
 }
 
 // withCORS allows the exact origins listed, with credentials. Requests from

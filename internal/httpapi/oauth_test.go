@@ -67,6 +67,9 @@ func TestGoogleSignInCreatesUserAndHandsOffOnce(t *testing.T) {
 	if b.cookie("refresh_token") == "" {
 		t.Error("no refresh cookie")
 	}
+	// Reused, even with a fresh pre-session CSRF pair (from a sign-in whose
+	// own code is left unused), the code is refused.
+	codeOf(t, googleSignIn(t, h, b, googleUser{Sub: "g-1", Email: "Nina@Gmail.com", EmailVerified: true, Name: "Nina"}, nil))
 	if r := b.post("/api/auth/setup-session", map[string]string{"code": code}); r.StatusCode != 400 || r.errorCode() != "invalid_token" {
 		t.Errorf("code reused: %d %s", r.StatusCode, r.body)
 	}

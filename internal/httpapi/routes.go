@@ -1,6 +1,10 @@
 package httpapi
 
-import "net/http"
+import (
+	"net/http"
+
+	"github.com/google/uuid"
+)
 
 // route is one entry of the HTTP surface: a Go 1.22 ServeMux pattern.
 type route struct {
@@ -51,4 +55,19 @@ func (s *Server) routes() []route {
 		{"POST /video-processor", s.trigger("video-processor", s.queueTrigger(s.videoProcessor))},
 		{"POST /import-sweeper", s.trigger("import-sweeper", s.sweepTrigger(s.sweeper))},
 	}
+}
+
+// parseID returns the path value name as a UUID, and false unless it is in
+// canonical form: 36 characters, lower-case hex, hyphenated 8-4-4-4-12.
+// uuid.Parse alone also accepts upper case, braces, a urn:uuid: prefix and
+// no hyphens; one resource must have one URL (caches, logs, audit and
+// rate-limit keys see the same id), so every {id} route answers those
+// forms 404 not_found, like an id that names nothing.
+func parseID(r *http.Request, name string) (uuid.UUID, bool) {
+	s := r.PathValue(name)
+	id, err := uuid.Parse(s)
+	if err != nil || id.String() != s {
+		return uuid.Nil, false
+	}
+	return id, true
 }

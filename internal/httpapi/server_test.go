@@ -1,9 +1,12 @@
 package httpapi_test
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -193,5 +196,31 @@ func TestCORS(t *testing.T) {
 				t.Error("credentials not allowed")
 			}
 		})
+	}
+}
+
+// With secure cookies, net/http's own error replies also carry HSTS (the
+// handler binary's test covers the other headers and every kind of reply).
+func TestServerLevelErrorsGetHSTSWhenSecure(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &http.Server{Handler: httpapi.NewServer(httpapi.Options{CookieSecure: true})}
+	go srv.Serve(httpapi.ListenerWithSecurityHeaders(ln, true))
+	t.Cleanup(func() { srv.Close() })
+	conn, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	io.WriteString(conn, "GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n")
+	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 400 || resp.Header.Get("Strict-Transport-Security") == "" || resp.Header.Get("X-Frame-Options") != "DENY" {
+		t.Errorf("%d %v", resp.StatusCode, resp.Header)
 	}
 }

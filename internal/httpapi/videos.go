@@ -170,23 +170,25 @@ func (s *Server) getVideo(w http.ResponseWriter, r *http.Request, c auth.Claims)
 // DELETE /api/videos/{id} answers 204 whenever, afterwards, the user has no
 // video with that id: also when there was none, or it is another user's
 // (left untouched). A retried delete thus succeeds, and the answer reveals
-// nothing about other users' videos.
+// nothing about other users' videos. An id that is not a canonical UUID is
+// 404, like on every {id} route.
 func (s *Server) deleteVideo(w http.ResponseWriter, r *http.Request, c auth.Claims) error {
-	id, err := uuid.Parse(r.PathValue("id"))
-	if err == nil {
-		if err := s.media.Delete(r.Context(), c.UserID, id); err != nil {
-			return err
-		}
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	if err := s.media.Delete(r.Context(), c.UserID, id); err != nil {
+		return err
 	}
 	w.WriteHeader(http.StatusNoContent)
 	return nil
 }
 
-// pathID parses a video id from the path; an id that is not a UUID names
-// no video.
+// pathID parses a video id from the path; an id that is not a canonical
+// UUID (see parseID) names no video.
 func pathID(r *http.Request, name string) (uuid.UUID, error) {
-	id, err := uuid.Parse(r.PathValue(name))
-	if err != nil {
+	id, ok := parseID(r, name)
+	if !ok {
 		return uuid.Nil, media.ErrNotFound
 	}
 	return id, nil

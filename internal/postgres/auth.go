@@ -249,7 +249,8 @@ func (s AuthStore) CreateSession(ctx context.Context, ns auth.NewSession, refres
 
 // RotateRefreshToken implements auth.Store. The session row is locked
 // (FOR UPDATE), so concurrent refreshes of one session run one after the
-// other: the first rotates, the others see a token rotated moments ago.
+// other: the first rotates, the others see a token rotated moments ago
+// whose successor is the current token (WithinGrace).
 func (s AuthStore) RotateRefreshToken(ctx context.Context, oldHash, newHash []byte, now time.Time, idle, grace time.Duration) (auth.Rotation, error) {
 	var rot auth.Rotation
 	err := pgx.BeginFunc(ctx, s.DB.pool, func(tx pgx.Tx) error {
@@ -269,15 +270,23 @@ func (s AuthStore) RotateRefreshToken(ctx context.Context, oldHash, newHash []by
 			return fmt.Errorf("select refresh token: %w", err)
 		}
 		// FOR UPDATE waited for any concurrent rotation; read the token's
-		// state again now that this transaction holds the session lock.
-		if err := tx.QueryRow(ctx, `SELECT rotated_at FROM refresh_tokens WHERE token_hash = $1`, oldHash).Scan(&rotatedAt); err != nil {
+		// state again now that this transaction holds the session lock,
+		// with whether its successor is still the session's current token.
+		var successorCurrent bool
+		if err := tx.QueryRow(ctx, `
+			SELECT rt.rotated_at,
+			       coalesce((SELECT n.rotated_at IS NULL FROM refresh_tokens n WHERE n.token_hash = rt.replaced_by), false)
+			FROM refresh_tokens rt WHERE rt.token_hash = $1`, oldHash).Scan(&rotatedAt, &successorCurrent); err != nil {
 			return fmt.Errorf("reselect refresh token: %w", err)
 		}
 		switch {
 		case revoked || !now.Before(idleExp) || !now.Before(absExp):
 			rot.Outcome = auth.Invalid
 			return nil
-		case rotatedAt != nil && now.Sub(*rotatedAt) <= grace:
+		case rotatedAt != nil && successorCurrent && now.Sub(*rotatedAt) <= grace:
+			// Only the direct predecessor of the current token: a tab that
+			// sent the same cookie as the one that rotated it. A token two
+			// rotations old is reuse however recent.
 			rot.Outcome = auth.WithinGrace
 			return nil
 		case rotatedAt != nil:
@@ -308,16 +317,30 @@ func (s AuthStore) RotateRefreshToken(ctx context.Context, oldHash, newHash []by
 }
 
 // SessionActive implements auth.Store.
-func (s AuthStore) SessionActive(ctx context.Context, id uuid.UUID, now time.Time) (bool, error) {
+func (s AuthStore) SessionActive(ctx context.Context, userID, id uuid.UUID, now time.Time) (bool, error) {
 	var ok bool
 	err := s.DB.pool.QueryRow(ctx, `
 		SELECT EXISTS (SELECT 1 FROM sessions
-		               WHERE id = $1 AND revoked_at IS NULL AND idle_expires_at > $2 AND absolute_expires_at > $2)`,
-		id, now).Scan(&ok)
+		               WHERE id = $1 AND user_id = $2
+		                 AND revoked_at IS NULL AND idle_expires_at > $3 AND absolute_expires_at > $3)`,
+		id, userID, now).Scan(&ok)
 	if err != nil {
 		return false, fmt.Errorf("select session: %w", err)
 	}
 	return ok, nil
+}
+
+// SessionOfRefreshToken implements auth.Store.
+func (s AuthStore) SessionOfRefreshToken(ctx context.Context, hash []byte) (uuid.UUID, error) {
+	var sessionID uuid.UUID
+	err := s.DB.pool.QueryRow(ctx, `SELECT session_id FROM refresh_tokens WHERE token_hash = $1`, hash).Scan(&sessionID)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return uuid.Nil, auth.ErrNotFound
+	}
+	if err != nil {
+		return uuid.Nil, fmt.Errorf("select refresh token session: %w", err)
+	}
+	return sessionID, nil
 }
 
 // RevokeSessionByRefreshToken implements auth.Store.
