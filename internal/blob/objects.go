@@ -2,78 +2,128 @@ package blob
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
-	"time"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/to"
 	sdkblob "github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/blob"
 	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/bloberror"
+	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/container"
 	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/lease"
 	"github.com/google/uuid"
 
 	"github.com/videofn/videofn/internal/media"
 )
 
-// Store implements the blob operations of upload completion and deletion.
+// Store implements the blob operations of upload completion, settling and
+// deletion.
 var _ media.Blobs = (*Store)(nil)
 
-// Lease durations Blob Storage accepts, besides infinite (-1).
-const (
-	minLease = 15 * time.Second
-	maxLease = 60 * time.Second
-)
-
-func (s *Store) leaseClient(name, leaseID string) (*lease.BlobClient, error) {
-	return lease.NewBlobClient(s.container.NewBlobClient(name), &lease.BlobClientOptions{LeaseID: &leaseID})
+// blobClient is the client of the blob name, or of its snapshot when
+// snapshot is not "".
+func (s *Store) blobClient(name, snapshot string) (*sdkblob.Client, error) {
+	bc := s.container.NewBlobClient(name)
+	if snapshot == "" {
+		return bc, nil
+	}
+	sc, err := bc.WithSnapshot(snapshot)
+	if err != nil {
+		return nil, fmt.Errorf("blob: snapshot client: %w", err)
+	}
+	return sc, nil
 }
 
-// Lock leases the blob for d (clamped to 15-60 s) under a new random lease
-// id, which it returns. While the lease lasts, nothing can write or delete
-// the blob without that id: not even the holder of an upload SAS.
-// media.ErrBlobNotFound when no blob was committed under name,
-// media.ErrBlobLocked when it is already leased.
-func (s *Store) Lock(ctx context.Context, name string, d time.Duration) (string, error) {
-	id := uuid.NewString()
-	lc, err := s.leaseClient(name, id)
-	if err != nil {
-		return "", fmt.Errorf("blob: lease client: %w", err)
-	}
-	d = min(max(d, minLease), maxLease)
-	_, err = lc.AcquireLease(ctx, int32(d/time.Second), nil)
-	switch {
-	case bloberror.HasCode(err, bloberror.BlobNotFound):
+// Snapshot takes a snapshot of the blob and returns its id (a time with
+// 100 ns resolution, as storage formats it). A snapshot is read-only: a SAS
+// for the blob with create and write permission can neither write it nor
+// delete it. media.ErrBlobNotFound when no blob was committed under name.
+func (s *Store) Snapshot(ctx context.Context, name string) (string, error) {
+	resp, err := s.container.NewBlobClient(name).CreateSnapshot(ctx, nil)
+	if bloberror.HasCode(err, bloberror.BlobNotFound) {
 		return "", media.ErrBlobNotFound
-	case bloberror.HasCode(err, bloberror.LeaseAlreadyPresent):
-		return "", media.ErrBlobLocked
-	case err != nil:
-		return "", fmt.Errorf("blob: acquire lease: %w", err)
 	}
-	return id, nil
+	if err != nil {
+		return "", fmt.Errorf("blob: snapshot: %w", err)
+	}
+	if resp.Snapshot == nil || *resp.Snapshot == "" {
+		return "", errors.New("blob: snapshot: storage returned no snapshot id")
+	}
+	return *resp.Snapshot, nil
 }
 
-// LockForever turns the lease leaseID into one that never expires. It
-// renews the lease first, which storage refuses when the lease expired and
-// the blob was written since: what was checked under the lease is then
-// still what is stored.
-func (s *Store) LockForever(ctx context.Context, name, leaseID string) error {
-	lc, err := s.leaseClient(name, leaseID)
+// DeleteSnapshot deletes one snapshot of the blob. A missing snapshot is
+// not an error.
+func (s *Store) DeleteSnapshot(ctx context.Context, name, snapshot string) error {
+	if snapshot == "" {
+		return errors.New("blob: delete snapshot: no snapshot named")
+	}
+	sc, err := s.blobClient(name, snapshot)
 	if err != nil {
-		return fmt.Errorf("blob: lease client: %w", err)
+		return err
 	}
-	if _, err := lc.RenewLease(ctx, nil); err != nil {
-		return fmt.Errorf("blob: renew lease: %w", err)
-	}
-	if _, err := lc.AcquireLease(ctx, -1, nil); err != nil {
-		return fmt.Errorf("blob: acquire infinite lease: %w", err)
+	if _, err := sc.Delete(ctx, nil); err != nil && !bloberror.HasCode(err, bloberror.BlobNotFound) {
+		return fmt.Errorf("blob: delete snapshot: %w", err)
 	}
 	return nil
 }
 
-// Unlock breaks any lease on the blob immediately. A blob without a lease,
-// or no blob at all, is not an error.
-func (s *Store) Unlock(ctx context.Context, name string) error {
-	lc, err := s.leaseClient(name, uuid.NewString()) // breaking needs no lease id
+// Settle makes the base blob hold exactly the bytes of snapshot again and
+// leaves no other snapshot: it breaks any lease on the base blob, deletes
+// every snapshot of name but this one, and copies the snapshot over the base
+// blob. Promoting a snapshot over its own base blob copies no data and
+// costs no capacity: the two share their blocks. Call it only once no SAS
+// can write the blob any more, or the holder can undo it again.
+// media.ErrBlobNotFound when the snapshot does not exist.
+func (s *Store) Settle(ctx context.Context, name, snapshot string) error {
+	sc, err := s.blobClient(name, snapshot)
+	if err != nil {
+		return err
+	}
+	if _, err := sc.GetProperties(ctx, nil); bloberror.HasCode(err, bloberror.BlobNotFound) {
+		return media.ErrBlobNotFound
+	} else if err != nil {
+		return fmt.Errorf("blob: snapshot properties: %w", err)
+	}
+	if err := s.breakLease(ctx, name); err != nil {
+		return err
+	}
+	pager := s.container.NewListBlobsFlatPager(&container.ListBlobsFlatOptions{
+		Prefix:  to.Ptr(name),
+		Include: container.ListBlobsInclude{Snapshots: true},
+	})
+	for pager.More() {
+		page, err := pager.NextPage(ctx)
+		if err != nil {
+			return fmt.Errorf("blob: list snapshots: %w", err)
+		}
+		for _, item := range page.Segment.BlobItems {
+			// The prefix also matches longer names, which are not ours.
+			if item.Name == nil || *item.Name != name || item.Snapshot == nil || *item.Snapshot == "" || *item.Snapshot == snapshot {
+				continue
+			}
+			if err := s.DeleteSnapshot(ctx, name, *item.Snapshot); err != nil {
+				return err
+			}
+		}
+	}
+	resp, err := s.container.NewBlobClient(name).StartCopyFromURL(ctx, sc.URL(), nil)
+	if err != nil {
+		return fmt.Errorf("blob: restore from snapshot: %w", err)
+	}
+	// Copies within an account usually finish before the answer; one still
+	// pending is left to the next sweep, which copies again.
+	if resp.CopyStatus == nil || *resp.CopyStatus != sdkblob.CopyStatusTypeSuccess {
+		return fmt.Errorf("blob: restore from snapshot: copy not finished (%v)", resp.CopyStatus)
+	}
+	return nil
+}
+
+// breakLease breaks any lease on the blob immediately. A blob without a
+// lease, or no blob at all, is not an error.
+func (s *Store) breakLease(ctx context.Context, name string) error {
+	id := uuid.NewString() // breaking needs no lease id
+	lc, err := lease.NewBlobClient(s.container.NewBlobClient(name), &lease.BlobClientOptions{LeaseID: &id})
 	if err != nil {
 		return fmt.Errorf("blob: lease client: %w", err)
 	}
@@ -84,10 +134,14 @@ func (s *Store) Unlock(ctx context.Context, name string) error {
 	return nil
 }
 
-// Inspect returns the blob's size and its first n bytes (all of them when
-// it is shorter). media.ErrBlobNotFound when it does not exist.
-func (s *Store) Inspect(ctx context.Context, name string, n int) (int64, []byte, error) {
-	bc := s.container.NewBlobClient(name)
+// Inspect returns the size and the first n bytes (all of them when it is
+// shorter) of the blob's snapshot, or of the base blob when snapshot is "".
+// media.ErrBlobNotFound when it does not exist.
+func (s *Store) Inspect(ctx context.Context, name, snapshot string, n int) (int64, []byte, error) {
+	bc, err := s.blobClient(name, snapshot)
+	if err != nil {
+		return 0, nil, err
+	}
 	props, err := bc.GetProperties(ctx, nil)
 	if bloberror.HasCode(err, bloberror.BlobNotFound) {
 		return 0, nil, media.ErrBlobNotFound
@@ -126,7 +180,7 @@ func (s *Store) Delete(ctx context.Context, name string) error {
 	opts := &sdkblob.DeleteOptions{DeleteSnapshots: to.Ptr(sdkblob.DeleteSnapshotsOptionTypeInclude)}
 	_, err := bc.Delete(ctx, opts)
 	if bloberror.HasCode(err, bloberror.LeaseIDMissing) {
-		if err := s.Unlock(ctx, name); err != nil {
+		if err := s.breakLease(ctx, name); err != nil {
 			return err
 		}
 		_, err = bc.Delete(ctx, opts)

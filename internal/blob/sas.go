@@ -13,6 +13,7 @@ import (
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/to"
 	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob"
+	sdkblob "github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/blob"
 	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/sas"
 	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/service"
 
@@ -145,21 +146,23 @@ func newSigner(containerURL string, opts SignerOptions) (*Signer, error) {
 // UploadURL returns a URL that allows creating and writing the blob
 // (Put Blob, Put Block, Put Block List) until expiry, at most
 // MaxUploadLifetime from now, and nothing else: no read, no list, no
-// delete, no other blob.
+// delete, no other blob, no snapshot of the blob.
 func (s *Signer) UploadURL(ctx context.Context, name string, expiry time.Time) (string, error) {
 	perms := sas.BlobPermissions{Create: true, Write: true}
-	return s.sign(ctx, name, perms.String(), "", expiry, MaxUploadLifetime)
+	return s.sign(ctx, name, "", perms.String(), "", expiry, MaxUploadLifetime)
 }
 
-// ReadURL returns a URL that allows reading the blob until expiry, at most
+// ReadURL returns a URL that allows reading the blob's snapshot (signed
+// resource "bs": that snapshot only, not the base blob nor another
+// snapshot), or the base blob when snapshot is "", until expiry, at most
 // MaxReadLifetime from now. Storage serves it with contentType whatever
 // type the uploader set, so a blob can never be served as, say, HTML.
-func (s *Signer) ReadURL(ctx context.Context, name, contentType string, expiry time.Time) (string, error) {
+func (s *Signer) ReadURL(ctx context.Context, name, snapshot, contentType string, expiry time.Time) (string, error) {
 	perms := sas.BlobPermissions{Read: true}
-	return s.sign(ctx, name, perms.String(), contentType, expiry, MaxReadLifetime)
+	return s.sign(ctx, name, snapshot, perms.String(), contentType, expiry, MaxReadLifetime)
 }
 
-func (s *Signer) sign(ctx context.Context, name, perms, contentType string, expiry time.Time, maxLifetime time.Duration) (string, error) {
+func (s *Signer) sign(ctx context.Context, name, snapshot, perms, contentType string, expiry time.Time, maxLifetime time.Duration) (string, error) {
 	if name == "" {
 		return "", errors.New("blob: sign: empty blob name")
 	}
@@ -176,6 +179,16 @@ func (s *Signer) sign(ctx context.Context, name, perms, contentType string, expi
 		BlobName:      name,
 		ContentType:   contentType,
 	}
+	if snapshot != "" {
+		// The SDK signs the snapshot time in storage's own format; an id
+		// that does not survive the round trip would yield a SAS storage
+		// refuses.
+		t, err := time.Parse(sdkblob.SnapshotTimeFormat, snapshot)
+		if err != nil || t.Format(sdkblob.SnapshotTimeFormat) != snapshot {
+			return "", fmt.Errorf("blob: sign: %q is not a snapshot id", snapshot)
+		}
+		v.SnapshotTime = t
+	}
 	var qp sas.QueryParameters
 	var err error
 	if s.sharedKey != nil {
@@ -190,7 +203,11 @@ func (s *Signer) sign(ctx context.Context, name, perms, contentType string, expi
 	if err != nil {
 		return "", fmt.Errorf("blob: sign: %w", err)
 	}
-	return s.blobURL(name) + "?" + qp.Encode(), nil
+	query := qp.Encode()
+	if snapshot != "" {
+		query = "snapshot=" + url.QueryEscape(snapshot) + "&" + query
+	}
+	return s.blobURL(name) + "?" + query, nil
 }
 
 // blobURL escapes each segment of name, keeping the slashes.

@@ -17,6 +17,9 @@ import (
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/to"
+	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/container"
+	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/lease"
 	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/sas"
 	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/service"
 
@@ -176,13 +179,27 @@ func TestUserDelegationSASFields(t *testing.T) {
 		t.Errorf("key requested for %s..%s", *got.Start, *got.Expiry)
 	}
 
-	raw, err = s.ReadURL(context.Background(), "user-1/video-1/source", "video/mp4", now.Now().Add(30*time.Minute))
+	raw, err = s.ReadURL(context.Background(), "user-1/video-1/source", "", "video/mp4", now.Now().Add(30*time.Minute))
 	if err != nil {
 		t.Fatal(err)
 	}
 	_, q = parseSAS(t, raw)
-	if q.Get("sp") != "r" || q.Get("sr") != "b" || q.Get("rsct") != "video/mp4" || q.Get("skoid") != fakeOID {
+	if q.Get("sp") != "r" || q.Get("sr") != "b" || q.Get("rsct") != "video/mp4" || q.Get("skoid") != fakeOID || q.Has("snapshot") {
 		t.Errorf("read SAS: %s", raw)
+	}
+	// A completed upload is read from its snapshot: the SAS grants that
+	// snapshot only (sr=bs), never the base blob the upload URL can write.
+	const snap = "2026-11-25T21:00:00.1234567Z"
+	raw, err = s.ReadURL(context.Background(), "user-1/video-1/source", snap, "video/mp4", now.Now().Add(30*time.Minute))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, q = parseSAS(t, raw)
+	if q.Get("sp") != "r" || q.Get("sr") != "bs" || q.Get("snapshot") != snap || q.Get("skoid") != fakeOID {
+		t.Errorf("snapshot read SAS: %s", raw)
+	}
+	if _, err := s.ReadURL(context.Background(), "user-1/video-1/source", "yesterday", "video/mp4", now.Now().Add(30*time.Minute)); err == nil {
+		t.Error("a read SAS was signed for a snapshot id that is not one")
 	}
 	if n := keys.keys.Load(); n != 1 {
 		t.Errorf("%d delegation keys fetched, want 1 (cached)", n)
@@ -198,7 +215,7 @@ func TestSignerRefusesLongLifetimes(t *testing.T) {
 	if _, err := s.UploadURL(ctx, "a/b/source", time.Now().Add(16*time.Minute)); err == nil {
 		t.Error("an upload SAS for 16 minutes was signed")
 	}
-	if _, err := s.ReadURL(ctx, "a/b/source", "video/mp4", time.Now().Add(2*time.Hour)); err == nil {
+	if _, err := s.ReadURL(ctx, "a/b/source", "", "video/mp4", time.Now().Add(2*time.Hour)); err == nil {
 		t.Error("a read SAS for 2 hours was signed")
 	}
 }
@@ -351,7 +368,7 @@ func TestSharedKeySASAgainstAzurite(t *testing.T) {
 
 	// The read URL serves the bytes with the type it names, whatever the
 	// uploader set, and cannot write.
-	read, err := signer.ReadURL(ctx, name, "video/webm", time.Now().Add(time.Minute))
+	read, err := signer.ReadURL(ctx, name, "", "video/webm", time.Now().Add(time.Minute))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -364,7 +381,7 @@ func TestSharedKeySASAgainstAzurite(t *testing.T) {
 	}
 }
 
-func TestLocksInspectAndDeleteAgainstAzurite(t *testing.T) {
+func TestSnapshotInspectSettleAndDeleteAgainstAzurite(t *testing.T) {
 	ctx := context.Background()
 	store := azuriteStore(t)
 	signer, err := blob.NewSigner(store, blob.SignerOptions{})
@@ -372,51 +389,121 @@ func TestLocksInspectAndDeleteAgainstAzurite(t *testing.T) {
 		t.Fatal(err)
 	}
 	const name = "u/v/source"
-	if _, err := store.Lock(ctx, name, time.Minute); !errors.Is(err, media.ErrBlobNotFound) {
-		t.Fatalf("Lock of a missing blob: %v", err)
+	if _, err := store.Snapshot(ctx, name); !errors.Is(err, media.ErrBlobNotFound) {
+		t.Fatalf("Snapshot of a missing blob: %v", err)
 	}
-	if _, _, err := store.Inspect(ctx, name, 16); !errors.Is(err, media.ErrBlobNotFound) {
+	if _, _, err := store.Inspect(ctx, name, "", 16); !errors.Is(err, media.ErrBlobNotFound) {
 		t.Fatalf("Inspect of a missing blob: %v", err)
 	}
 	upload, _ := signer.UploadURL(ctx, name, time.Now().Add(time.Minute))
-	if status, body, _ := mediatest.PutBlob(http.DefaultClient, upload, []byte("0123456789abcdef-and-more")); status != 201 {
+	checked := []byte("0123456789abcdef-and-more")
+	if status, body, _ := mediatest.PutBlob(http.DefaultClient, upload, checked); status != 201 {
 		t.Fatalf("put: %d %s", status, body)
 	}
-	size, head, err := store.Inspect(ctx, name, 16)
-	if err != nil || size != 25 || string(head) != "0123456789abcdef" {
-		t.Fatalf("Inspect = %d %q %v", size, head, err)
-	}
-
-	lease, err := store.Lock(ctx, name, time.Minute)
+	snap, err := store.Snapshot(ctx, name)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := store.Lock(ctx, name, time.Minute); !errors.Is(err, media.ErrBlobLocked) {
-		t.Errorf("second Lock: %v, want ErrBlobLocked", err)
+	// The upload URL rewrites the base blob and snapshots it; the snapshot
+	// taken first keeps the bytes it had, and only it is readable with its URL.
+	if status, _, _ := mediatest.PutBlob(http.DefaultClient, upload, []byte("replaced")); status != 201 {
+		t.Fatalf("rewrite: %d", status)
 	}
-	if err := store.LockForever(ctx, name, lease); err != nil {
+	if status, _, _ := put(t, upload+"&comp=snapshot"); status != 201 {
+		t.Fatalf("snapshot with the upload URL: %d", status)
+	}
+	if status, _, _ := put(t, upload+"&snapshot="+url.QueryEscape(snap)); status != http.StatusForbidden && status != http.StatusBadRequest {
+		t.Errorf("write to the snapshot with the upload URL: %d, want a refusal", status)
+	}
+	size, head, err := store.Inspect(ctx, name, snap, 16)
+	if err != nil || size != int64(len(checked)) || string(head) != "0123456789abcdef" {
+		t.Fatalf("Inspect(snapshot) = %d %q %v", size, head, err)
+	}
+	if size, _, err := store.Inspect(ctx, name, "", 16); err != nil || size != int64(len("replaced")) {
+		t.Fatalf("Inspect(base) = %d %v", size, err)
+	}
+	read, err := signer.ReadURL(ctx, name, snap, "video/mp4", time.Now().Add(time.Minute))
+	if err != nil {
 		t.Fatal(err)
 	}
-	// The holder of the upload URL can no longer change the blob.
-	if status, _, _ := mediatest.PutBlob(http.DefaultClient, upload, []byte("replaced")); status != http.StatusPreconditionFailed {
-		t.Errorf("write to a locked blob: %d, want 412", status)
+	if status, _, got, err := mediatest.Get(http.DefaultClient, read); err != nil || status != 200 || string(got) != string(checked) {
+		t.Errorf("snapshot read URL: %d %q %v", status, got, err)
 	}
-	if err := store.Unlock(ctx, name); err != nil {
+	if base := strings.Replace(read, "snapshot="+url.QueryEscape(snap)+"&", "", 1); base == read {
+		t.Fatalf("no snapshot parameter in %s", read)
+	} else if status, _, _, _ := mediatest.Get(http.DefaultClient, base); status != http.StatusForbidden {
+		t.Errorf("snapshot read URL used on the base blob: %d, want 403", status)
+	}
+
+	// Settle restores the base blob from the snapshot, deletes the other
+	// snapshot and breaks a lease the URL's holder left.
+	lc, _ := lease.NewBlobClient(store.Container().NewBlobClient(name), nil)
+	if _, err := lc.AcquireLease(ctx, -1, nil); err != nil {
 		t.Fatal(err)
 	}
-	if err := store.Unlock(ctx, name); err != nil {
-		t.Errorf("Unlock of an unleased blob: %v", err)
+	if err := store.Settle(ctx, name, snap); err != nil {
+		t.Fatal(err)
 	}
-	if _, err := store.Lock(ctx, name, time.Minute); err != nil {
-		t.Fatalf("Lock after Unlock: %v", err)
+	if size, head, err := store.Inspect(ctx, name, "", 16); err != nil || size != int64(len(checked)) || string(head) != "0123456789abcdef" {
+		t.Errorf("base after Settle = %d %q %v", size, head, err)
 	}
-	// Delete breaks the lease; deleting again is fine.
+	if n := countVersions(t, store, name); n != 2 {
+		t.Errorf("%d versions after Settle, want the blob and its snapshot", n)
+	}
+	if err := store.Settle(ctx, name, "2020-01-01T00:00:00.0000000Z"); !errors.Is(err, media.ErrBlobNotFound) {
+		t.Errorf("Settle with a missing snapshot: %v", err)
+	}
+
+	// DeleteSnapshot deletes that one; Delete deletes the blob with every
+	// snapshot; deleting again is fine.
+	other, err := store.Snapshot(ctx, name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		if err := store.DeleteSnapshot(ctx, name, other); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := countVersions(t, store, name); n != 2 {
+		t.Errorf("%d versions after DeleteSnapshot, want 2", n)
+	}
 	for i := range 2 {
 		if err := store.Delete(ctx, name); err != nil {
 			t.Fatalf("Delete #%d: %v", i+1, err)
 		}
 	}
-	if _, _, err := store.Inspect(ctx, name, 16); !errors.Is(err, media.ErrBlobNotFound) {
-		t.Errorf("blob still there after Delete: %v", err)
+	if n := countVersions(t, store, name); n != 0 {
+		t.Errorf("%d versions after Delete", n)
 	}
+}
+
+// put sends an empty PUT to u, as a REST client would.
+func put(t *testing.T, u string) (int, string, error) {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodPut, u, strings.NewReader(""))
+	req.Header.Set("x-ms-version", "2021-12-02")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return 0, "", err
+	}
+	resp.Body.Close()
+	return resp.StatusCode, "", nil
+}
+
+// countVersions counts the blob and its snapshots.
+func countVersions(t *testing.T, store *blob.Store, name string) int {
+	t.Helper()
+	n := 0
+	pager := store.Container().NewListBlobsFlatPager(&container.ListBlobsFlatOptions{
+		Prefix: to.Ptr(name), Include: container.ListBlobsInclude{Snapshots: true},
+	})
+	for pager.More() {
+		page, err := pager.NextPage(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		n += len(page.Segment.BlobItems)
+	}
+	return n
 }

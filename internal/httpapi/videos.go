@@ -214,8 +214,6 @@ func mediaError(err error) *Error {
 		return &Error{Status: http.StatusConflict, Code: "upload_closed", Message: "The video no longer accepts an upload."}
 	case errors.Is(err, media.ErrUploadIncomplete):
 		return &Error{Status: http.StatusConflict, Code: "upload_incomplete", Message: "No file has been committed yet: upload every block, commit the block list, then try again."}
-	case errors.Is(err, media.ErrUploadBusy):
-		return &Error{Status: http.StatusConflict, Code: "upload_busy", Message: "The upload is being checked; try again in a minute."}
 	}
 	return nil
 }

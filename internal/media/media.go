@@ -9,15 +9,21 @@
 //     read, list or write any other blob;
 //   - a video becomes ready only after its blob was found within the
 //     declared size, the upload cap and the user's quota, and its first bytes
-//     are those of a video container; from then on the blob is leased, so the
-//     upload URL can no longer change it;
+//     are those of a video container. What is checked is a snapshot of the
+//     blob taken at completion, and the video is read from that snapshot
+//     from then on (playback, processing, the stored size): the upload URL,
+//     valid for some minutes more, can still rewrite the base blob but never
+//     a snapshot, so nothing it does changes what was checked;
 //   - a refused upload's blob is deleted and the video is failed with a
 //     reason the owner can read;
 //   - every query is scoped to the user: another user's video is
 //     indistinguishable from one that does not exist;
-//   - no blob outlives its video: deletion removes the blobs first, and a
-//     blob written after deletion with a still-valid upload URL is removed by
-//     the sweeper once that URL has expired.
+//   - no blob outlives its video: deletion removes the blobs first, with
+//     all their snapshots, and a blob written after deletion with a
+//     still-valid upload URL is removed by the sweeper once that URL has
+//     expired; likewise, whatever an upload URL wrote to the base blob of a
+//     completed upload is undone by the sweeper (the base blob is restored
+//     from the checked snapshot, every other snapshot deleted).
 package media
 
 import (
@@ -81,13 +87,9 @@ var (
 	// ErrUploadIncomplete is returned by CompleteUpload when no blob has been
 	// committed yet; the video stays pending and the call may be repeated.
 	ErrUploadIncomplete = errors.New("upload not committed yet")
-	// ErrUploadBusy is returned when another completion of the same upload
-	// is in progress.
-	ErrUploadBusy = errors.New("upload is being checked")
 
-	// ErrBlobNotFound and ErrBlobLocked are returned by a Blobs implementation.
+	// ErrBlobNotFound is returned by a Blobs implementation.
 	ErrBlobNotFound = errors.New("blob not found")
-	ErrBlobLocked   = errors.New("blob is leased")
 )
 
 // ValidationError lists invalid fields by JSON name.
@@ -139,6 +141,11 @@ type Video struct {
 	// SourceBlob is the name of the blob holding the source file, "" when the
 	// video has none (yet).
 	SourceBlob string
+	// SourceSnapshot is the snapshot of SourceBlob that holds the verified
+	// source file of a completed upload; readers must read it, not the base
+	// blob. "" when the base blob itself holds the file (imports, pending
+	// uploads).
+	SourceSnapshot string
 }
 
 // NewUpload is an upload video to create with its source file_storage row.
@@ -162,6 +169,14 @@ type Position struct {
 // IsZero reports whether p is the start of the list.
 func (p Position) IsZero() bool { return p.ID == uuid.Nil }
 
+// UnsettledUpload is a completed upload whose base blob an upload URL may
+// have written since its snapshot was taken.
+type UnsettledUpload struct {
+	ID       uuid.UUID
+	Blob     string
+	Snapshot string
+}
+
 // StaleUpload is an upload video the sweeper has work to do for.
 type StaleUpload struct {
 	ID     uuid.UUID
@@ -180,11 +195,12 @@ type Store interface {
 	// RenewUpload records that a new upload URL was issued for a pending
 	// upload (its updated_at becomes now). ErrNotPending when it is not pending.
 	RenewUpload(ctx context.Context, id uuid.UUID) (Video, error)
-	// CompleteUpload marks a pending upload ready with its stored size and
-	// content type, after checking that the user's other sizes plus sizeBytes
-	// stay within quotaBytes (*QuotaError). ErrNotPending when the video is
-	// no longer pending.
-	CompleteUpload(ctx context.Context, id uuid.UUID, sizeBytes int64, contentType string, quotaBytes int64) (Video, error)
+	// CompleteUpload marks a pending upload ready with the snapshot of its
+	// blob that holds the verified file, its stored size and content type,
+	// and flags the base blob for settling (UnsettledUploads), after checking
+	// that the user's other sizes plus sizeBytes stay within quotaBytes
+	// (*QuotaError). ErrNotPending when the video is no longer pending.
+	CompleteUpload(ctx context.Context, id uuid.UUID, snapshot string, sizeBytes int64, contentType string, quotaBytes int64) (Video, error)
 	// FailUpload marks a pending upload failed with reason and releases its
 	// reservation (the source row's size becomes 0; the row stays so that
 	// the sweeper can make sure the blob is gone). ErrNotPending when the
@@ -216,6 +232,13 @@ type Store interface {
 	CancelStaleUpload(ctx context.Context, id uuid.UUID, cutoff time.Time) (bool, error)
 	// ForgetBlobs deletes the video's file_storage rows.
 	ForgetBlobs(ctx context.Context, id uuid.UUID) error
+
+	// UnsettledUploads returns up to limit completed uploads, completed
+	// before cutoff and not hidden, whose base blob is flagged for settling,
+	// oldest first.
+	UnsettledUploads(ctx context.Context, cutoff time.Time, limit int) ([]UnsettledUpload, error)
+	// UploadSettled clears the flag, if the video still reads snapshot.
+	UploadSettled(ctx context.Context, id uuid.UUID, snapshot string) error
 }
 
 // Signer issues SAS URLs for one blob each.
@@ -223,27 +246,33 @@ type Signer interface {
 	// UploadURL returns a URL that allows creating and writing the blob
 	// (Put Blob, Put Block, Put Block List) and nothing else, until expiry.
 	UploadURL(ctx context.Context, name string, expiry time.Time) (string, error)
-	// ReadURL returns a URL that allows reading the blob, served with
-	// contentType, until expiry.
-	ReadURL(ctx context.Context, name, contentType string, expiry time.Time) (string, error)
+	// ReadURL returns a URL that allows reading the blob's snapshot (the
+	// base blob when snapshot is ""), served with contentType, until expiry,
+	// and nothing else.
+	ReadURL(ctx context.Context, name, snapshot, contentType string, expiry time.Time) (string, error)
 }
 
-// Blobs inspects, locks and removes blobs of the media container.
+// Blobs inspects, freezes and removes blobs of the media container.
 type Blobs interface {
-	// Lock leases the blob for d, so that no one else (the holder of an
-	// upload URL included) can change or delete it, and returns the lease
-	// id. ErrBlobNotFound when no blob was committed, ErrBlobLocked when it
-	// is already leased.
-	Lock(ctx context.Context, name string, d time.Duration) (leaseID string, err error)
-	// LockForever turns the lease into one that never expires.
-	LockForever(ctx context.Context, name, leaseID string) error
-	// Unlock breaks any lease on the blob at once.
-	Unlock(ctx context.Context, name string) error
-	// Inspect returns the blob's size and its first n bytes (fewer when the
-	// blob is shorter). ErrBlobNotFound when it does not exist.
-	Inspect(ctx context.Context, name string, n int) (size int64, head []byte, err error)
-	// Delete deletes the blob, breaking a lease if needed. Deleting a
-	// missing blob is not an error.
+	// Snapshot takes a read-only snapshot of the blob as committed now and
+	// returns its id. No upload URL can write, delete or re-tier a
+	// snapshot. ErrBlobNotFound when no blob was committed.
+	Snapshot(ctx context.Context, name string) (snapshot string, err error)
+	// Inspect returns the size and the first n bytes (fewer when shorter) of
+	// the blob's snapshot, or of the base blob when snapshot is "".
+	// ErrBlobNotFound when it does not exist.
+	Inspect(ctx context.Context, name, snapshot string, n int) (size int64, head []byte, err error)
+	// Settle undoes whatever was done to the base blob since snapshot was
+	// taken: it breaks any lease, deletes every other snapshot and copies
+	// snapshot over the base blob (which then shares its blocks). Only call
+	// it once no upload URL can write the blob any more. ErrBlobNotFound
+	// when the snapshot no longer exists.
+	Settle(ctx context.Context, name, snapshot string) error
+	// DeleteSnapshot deletes one snapshot of the blob; a missing one is not
+	// an error.
+	DeleteSnapshot(ctx context.Context, name, snapshot string) error
+	// Delete deletes the blob and all its snapshots, breaking a lease if
+	// needed. Deleting a missing blob is not an error.
 	Delete(ctx context.Context, name string) error
 }
 

@@ -18,7 +18,12 @@ const sweepBatch = 200
 //   - uploads deleted by their owner while the URL was valid (hidden): the
 //     blob is deleted again, in case it was rewritten, then the rows;
 //   - refused uploads: the blob is deleted again and the file_storage row
-//     dropped; the failed video stays for its owner to see.
+//     dropped; the failed video stays for its owner to see;
+//   - completed uploads: whatever the upload URL did to the base blob after
+//     completion is undone (Blobs.Settle: other snapshots deleted, the
+//     checked snapshot copied back over the base blob), so that nothing
+//     written outside the checks stays stored; the video keeps reading its
+//     snapshot.
 //
 // It returns how many videos it cleaned up. A failure on one video does not
 // stop the others; the errors are returned together and the work is
@@ -29,8 +34,19 @@ func (s *Service) SweepUploads(ctx context.Context, now time.Time) (int, error) 
 	if err != nil {
 		return 0, fmt.Errorf("list stale uploads: %w", err)
 	}
+	unsettled, err := s.store.UnsettledUploads(ctx, cutoff, sweepBatch)
+	if err != nil {
+		return 0, fmt.Errorf("list unsettled uploads: %w", err)
+	}
 	var errs []error
 	done := 0
+	for _, u := range unsettled {
+		if err := s.settle(ctx, u); err != nil {
+			errs = append(errs, fmt.Errorf("video %s: %w", u.ID, err))
+			continue
+		}
+		done++
+	}
 	for _, u := range stale {
 		ok, err := s.sweep(ctx, u, cutoff)
 		if err != nil {
@@ -64,4 +80,19 @@ func (s *Service) sweep(ctx context.Context, u StaleUpload, cutoff time.Time) (b
 	}
 	s.opts.Logger.Info("stale upload removed", "video_id", u.ID, "status", u.Status)
 	return true, nil
+}
+
+// settle restores the base blob of a completed upload from its snapshot and
+// clears the flag. A snapshot that is gone means the video was deleted
+// meanwhile (deletion removes every snapshot): nothing is left to settle.
+func (s *Service) settle(ctx context.Context, u UnsettledUpload) error {
+	err := s.blobs.Settle(ctx, u.Blob, u.Snapshot)
+	if err != nil && !errors.Is(err, ErrBlobNotFound) {
+		return fmt.Errorf("settle blob: %w", err)
+	}
+	if err := s.store.UploadSettled(ctx, u.ID, u.Snapshot); err != nil {
+		return err
+	}
+	s.opts.Logger.Info("completed upload settled", "video_id", u.ID)
+	return nil
 }

@@ -28,10 +28,6 @@ type Upload struct {
 	ExpiresAt time.Time
 }
 
-// completionLease is how long a completion holds the blob while it checks
-// it; a completion that crashes leaves a lease that expires on its own.
-const completionLease = time.Minute
-
 // StartUpload validates req, reserves its size against the user's quota,
 // creates a pending upload video and returns a URL that can write its blob
 // only. It returns *ValidationError for a bad request and *QuotaError when
@@ -145,12 +141,20 @@ func (s *Service) validate(req UploadRequest) (title, contentType string, proble
 // CompleteUpload checks the blob a client uploaded and makes the video
 // ready. It is idempotent: completing a ready video returns it unchanged.
 //
+// What it checks is a snapshot of the blob, taken first, and the video is
+// read from that snapshot from then on (Video.SourceSnapshot): the upload
+// URL stays valid for some minutes and can still rewrite the base blob,
+// break or take leases on it and snapshot it, but it cannot change a
+// snapshot, so playback, processing and the stored size keep to the bytes
+// that were checked. The sweeper settles the base blob once the URL has
+// expired (SweepUploads).
+//
 // It returns ErrNotFound, ErrNotAnUpload, ErrUploadIncomplete (no blob
-// committed yet; nothing changed), ErrUploadBusy (another completion holds
-// the blob), ErrNotPending (the upload was cancelled), or *RejectedError
-// when the blob is larger than declared, larger than the upload cap, not a
-// video, or over the quota: the blob is then deleted and the video failed
-// with that reason, and completing it again returns the same error.
+// committed yet; nothing changed), ErrNotPending (the upload was
+// cancelled), or *RejectedError when the blob is larger than declared,
+// larger than the upload cap, not a video, or over the quota: the blob is
+// then deleted and the video failed with that reason, and completing it
+// again returns the same error.
 func (s *Service) CompleteUpload(ctx context.Context, userID, id uuid.UUID) (Video, error) {
 	v, err := s.store.Video(ctx, userID, id)
 	if err != nil {
@@ -169,76 +173,56 @@ func (s *Service) CompleteUpload(ctx context.Context, userID, id uuid.UUID) (Vid
 		return Video{}, ErrNotPending
 	}
 
-	// Lease the blob first: from here on the upload URL can no longer change
-	// what is being checked.
-	lease, err := s.lock(ctx, v)
-	if err != nil {
-		return Video{}, err
-	}
-	size, head, err := s.blobs.Inspect(ctx, v.SourceBlob, sniffLen)
+	snapshot, err := s.blobs.Snapshot(ctx, v.SourceBlob)
 	if errors.Is(err, ErrBlobNotFound) {
-		return Video{}, ErrUploadIncomplete // deleted since it was leased
+		return Video{}, ErrUploadIncomplete
 	}
 	if err != nil {
-		s.release(ctx, v)
+		return Video{}, fmt.Errorf("snapshot upload: %w", err)
+	}
+	size, head, err := s.blobs.Inspect(ctx, v.SourceBlob, snapshot, sniffLen)
+	if errors.Is(err, ErrBlobNotFound) {
+		return Video{}, ErrNotFound // deleted (with its snapshots) meanwhile
+	}
+	if err != nil {
+		s.dropSnapshot(ctx, v, snapshot)
 		return Video{}, fmt.Errorf("inspect upload: %w", err)
 	}
 	contentType, reason := s.check(v, size, head)
 	if reason != "" {
 		return s.reject(ctx, v, reason)
 	}
-	if err := s.blobs.LockForever(ctx, v.SourceBlob, lease); err != nil {
-		s.release(ctx, v)
-		return Video{}, fmt.Errorf("lock upload: %w", err)
-	}
-	done, err := s.store.CompleteUpload(ctx, v.ID, size, contentType, s.opts.QuotaBytes)
+	done, err := s.store.CompleteUpload(ctx, v.ID, snapshot, size, contentType, s.opts.QuotaBytes)
 	var quota *QuotaError
 	switch {
 	case errors.As(err, &quota):
 		return s.reject(ctx, v, "it would exceed your storage quota: "+quota.Error())
 	case errors.Is(err, ErrNotPending):
-		// Changed while we checked: deleted or swept (whoever did it owns the
-		// blob now), or completed by a call that broke an expired lease.
-		if now, err := s.store.Video(ctx, userID, id); err == nil && now.Status == StatusReady {
+		// Changed while we checked: completed by a concurrent call (which
+		// recorded its own snapshot), or deleted or swept (whoever did it
+		// deletes the blob with every snapshot).
+		now, err := s.store.Video(ctx, userID, id)
+		if err == nil && now.SourceSnapshot != snapshot {
+			s.dropSnapshot(ctx, v, snapshot)
+		}
+		if err == nil && now.Status == StatusReady {
 			return now, nil
 		}
 		return Video{}, ErrNotFound
 	case err != nil:
-		s.release(ctx, v)
+		s.dropSnapshot(ctx, v, snapshot)
 		return Video{}, fmt.Errorf("complete upload: %w", err)
 	}
 	s.opts.Logger.Info("upload completed", "video_id", v.ID, "user_id", v.UserID, "size_bytes", size, "content_type", contentType)
 	return done, nil
 }
 
-// lock leases the upload's blob for the completion. A lease left by a
-// completion that failed half-way is broken once the upload URL has expired,
-// since nothing else can then write the blob.
-func (s *Service) lock(ctx context.Context, v Video) (string, error) {
-	lease, err := s.blobs.Lock(ctx, v.SourceBlob, completionLease)
-	if errors.Is(err, ErrBlobLocked) && !s.uploadURLMayBeValid(v) {
-		if err := s.blobs.Unlock(ctx, v.SourceBlob); err != nil {
-			return "", fmt.Errorf("unlock stale upload lease: %w", err)
-		}
-		lease, err = s.blobs.Lock(ctx, v.SourceBlob, completionLease)
-	}
-	switch {
-	case errors.Is(err, ErrBlobNotFound):
-		return "", ErrUploadIncomplete
-	case errors.Is(err, ErrBlobLocked):
-		return "", ErrUploadBusy
-	case err != nil:
-		return "", fmt.Errorf("lock upload: %w", err)
-	}
-	return lease, nil
-}
-
-// release breaks the lease of a completion that failed, so that a retry
-// need not wait for it to expire. Failing to is only logged: the lease
-// expires on its own, or lock breaks it.
-func (s *Service) release(ctx context.Context, v Video) {
-	if err := s.blobs.Unlock(ctx, v.SourceBlob); err != nil {
-		s.opts.Logger.Warn("unlock upload after a failed completion", "video_id", v.ID, "err", err.Error())
+// dropSnapshot deletes a snapshot no video reads. Failing to is only
+// logged: the sweeper deletes every snapshot but the recorded one when it
+// settles the blob, and all of them with the video.
+func (s *Service) dropSnapshot(ctx context.Context, v Video, snapshot string) {
+	if err := s.blobs.DeleteSnapshot(ctx, v.SourceBlob, snapshot); err != nil {
+		s.opts.Logger.Warn("delete an unused upload snapshot", "video_id", v.ID, "err", err.Error())
 	}
 }
 
@@ -263,7 +247,8 @@ func (s *Service) check(v Video, size int64, head []byte) (contentType, reason s
 	return contentType, ""
 }
 
-// reject deletes the upload's blob and fails the video with reason.
+// reject deletes the upload's blob, with its snapshots, and fails the video
+// with reason.
 func (s *Service) reject(ctx context.Context, v Video, reason string) (Video, error) {
 	if err := s.blobs.Delete(ctx, v.SourceBlob); err != nil {
 		return Video{}, fmt.Errorf("delete rejected upload: %w", err)

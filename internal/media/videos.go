@@ -18,7 +18,8 @@ type Playback struct {
 }
 
 // Video returns the user's video and, once it is ready, a read URL valid
-// for a short time. ErrNotFound when the video does not exist or is not
+// for a short time, for the snapshot that was checked when the video is an
+// upload. ErrNotFound when the video does not exist or is not
 // the user's.
 func (s *Service) Video(ctx context.Context, userID, id uuid.UUID) (Video, *Playback, error) {
 	v, err := s.store.Video(ctx, userID, id)
@@ -29,7 +30,7 @@ func (s *Service) Video(ctx context.Context, userID, id uuid.UUID) (Video, *Play
 		return v, nil, nil
 	}
 	expires := s.opts.Now().Add(s.opts.ReadURLTTL).UTC().Truncate(time.Second)
-	url, err := s.signer.ReadURL(ctx, v.SourceBlob, v.ContentType, expires)
+	url, err := s.signer.ReadURL(ctx, v.SourceBlob, v.SourceSnapshot, v.ContentType, expires)
 	if err != nil {
 		return Video{}, nil, fmt.Errorf("sign read url: %w", err)
 	}
@@ -98,7 +99,7 @@ func decodeCursor(s string) (Position, bool) {
 }
 
 // Delete deletes the user's video: its blobs first (every file_storage row
-// of the video and its clips), then its rows. Deleting a video that does
+// of the video and its clips, each with all its snapshots), then its rows. Deleting a video that does
 // not exist, or is not the user's, does nothing and is not an error.
 //
 // While an upload URL of the video may still be valid, its holder could

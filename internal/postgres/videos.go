@@ -22,7 +22,7 @@ var _ media.Store = VideoStore{}
 // videoColumns are read from videos v LEFT JOIN file_storage f (the source row).
 const videoColumns = `v.id, v.user_id, v.title, v.source, coalesce(v.source_url, ''), v.status, coalesce(v.error, ''),
 	coalesce(v.content_type, ''), v.size_bytes, v.duration_seconds, v.width, v.height, v.created_at, v.updated_at,
-	coalesce(f.blob_name, '')`
+	coalesce(f.blob_name, ''), coalesce(f.snapshot, '')`
 
 // sourceJoin joins each video to its source file_storage row (at most one:
 // file_storage_video_kind_key).
@@ -37,7 +37,7 @@ func scanVideo(row pgx.Row) (media.Video, error) {
 	var width, height *int32
 	err := row.Scan(&v.ID, &v.UserID, &v.Title, &v.Source, &v.SourceURL, &v.Status, &v.Error,
 		&v.ContentType, &v.SizeBytes, &v.DurationSeconds, &width, &height, &v.CreatedAt, &v.UpdatedAt,
-		&v.SourceBlob)
+		&v.SourceBlob, &v.SourceSnapshot)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return media.Video{}, media.ErrNotFound
 	}
@@ -139,8 +139,9 @@ func (s VideoStore) RenewUpload(ctx context.Context, id uuid.UUID) (media.Video,
 	return v, nil
 }
 
-// CompleteUpload marks a pending upload ready, after the quota check.
-func (s VideoStore) CompleteUpload(ctx context.Context, id uuid.UUID, sizeBytes int64, contentType string, quotaBytes int64) (media.Video, error) {
+// CompleteUpload marks a pending upload ready, read from snapshot, after the
+// quota check.
+func (s VideoStore) CompleteUpload(ctx context.Context, id uuid.UUID, snapshot string, sizeBytes int64, contentType string, quotaBytes int64) (media.Video, error) {
 	var v media.Video
 	err := pgx.BeginFunc(ctx, s.DB.pool, func(tx pgx.Tx) error {
 		// Lock the user before the video, in the order CreateUpload does.
@@ -176,8 +177,9 @@ func (s VideoStore) CompleteUpload(ctx context.Context, id uuid.UUID, sizeBytes 
 			return fmt.Errorf("update video: %w", err)
 		}
 		if _, err := tx.Exec(ctx, `
-			UPDATE file_storage SET size_bytes = $2, content_type = $3 WHERE video_id = $1 AND kind = 'source'`,
-			id, sizeBytes, contentType); err != nil {
+			UPDATE file_storage SET size_bytes = $2, content_type = $3, snapshot = $4, settle_pending = true
+			WHERE video_id = $1 AND kind = 'source'`,
+			id, sizeBytes, contentType, snapshot); err != nil {
 			return fmt.Errorf("update file_storage: %w", err)
 		}
 		v, err = videoByID(ctx, tx, id)
@@ -330,6 +332,42 @@ func (s VideoStore) CancelStaleUpload(ctx context.Context, id uuid.UUID, cutoff 
 func (s VideoStore) ForgetBlobs(ctx context.Context, id uuid.UUID) error {
 	if _, err := s.DB.pool.Exec(ctx, `DELETE FROM file_storage WHERE video_id = $1`, id); err != nil {
 		return fmt.Errorf("delete file_storage rows: %w", err)
+	}
+	return nil
+}
+
+// UnsettledUploads lists the source rows of completed uploads whose base
+// blob is still to be settled, completed before cutoff, oldest first
+// (served by file_storage_settle_idx). Videos hidden for deletion are left
+// to StaleUploads.
+func (s VideoStore) UnsettledUploads(ctx context.Context, cutoff time.Time, limit int) ([]media.UnsettledUpload, error) {
+	rows, err := s.DB.pool.Query(ctx, `
+		SELECT f.video_id, f.blob_name, f.snapshot FROM file_storage f
+		JOIN videos v ON v.id = f.video_id
+		WHERE f.settle_pending AND f.updated_at < $1 AND v.status <> 'cancelled'
+		ORDER BY f.updated_at
+		LIMIT $2`, cutoff, limit)
+	if err != nil {
+		return nil, fmt.Errorf("select unsettled uploads: %w", err)
+	}
+	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (media.UnsettledUpload, error) {
+		var u media.UnsettledUpload
+		err := row.Scan(&u.ID, &u.Blob, &u.Snapshot)
+		return u, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("select unsettled uploads: %w", err)
+	}
+	return out, nil
+}
+
+// UploadSettled clears the settle flag of the video's source row, if it
+// still names snapshot.
+func (s VideoStore) UploadSettled(ctx context.Context, id uuid.UUID, snapshot string) error {
+	if _, err := s.DB.pool.Exec(ctx, `
+		UPDATE file_storage SET settle_pending = false
+		WHERE video_id = $1 AND kind = 'source' AND snapshot = $2`, id, snapshot); err != nil {
+		return fmt.Errorf("mark upload settled: %w", err)
 	}
 	return nil
 }

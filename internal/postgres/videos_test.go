@@ -80,11 +80,12 @@ func TestVideoStoreLifecycle(t *testing.T) {
 	if _, err := store.Video(ctx, uuid.New(), v.ID); !errors.Is(err, media.ErrNotFound) {
 		t.Errorf("another user's Video: %v", err)
 	}
-	done, err := store.CompleteUpload(ctx, v.ID, 900, "video/quicktime", 10_000)
-	if err != nil || done.Status != media.StatusReady || *done.SizeBytes != 900 || done.ContentType != "video/quicktime" {
+	const snap = "2026-01-02T03:04:05.1234567Z"
+	done, err := store.CompleteUpload(ctx, v.ID, snap, 900, "video/quicktime", 10_000)
+	if err != nil || done.Status != media.StatusReady || *done.SizeBytes != 900 || done.ContentType != "video/quicktime" || done.SourceSnapshot != snap {
 		t.Fatalf("CompleteUpload = %+v, %v", done, err)
 	}
-	if _, err := store.CompleteUpload(ctx, v.ID, 900, "video/mp4", 10_000); !errors.Is(err, media.ErrNotPending) {
+	if _, err := store.CompleteUpload(ctx, v.ID, snap, 900, "video/mp4", 10_000); !errors.Is(err, media.ErrNotPending) {
 		t.Errorf("second CompleteUpload: %v, want ErrNotPending", err)
 	}
 	if _, err := store.FailUpload(ctx, v.ID, "x"); !errors.Is(err, media.ErrNotPending) {
@@ -94,6 +95,23 @@ func TestVideoStoreLifecycle(t *testing.T) {
 	db.pool.QueryRow(ctx, `SELECT size_bytes FROM file_storage WHERE video_id = $1`, v.ID).Scan(&stored)
 	if stored != 900 {
 		t.Errorf("file_storage size %d, want the stored 900", stored)
+	}
+	// Its base blob is settled once the upload URLs have expired.
+	if list, err := store.UnsettledUploads(ctx, time.Now().Add(-time.Hour), 10); err != nil || len(list) != 0 {
+		t.Errorf("UnsettledUploads before the cutoff = %+v, %v", list, err)
+	}
+	list, err := store.UnsettledUploads(ctx, time.Now().Add(time.Hour), 10)
+	if err != nil || len(list) != 1 || list[0] != (media.UnsettledUpload{ID: v.ID, Blob: v.SourceBlob, Snapshot: snap}) {
+		t.Fatalf("UnsettledUploads = %+v, %v", list, err)
+	}
+	if err := store.UploadSettled(ctx, v.ID, snap); err != nil {
+		t.Fatal(err)
+	}
+	if list, err := store.UnsettledUploads(ctx, time.Now().Add(time.Hour), 10); err != nil || len(list) != 0 {
+		t.Errorf("UnsettledUploads after UploadSettled = %+v, %v", list, err)
+	}
+	if got, _ := store.Video(ctx, alice, v.ID); got.SourceSnapshot != snap {
+		t.Errorf("settled video reads snapshot %q, want %q", got.SourceSnapshot, snap)
 	}
 
 	if err := store.HideUpload(ctx, v.ID); err != nil {
@@ -131,7 +149,7 @@ func TestCancelStaleUploadLosesToACompletion(t *testing.T) {
 	if ok, err := store.CancelStaleUpload(ctx, v.ID, time.Now().Add(-time.Hour)); err != nil || ok {
 		t.Errorf("cancelled a fresh upload: %v %v", ok, err)
 	}
-	if _, err := store.CompleteUpload(ctx, v.ID, 10, "video/mp4", 100); err != nil {
+	if _, err := store.CompleteUpload(ctx, v.ID, "2026-01-02T03:04:05.0000000Z", 10, "video/mp4", 100); err != nil {
 		t.Fatal(err)
 	}
 	if ok, err := store.CancelStaleUpload(ctx, v.ID, time.Now().Add(time.Hour)); err != nil || ok {
