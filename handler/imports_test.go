@@ -6,10 +6,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -110,8 +111,28 @@ func (c *apiClient) waitStatus(id, want string, timeout time.Duration) progress 
 // the import-worker function runs.
 func TestImportThroughTheAPIAndTheLocalQueue(t *testing.T) {
 	media := mediatest.MP4Like(2<<20 + 7)
+	// A server yt-dlp would reach without the proxy (FTP): it must see no
+	// connection, as the serving handler runs yt-dlp through sandbox-exec.
+	ftp, err := net.Listen("tcp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ftp.Close()
+	var ftpConns atomic.Int64
+	go func() {
+		for {
+			c, err := ftp.Accept()
+			if err != nil {
+				return
+			}
+			ftpConns.Add(1)
+			c.Close()
+		}
+	}()
 	src := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch r.URL.Path {
+		case "/to-ftp":
+			http.Redirect(w, r, "ftp://"+ftp.Addr().String()+"/x.mp4", http.StatusFound)
 		case "/clip.mp4":
 			http.ServeContent(w, r, "clip.mp4", time.Time{}, bytes.NewReader(media))
 		case "/slow.mp4":
@@ -176,8 +197,14 @@ func TestImportThroughTheAPIAndTheLocalQueue(t *testing.T) {
 	}
 	// A 404 source ends failed with a readable error.
 	c.call(http.MethodPost, "/api/imports", map[string]string{"url": src.URL + "/missing.mp4"}, &accepted)
-	if p := c.waitStatus(accepted.VideoID, "failed", 30*time.Second); p.Error == nil || !strings.Contains(*p.Error, "404") {
+	if p := c.waitStatus(accepted.VideoID, "failed", 30*time.Second); p.Error == nil || *p.Error != "the video was not found at this address" {
 		t.Errorf("404 import: %+v", p)
+	}
+
+	// A redirect to FTP is stopped by the sandbox.
+	c.call(http.MethodPost, "/api/imports", map[string]string{"url": src.URL + "/to-ftp"}, &accepted)
+	if p := c.waitStatus(accepted.VideoID, "failed", 30*time.Second); p.Error == nil || *p.Error != "the source leads to an address or a protocol that imports may not use" || ftpConns.Load() != 0 {
+		t.Errorf("redirect to FTP: %+v, %d FTP connections", p, ftpConns.Load())
 	}
 
 	// Cancel mid-stream.

@@ -5,6 +5,9 @@
 //
 //	handler [serve]   serve on FUNCTIONS_CUSTOMHANDLER_PORT (default 7071)
 //	handler migrate   apply database migrations and exit
+//
+// The importer also runs the binary as `handler sandbox-exec ... -- yt-dlp
+// ...` to start yt-dlp confined (internal/sandbox); that is not for people.
 package main
 
 import (
@@ -42,9 +45,14 @@ import (
 	"github.com/videofn/videofn/internal/queue"
 	"github.com/videofn/videofn/internal/ratelimit"
 	"github.com/videofn/videofn/internal/redisstore"
+	"github.com/videofn/videofn/internal/sandbox"
 )
 
 func main() {
+	if len(os.Args) > 1 && os.Args[1] == sandbox.Subcommand {
+		// Nothing else: confine this process and exec the import tool.
+		os.Exit(sandboxExec(os.Args[2:], os.Stderr))
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := run(ctx, os.Args, os.Getenv, os.Stdout); err != nil {
@@ -189,6 +197,10 @@ func serve(ctx context.Context, getenv func(string) string, stdout io.Writer) er
 		return err
 	}
 	progress := importer.ProgressStore{Client: rdb}
+	confine, sandboxNotice, err := importSandbox(logger)
+	if err != nil {
+		return err
+	}
 	// The importer itself acknowledges messages for missing, finished or
 	// cancelled imports, so it needs no Gatekeeper in front.
 	importWorker := jobs.Imports{
@@ -197,6 +209,7 @@ func serve(ctx context.Context, getenv func(string) string, stdout io.Writer) er
 			MaxBytes:     cfg.ImportMaxBytes,
 			QuotaBytes:   cfg.UserStorageQuotaBytes,
 			AllowPrivate: cfg.ImportAllowPrivateNetworks,
+			Sandbox:      confine,
 		}, postgres.ImportStore{DB: db}, importer.ContainerBlobs{Client: store.Container(), Name: store.ContainerName()}, progress, logger),
 	}
 	importService := importer.NewService(importer.ServiceOptions{
@@ -229,6 +242,7 @@ func serve(ctx context.Context, getenv func(string) string, stdout io.Writer) er
 			"redis":    rdb,
 			"storage":  store,
 		},
+		Notices:        map[string]httpapi.Notice{"sandbox": sandboxNotice},
 		ImportWorker:   importWorker,
 		VideoProcessor: &jobs.Gatekeeper{Name: "video-processor", Videos: videos, Logger: logger},
 		Sweeper:        &jobs.Sweeper{Purger: videos, Uploads: mediaService, Imports: importService, Retention: 7 * 24 * time.Hour, Logger: logger},

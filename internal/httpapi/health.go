@@ -22,10 +22,19 @@ func (f PingFunc) Ping(ctx context.Context) error { return f(ctx) }
 // even when a dependency hangs.
 const checkTimeout = 2 * time.Second
 
+// Notice is a fact GET /api/health reports next to the checks without
+// letting it change the answer's status, such as how strongly imports are
+// sandboxed: a degraded sandbox is not an outage, but must be visible.
+type Notice struct {
+	OK     bool   // "ok" when true, "degraded" otherwise
+	Detail string // one line, no secrets
+}
+
 type checkResult struct {
-	Status    string `json:"status"` // "ok" or "error"
+	Status    string `json:"status"` // "ok" or "error"; notices: "ok" or "degraded"
 	LatencyMS int64  `json:"latency_ms"`
 	Error     string `json:"error,omitempty"`
+	Detail    string `json:"detail,omitempty"`
 }
 
 type healthResponse struct {
@@ -35,9 +44,16 @@ type healthResponse struct {
 
 // health checks every dependency concurrently. It answers 200 when all are
 // reachable and 503 otherwise. Causes are logged; the client sees only
-// "unreachable".
+// "unreachable". Notices are added as they are and never change the status.
 func (s *Server) health(w http.ResponseWriter, r *http.Request) error {
-	resp := healthResponse{Status: "ok", Checks: make(map[string]checkResult, len(s.checks))}
+	resp := healthResponse{Status: "ok", Checks: make(map[string]checkResult, len(s.checks)+len(s.notices))}
+	for name, n := range s.notices {
+		res := checkResult{Status: "ok", Detail: n.Detail}
+		if !n.OK {
+			res.Status = "degraded"
+		}
+		resp.Checks[name] = res
+	}
 	var mu sync.Mutex
 	var wg sync.WaitGroup
 	for name, p := range s.checks {

@@ -27,6 +27,9 @@ type Options struct {
 	// Checks are the dependencies reported by GET /api/health, by name
 	// ("postgres", "redis", "storage").
 	Checks map[string]Pinger
+	// Notices are reported by GET /api/health next to the checks, by name
+	// ("sandbox"), without changing its status.
+	Notices map[string]Notice
 
 	ImportWorker   MessageHandler // messages of the imports queue
 	VideoProcessor MessageHandler // messages of the processing queue
@@ -54,9 +57,10 @@ type Options struct {
 
 // Server serves the whole HTTP surface of the handler. Build it with NewServer.
 type Server struct {
-	logger *slog.Logger
-	checks map[string]Pinger
-	now    func() time.Time
+	logger  *slog.Logger
+	checks  map[string]Pinger
+	notices map[string]Notice
+	now     func() time.Time
 
 	importWorker   MessageHandler
 	videoProcessor MessageHandler
@@ -81,6 +85,7 @@ func NewServer(o Options) *Server {
 	s := &Server{
 		logger:         o.Logger,
 		checks:         o.Checks,
+		notices:        o.Notices,
 		now:            o.Now,
 		importWorker:   o.ImportWorker,
 		videoProcessor: o.VideoProcessor,

@@ -43,14 +43,18 @@ func TestHealth(t *testing.T) {
 		wantStatus int
 		wantBody   string
 		wantFailed []string
+		notices    map[string]httpapi.Notice
 	}{
-		{"all up", map[string]httpapi.Pinger{"postgres": ok, "redis": ok, "storage": ok}, 200, "ok", nil},
-		{"postgres down", map[string]httpapi.Pinger{"postgres": down, "redis": ok, "storage": ok}, 503, "unavailable", []string{"postgres"}},
-		{"redis hangs", map[string]httpapi.Pinger{"postgres": ok, "redis": hangs, "storage": ok}, 503, "unavailable", []string{"redis"}},
+		{"all up", map[string]httpapi.Pinger{"postgres": ok, "redis": ok, "storage": ok}, 200, "ok", nil, map[string]httpapi.Notice{"sandbox": {OK: true, Detail: "full"}}},
+		{"postgres down", map[string]httpapi.Pinger{"postgres": down, "redis": ok, "storage": ok}, 503, "unavailable", []string{"postgres"}, nil},
+		{"redis hangs", map[string]httpapi.Pinger{"postgres": ok, "redis": hangs, "storage": ok}, 503, "unavailable", []string{"redis"}, nil},
+		// A degraded sandbox is visible but is not an outage.
+		{"sandbox degraded", map[string]httpapi.Pinger{"postgres": ok}, 200, "ok", nil, map[string]httpapi.Notice{"sandbox": {OK: false, Detail: "none"}}},
+		{"sandbox degraded and postgres down", map[string]httpapi.Pinger{"postgres": down}, 503, "unavailable", []string{"postgres"}, map[string]httpapi.Notice{"sandbox": {OK: false, Detail: "none"}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			ts := newTestServer(t, httpapi.Options{Checks: tt.checks})
+			ts := newTestServer(t, httpapi.Options{Checks: tt.checks, Notices: tt.notices})
 			req, _ := http.NewRequest(http.MethodGet, ts.URL+"/api/health", nil)
 			resp, body := v.Do(t, ts.Client(), req)
 			if resp.StatusCode != tt.wantStatus {
@@ -58,13 +62,19 @@ func TestHealth(t *testing.T) {
 			}
 			var got struct {
 				Status string
-				Checks map[string]struct{ Status, Error string }
+				Checks map[string]struct{ Status, Error, Detail string }
 			}
 			if err := json.Unmarshal(body, &got); err != nil {
 				t.Fatal(err)
 			}
-			if got.Status != tt.wantBody || len(got.Checks) != len(tt.checks) {
+			if got.Status != tt.wantBody || len(got.Checks) != len(tt.checks)+len(tt.notices) {
 				t.Errorf("got %s", body)
+			}
+			for name, n := range tt.notices {
+				want := map[bool]string{true: "ok", false: "degraded"}[n.OK]
+				if c := got.Checks[name]; c.Status != want || c.Detail != n.Detail {
+					t.Errorf("notice %s: got %+v, want %s with detail %q", name, c, want, n.Detail)
+				}
 			}
 			for _, name := range tt.wantFailed {
 				if got.Checks[name].Status != "error" {

@@ -16,6 +16,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/netip"
+	"os"
 	"sync"
 	"time"
 
@@ -111,7 +112,14 @@ type Options struct {
 	// AllowPrivate lets yt-dlp reach loopback and private addresses (tests).
 	AllowPrivate bool
 	// Allow lists extra destinations (tests).
-	Allow            []netip.AddrPort
+	Allow []netip.AddrPort
+	// Sandbox turns the yt-dlp command line (argv[0] is the program) into
+	// the one that runs it confined, so that it and every process it starts
+	// can connect only to proxyPort (the import's netguard proxy) and write
+	// only into workDir: sandbox.Launcher.Wrap. Nil runs yt-dlp with
+	// nothing but its --proxy setting between it and the network: only
+	// tests that show what the sandbox prevents do that.
+	Sandbox          func(proxyPort uint16, workDir string, argv []string) []string
 	ProgressInterval time.Duration // default 500 ms
 	CancelPoll       time.Duration // default 500 ms
 	HeartbeatEvery   time.Duration // default 30 s
@@ -125,6 +133,9 @@ type Importer struct {
 	blobs    Blobs
 	progress ProgressSetter
 	logger   *slog.Logger
+	// progressWarn throttles "progress not written" warnings across
+	// imports: when Redis is down every write of every import fails.
+	progressWarn *throttledWarn
 }
 
 // New returns an Importer.
@@ -150,7 +161,8 @@ func New(o Options, store Store, blobs Blobs, progress ProgressSetter, logger *s
 	if o.HeartbeatEvery == 0 {
 		o.HeartbeatEvery = 30 * time.Second
 	}
-	im := &Importer{opts: o, store: store, blobs: blobs, progress: progress, logger: logger}
+	im := &Importer{opts: o, store: store, blobs: blobs, progress: progress, logger: logger,
+		progressWarn: &throttledWarn{every: progressWarnInterval, now: time.Now}}
 	// Prepared on first use and kept once it works; a failure is retried
 	// by the next import (yt-dlp may be installed meanwhile).
 	var mu sync.Mutex
@@ -217,7 +229,7 @@ func (im *Importer) Run(ctx context.Context, id uuid.UUID) error {
 	}
 
 	pw := &progressWriter{store: im.progress, interval: im.opts.ProgressInterval, onError: func(err error) {
-		log.Warn("progress not written", "err", err.Error())
+		im.progressWarn.warn(log, "progress not written", err)
 	}}
 	pw.p = Progress{VideoID: id, Status: "downloading", Step: "starting"}
 	pw.update(ctx, true, func(*Progress) {})
@@ -310,10 +322,20 @@ func (im *Importer) download(parent context.Context, job Job, pw *progressWriter
 	if err != nil {
 		return Result{}, err // an installation problem: retry later, it is logged
 	}
+	// yt-dlp's home, temp and working directory: the only place the
+	// sandbox lets it write.
+	work, err := os.MkdirTemp("", "videofn-import-")
+	if err != nil {
+		return Result{}, fmt.Errorf("work directory: %w", err)
+	}
+	defer os.RemoveAll(work)
+	argv := append([]string{ytdlp}, ytdlpArgs(job.SourceURL, proxy.URL(), limit)...)
+	if im.opts.Sandbox != nil {
+		argv = im.opts.Sandbox(proxy.Port(), work, argv)
+	}
 	var meta Meta
 	metaSeen := make(chan struct{}, 1)
-	proc, err := startYTDLP(ctx, ytdlp,
-		ytdlpArgs(job.SourceURL, proxy.URL(), limit),
+	proc, err := startYTDLP(ctx, argv, work,
 		func(m Meta) {
 			meta = m
 			select {
@@ -360,8 +382,17 @@ func (im *Importer) download(parent context.Context, job Job, pw *progressWriter
 	case waitErr != nil:
 		return Result{}, fmt.Errorf("yt-dlp: %w", waitErr)
 	case exit != 0:
+		// yt-dlp's own words go to the log only (they may quote what a
+		// server inside a network answered); the user gets a fixed message.
+		log.Info("yt-dlp failed", "exit", exit, "diagnostics", redact(diag, proxy.URL()))
+		if sandboxFailed(exit, diag) {
+			return Result{}, errors.New("sandbox: yt-dlp was not started: " + redact(diag, proxy.URL()))
+		}
 		if denied := proxy.Denied(); len(denied) > 0 {
-			return Result{}, permanent{"the source redirects to an address that imports may not reach (" + denied[0] + ")"}
+			if denied[0].First {
+				return Result{}, permanent{"the address of this link is one imports may not reach (" + denied[0].Reason + ")"}
+			}
+			return Result{}, permanent{"the source redirects to an address that imports may not reach (" + denied[0].Reason + ")"}
 		}
 		return Result{}, permanent{describeFailure(diag)}
 	case size == 0 && quotaBound:

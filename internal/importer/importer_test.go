@@ -133,7 +133,7 @@ func newEnv(t *testing.T, allow []netip.AddrPort, maxBytes int64) *env {
 	progress := importer.ProgressStore{Client: rdb}
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
 	imp := importer.New(importer.Options{
-		MaxBytes: maxBytes, BlockSize: 1 << 20, InFlight: 3, Allow: allow,
+		MaxBytes: maxBytes, BlockSize: 1 << 20, InFlight: 3, Allow: allow, Sandbox: confined(),
 		ProgressInterval: 50 * time.Millisecond, CancelPoll: 100 * time.Millisecond,
 	}, postgres.ImportStore{DB: db}, importer.ContainerBlobs{Client: store.Container(), Name: store.ContainerName()}, progress, logger)
 	var user uuid.UUID
@@ -288,10 +288,11 @@ func TestPermanentFailures(t *testing.T) {
 		url     string
 		wantErr string
 	}{
-		{"404 source", src.srv.URL + "/missing.mp4", "404"},
+		{"404 source", src.srv.URL + "/missing.mp4", "the video was not found at this address"},
 		{"oversize with Content-Length", src.srv.URL + "/big.mp4", "larger than the import limit"},
 		{"oversize without Content-Length", src.srv.URL + "/big-chunked.mp4", "larger than the import limit"},
-		{"redirect to a private address", src.srv.URL + "/redirect", "may not reach"},
+		{"redirect to a private address", src.srv.URL + "/redirect", "the source redirects to an address that imports may not reach (127.0.0.1 is loopback)"},
+		{"private address given directly", other.URL + "/secret.mp4", "the address of this link is one imports may not reach (127.0.0.1 is loopback)"},
 		{"not a video", src.srv.URL + "/not-video.mp4", "not a supported video format"},
 		{"URL that is an option", "--exec=touch " + marker, ""},
 		{"URL starting with a dash", "-o" + marker, ""},
@@ -440,7 +441,7 @@ func TestImportRespectsTheStorageQuota(t *testing.T) {
 	if _, err := e.db.Exec(ctx, `INSERT INTO file_storage (user_id, video_id, kind, container, blob_name, size_bytes) VALUES ($1, $2, 'source', 'videos', 'x', 4194304)`, e.user, other); err != nil {
 		t.Fatal(err)
 	}
-	imp := importer.New(importer.Options{MaxBytes: 100 << 20, QuotaBytes: 8 << 20, BlockSize: 1 << 20, InFlight: 2, Allow: []netip.AddrPort{src.addr(t)},
+	imp := importer.New(importer.Options{MaxBytes: 100 << 20, QuotaBytes: 8 << 20, BlockSize: 1 << 20, InFlight: 2, Allow: []netip.AddrPort{src.addr(t)}, Sandbox: confined(),
 		ProgressInterval: 50 * time.Millisecond, CancelPoll: 100 * time.Millisecond},
 		postgres.ImportStore{DB: e.pg}, importer.ContainerBlobs{Client: e.store.Container(), Name: e.store.ContainerName()}, e.progress, slog.New(slog.DiscardHandler))
 

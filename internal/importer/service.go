@@ -124,9 +124,12 @@ func NewService(o ServiceOptions, store ServiceStore, sender queue.Sender, progr
 const MaxURLLength = 2048
 
 // ValidateURL checks an import URL at the edge: http or https, at most
-// MaxURLLength bytes, a host, no credentials, and no literal loopback,
-// private or otherwise non-public address unless allowPrivate. Host names
-// are checked again at connect time, on every hop, by the proxy.
+// MaxURLLength bytes, a host, no credentials, no IPv4 address in another
+// form than dotted decimal (2130706433, 0x7f.1, 127.1, 0177.0.0.1: what
+// browsers and resolvers read as IPv4, and what no host name looks like),
+// and no literal loopback, private or otherwise non-public address unless
+// allowPrivate. Host names are checked again at connect time, on every
+// hop, by the proxy.
 func ValidateURL(raw string, allowPrivate bool, allow []netip.AddrPort) (*url.URL, error) {
 	raw = strings.TrimSpace(raw)
 	switch {
@@ -156,7 +159,11 @@ func ValidateURL(raw string, allowPrivate bool, allow []netip.AddrPort) (*url.UR
 			return nil, &InvalidURLError{"the URL has an invalid port"}
 		}
 	}
-	if ip, err := netip.ParseAddr(strings.Trim(host, "[]")); err == nil {
+	ip, err := netip.ParseAddr(strings.Trim(host, "[]"))
+	if err != nil && endsInANumber(host) {
+		return nil, &InvalidURLError{"the URL's host is an IP address in a non-standard form; write it as a.b.c.d"}
+	}
+	if err == nil {
 		port := 80
 		if u.Scheme == "https" {
 			port = 443
@@ -175,6 +182,18 @@ func ValidateURL(raw string, allowPrivate bool, allow []netip.AddrPort) (*url.UR
 		}
 	}
 	return u, nil
+}
+
+// endsInANumber reports whether host's last label (a trailing dot aside) is
+// a decimal, octal or hexadecimal number: the WHATWG URL rule by which a
+// host is an IPv4 address, whatever netip accepts.
+func endsInANumber(host string) bool {
+	labels := strings.Split(strings.TrimSuffix(host, "."), ".")
+	last := strings.ToLower(labels[len(labels)-1])
+	if hex, ok := strings.CutPrefix(last, "0x"); ok {
+		return strings.Trim(hex, "0123456789abcdef") == ""
+	}
+	return last != "" && strings.Trim(last, "0123456789") == ""
 }
 
 // messageID makes a MessageId that repeats for a repeated send of the same

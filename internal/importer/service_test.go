@@ -46,6 +46,20 @@ func TestValidateURL(t *testing.T) {
 		{"http://169.254.169.254/latest/meta-data", true, false},
 		{"http://[::ffff:127.0.0.1]/a.mp4", false, false},
 		{"http://example.com:0/a.mp4", false, false},
+		// IPv4 in forms netip does not parse but resolvers and browsers do:
+		// refused at the edge (the proxy would refuse them anyway).
+		{"http://2130706433/a.mp4", false, false},
+		{"http://2130706433/a.mp4", true, false},
+		{"http://0x7f.1/a.mp4", false, false},
+		{"http://0X7F000001/a.mp4", false, false},
+		{"http://127.1/a.mp4", false, false},
+		{"http://0177.0.0.1/a.mp4", false, false},
+		{"http://127.0.0.1./a.mp4", false, false},
+		{"http://1.2.3.4.5/a.mp4", false, false},
+		{"http://0x/a.mp4", false, false},
+		{"https://0x7f.example.com/a.mp4", false, true},
+		{"https://cdn2.example.com/a.mp4", false, true},
+		{"https://example.com./a.mp4", false, true},
 		{"", false, false},
 	}
 	for _, tt := range tests {

@@ -7,14 +7,16 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/url"
 	"os"
 	"os/exec"
-	"regexp"
 	"strconv"
 	"strings"
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/videofn/videofn/internal/sandbox"
 )
 
 // Markers of the lines yt-dlp writes to stderr for us (--print and
@@ -33,7 +35,12 @@ func ytdlpArgs(rawURL, proxyURL string, maxBytes int64) []string {
 		"--ignore-config", "--no-cache-dir", "--no-part", "--no-mtime",
 		"--no-playlist", "--playlist-items", "1", // one item of a playlist at most
 		"-f", "b[ext=mp4]/b", // a single file that plays as is (no merge)
-		"--downloader", "m3u8:native", // HLS through yt-dlp itself (and so through the proxy)
+		// Every protocol through yt-dlp's own downloaders (and so through
+		// the proxy), never aria2c, curl, wget or ffmpeg as downloader.
+		// RTMP, RTSP and MMS have no native downloader: yt-dlp would start
+		// rtmpdump or mpv, which the sandbox confines like yt-dlp.
+		"--downloader", "native",
+		"--no-exec",                                       // drop any --exec (none is given; config is ignored too)
 		"--max-filesize", strconv.FormatInt(maxBytes, 10), // early refusal when Content-Length says so; the cap is enforced on the stream too
 		"--socket-timeout", "30",
 		"--retries", "3", "--fragment-retries", "3",
@@ -109,20 +116,21 @@ type process struct {
 // maxDiagnostics bounds the stderr lines kept for error messages.
 const maxDiagnostics = 20
 
-// startYTDLP runs yt-dlp in its own process group (so a kill reaches any
-// child it spawns, such as ffmpeg) with a minimal environment, and feeds
-// marked stderr lines to onMeta and onTick. The caller reads stdout and then
-// calls wait. Cancelling ctx kills the whole group.
-func startYTDLP(ctx context.Context, path string, args []string, onMeta func(Meta), onTick func(Tick)) (*process, error) {
-	cmd := exec.CommandContext(ctx, path, args...)
+// startYTDLP runs argv (yt-dlp, or the sandbox wrapping it) in its own
+// process group (so a kill reaches any child it spawns, such as ffmpeg)
+// with a minimal environment whose home, temp and working directory is
+// work, and feeds marked stderr lines to onMeta and onTick. The caller
+// reads stdout and then calls wait. Cancelling ctx kills the whole group.
+func startYTDLP(ctx context.Context, argv []string, work string, onMeta func(Meta), onTick func(Tick)) (*process, error) {
+	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	cmd.Cancel = func() error {
 		// Negative pid: the whole process group.
 		return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
 	}
 	cmd.WaitDelay = 5 * time.Second
-	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + os.TempDir(), "LANG=C.UTF-8", "PYTHONUNBUFFERED=1"}
-	cmd.Dir = os.TempDir()
+	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + work, "TMPDIR=" + work, "LANG=C.UTF-8", "PYTHONUNBUFFERED=1"}
+	cmd.Dir = work
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		return nil, err
@@ -189,28 +197,83 @@ func (p *process) kill() {
 	}
 }
 
-// extractorPrefix matches yt-dlp's "[generic] <id>: " message prefix.
-var extractorPrefix = regexp.MustCompile(`^\[[a-z0-9_:.-]+\] [^:]{0,80}: `)
+// The messages a failed yt-dlp run can end with. They are fixed: yt-dlp's
+// own text can quote what a server answered (an FTP banner, an internal
+// error page), so it goes to the log only.
+const (
+	msgNotFound    = "the video was not found at this address"
+	msgRefused     = "the source refused access to this video (it may be private, need a login or be blocked in this region)"
+	msgForbidden   = "the source leads to an address or a protocol that imports may not use"
+	msgUnreachable = "the source could not be reached"
+	msgTimeout     = "the source did not answer in time"
+	msgUnsupported = "this page has no video that can be imported"
+	msgGeneric     = "the source could not be downloaded"
+)
 
-// describeFailure turns yt-dlp's diagnostics into one readable sentence for
-// the user: the last ERROR line without its prefixes, its Python cause and
-// its plea to report a bug.
+// failureRules map the last ERROR line yt-dlp printed to a message; the
+// first rule with a matching fragment (case-insensitive) wins.
+var failureRules = []struct {
+	fragments []string
+	msg       string
+}{
+	// EACCES/EPERM from connect(2) or socket(2): the sandbox refused a
+	// connection that did not go through the proxy (FTP, RTMP, ...).
+	{[]string{"permission denied", "errno 13", "operation not permitted", "errno 1]"}, msgForbidden},
+	{[]string{"unsupported url", "no video formats", "no suitable", "requested format is not available", "is not a valid url", "no video could be found", "unable to extract"}, msgUnsupported},
+	{[]string{"http error 404", "http error 410", "not found"}, msgNotFound},
+	{[]string{"http error 401", "http error 403", "http error 451", "private video", "sign in", "login", "log in", "members-only", "geo restrict", "not available in your country"}, msgRefused},
+	{[]string{"timed out", "timeout", "http error 504", "tunnel connection failed: 504"}, msgTimeout},
+	{[]string{"connection refused", "name or service not known", "temporary failure in name resolution", "no address associated",
+		"network is unreachable", "no route to host", "connection reset", "tunnel connection failed", "unable to connect", "http error 502", "http error 503"}, msgUnreachable},
+}
+
+// describeFailure picks the message for yt-dlp's diagnostics: the last
+// ERROR line decides; without one, the generic message.
 func describeFailure(diag []string) string {
 	for i := len(diag) - 1; i >= 0; i-- {
-		msg, ok := strings.CutPrefix(diag[i], "ERROR: ")
+		line, ok := strings.CutPrefix(diag[i], "ERROR: ")
 		if !ok {
 			continue
 		}
-		msg = extractorPrefix.ReplaceAllString(msg, "")
-		for _, cut := range []string{" (caused by", "; please report", ". Confirm you are"} {
-			if i := strings.Index(msg, cut); i > 0 {
-				msg = msg[:i]
+		line = strings.ToLower(line)
+		for _, r := range failureRules {
+			for _, f := range r.fragments {
+				if strings.Contains(line, f) {
+					return r.msg
+				}
 			}
 		}
-		if len(msg) > 300 {
-			msg = msg[:300] + "..."
-		}
-		return msg
+		return msgGeneric
 	}
-	return "the source could not be downloaded"
+	return msgGeneric
+}
+
+// sandboxFailed reports whether the sandbox subcommand exited without
+// starting yt-dlp (an installation problem, not the source's fault).
+func sandboxFailed(exit int, diag []string) bool {
+	if exit != sandbox.ExitFailed {
+		return false
+	}
+	for _, l := range diag {
+		if strings.HasPrefix(l, sandbox.FailedMarker) {
+			return true
+		}
+	}
+	return false
+}
+
+// redact joins diagnostics for the log, without the proxy's credentials
+// should yt-dlp quote its proxy URL.
+func redact(diag []string, proxyURL string) string {
+	s := strings.Join(diag, "\n")
+	if proxyURL != "" {
+		s = strings.ReplaceAll(s, proxyURL, "[proxy]")
+		if u, err := url.Parse(proxyURL); err == nil && u.User != nil {
+			s = strings.ReplaceAll(s, u.User.String(), "[credentials]")
+			if pass, ok := u.User.Password(); ok {
+				s = strings.ReplaceAll(s, pass, "[credentials]")
+			}
+		}
+	}
+	return s
 }

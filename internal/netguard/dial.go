@@ -21,11 +21,11 @@ import (
 func (p *Proxy) dial(ctx context.Context, dest string) (net.Conn, error) {
 	host, portText, err := net.SplitHostPort(dest)
 	if err != nil || host == "" {
-		return nil, p.deny(dest, "not a host:port destination")
+		return nil, p.deny(ctx, dest, "not a host:port destination")
 	}
 	port, err := strconv.ParseUint(portText, 10, 16)
 	if err != nil || port == 0 {
-		return nil, p.deny(dest, "invalid port")
+		return nil, p.deny(ctx, dest, "invalid port")
 	}
 
 	ctx, cancel := context.WithTimeout(ctx, p.opts.DialTimeout)
@@ -40,7 +40,7 @@ func (p *Proxy) dial(ctx context.Context, dest string) (net.Conn, error) {
 	for _, a := range addrs {
 		ap := netip.AddrPortFrom(a.Unmap(), uint16(port))
 		if reason := p.refusal(ap); reason != "" {
-			return nil, p.deny(dest, reason)
+			return nil, p.deny(ctx, dest, reason)
 		}
 		targets = append(targets, ap)
 	}
@@ -106,13 +106,13 @@ func (p *Proxy) refusal(ap netip.AddrPort) string {
 // controlDial runs on the socket just before connect(2) and refuses any
 // address that p.refusal refuses. dial has checked already; this guards the
 // guard.
-func (p *Proxy) controlDial(_, address string, _ syscall.RawConn) error {
+func (p *Proxy) controlDial(ctx context.Context, _, address string, _ syscall.RawConn) error {
 	ap, err := netip.ParseAddrPort(address)
 	if err != nil {
 		return fmt.Errorf("control %s: %w", address, err)
 	}
 	if reason := p.refusal(ap); reason != "" {
-		return p.deny(address, reason)
+		return p.deny(ctx, address, reason)
 	}
 	return nil
 }

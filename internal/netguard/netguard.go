@@ -88,11 +88,12 @@ type Proxy struct {
 	cancel    context.CancelFunc
 	served    chan struct{} // closed when Serve has returned
 
-	mu      sync.Mutex
-	closed  bool
-	conns   map[net.Conn]struct{} // both ends of every open tunnel
-	denied  []string
-	handler sync.WaitGroup // requests and tunnels in flight
+	mu       sync.Mutex
+	closed   bool
+	conns    map[net.Conn]struct{} // both ends of every open tunnel
+	denied   []Refusal
+	requests int            // authenticated requests so far
+	handler  sync.WaitGroup // requests and tunnels in flight
 }
 
 // Start listens on 127.0.0.1 at a random port with fresh random
@@ -148,7 +149,7 @@ func start(opts Options, h hooks) (*Proxy, error) {
 	}
 	// Control re-checks the socket address right before connect(2): a
 	// second line of defence should a refused address ever reach the dialer.
-	p.dialer = &net.Dialer{Control: p.controlDial}
+	p.dialer = &net.Dialer{ControlContext: p.controlDial}
 	p.transport = &http.Transport{
 		Proxy:                 nil, // never chain to HTTP_PROXY: the checked dial must be the real one
 		DialContext:           func(ctx context.Context, _, addr string) (net.Conn, error) { return p.dial(ctx, addr) },
@@ -190,6 +191,9 @@ func start(opts Options, h hooks) (*Proxy, error) {
 	return p, nil
 }
 
+// Port is the TCP port the proxy listens on (on 127.0.0.1).
+func (p *Proxy) Port() uint16 { return p.self.Port() }
+
 // URL is the proxy address with its credentials,
 // http://user:pass@127.0.0.1:port, for yt-dlp's --proxy. It is a secret for
 // as long as the proxy runs: do not log it.
@@ -224,14 +228,30 @@ func (p *Proxy) Close() error {
 	return nil
 }
 
-// Denied returns the destinations refused so far, oldest first, as
-// "host:port (reason)", for error messages and tests. It keeps the first
-// 100.
-func (p *Proxy) Denied() []string {
+// Refusal is a destination the proxy refused.
+type Refusal struct {
+	Dest   string // "host:port" as the client asked for it
+	Reason string // such as "10.0.0.1 is private"
+	// First is true when the refused destination is the one of the
+	// client's first request: the address it started from, not one a
+	// redirect, manifest or embed led it to.
+	First bool
+}
+
+// String is "host:port (reason)".
+func (r Refusal) String() string { return r.Dest + " (" + r.Reason + ")" }
+
+// Denied returns the destinations refused so far, oldest first, for error
+// messages and tests. It keeps the first 100.
+func (p *Proxy) Denied() []Refusal {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	return append([]string(nil), p.denied...)
+	return append([]Refusal(nil), p.denied...)
 }
+
+// firstRequest marks the context of the proxy's first authenticated
+// request.
+type firstRequest struct{}
 
 // serve is the proxy's only handler: authenticate, then tunnel or forward.
 func (p *Proxy) serve(w http.ResponseWriter, r *http.Request) {
@@ -247,6 +267,13 @@ func (p *Proxy) serve(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Proxy-Authenticate", `Basic realm="netguard"`)
 		http.Error(w, "netguard: proxy authentication required", http.StatusProxyAuthRequired)
 		return
+	}
+	p.mu.Lock()
+	p.requests++
+	first := p.requests == 1
+	p.mu.Unlock()
+	if first {
+		r = r.WithContext(context.WithValue(r.Context(), firstRequest{}, true))
 	}
 	if r.Method == http.MethodConnect {
 		p.tunnel(w, r)
@@ -321,11 +348,13 @@ func (p *Proxy) dialError(w http.ResponseWriter, dest string, err error) {
 }
 
 // deny records and logs a refusal and returns the error that carries it.
-func (p *Proxy) deny(dest, reason string) error {
-	p.log.Warn("netguard: refused", "dest", dest, "reason", reason)
+// ctx is the request's: it tells whether this was the first request.
+func (p *Proxy) deny(ctx context.Context, dest, reason string) error {
+	first, _ := ctx.Value(firstRequest{}).(bool)
+	p.log.Warn("netguard: refused", "dest", dest, "reason", reason, "first_request", first)
 	p.mu.Lock()
 	if len(p.denied) < maxDenied {
-		p.denied = append(p.denied, dest+" ("+reason+")")
+		p.denied = append(p.denied, Refusal{Dest: dest, Reason: reason, First: first})
 	}
 	p.mu.Unlock()
 	return &deniedError{dest: dest, reason: reason}

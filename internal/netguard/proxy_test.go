@@ -156,7 +156,7 @@ func raw(t *testing.T, p *testProxy, method, target, headers string) rawResult {
 func assertDenied(t *testing.T, p *testProxy, dest string) {
 	t.Helper()
 	for _, d := range p.Denied() {
-		if strings.HasPrefix(d, dest+" (") {
+		if d.Dest == dest {
 			return
 		}
 	}
@@ -277,6 +277,36 @@ func TestForwardReturnsRedirectsAndChecksTheNextHop(t *testing.T) {
 		t.Errorf("first server hits = %d, want %d", got, want)
 	}
 	assertDenied(t, p, second.addrPort(t).String())
+	if d := p.Denied(); len(d) != 1 || d[0].First {
+		t.Errorf("Denied() = %+v, want one refusal not marked First: it was a redirect hop", d)
+	}
+}
+
+// TestDeniedTellsTheFirstRequestFromALaterHop: the worker tells the user
+// "the address is refused" or "the source redirects to a refused address"
+// from Refusal.First.
+func TestDeniedTellsTheFirstRequestFromALaterHop(t *testing.T) {
+	for _, tlsServer := range []bool{false, true} {
+		t.Run(fmt.Sprintf("tls=%v", tlsServer), func(t *testing.T) {
+			srv := newServer(t, tlsServer, func(w http.ResponseWriter, r *http.Request) {})
+			p := startProxy(t, Options{})
+			resp, err := proxyClient(t, p, false).Get(srv.URL + "/file.mp4")
+			if err == nil {
+				resp.Body.Close()
+			}
+			if d := p.Denied(); len(d) != 1 || !d[0].First {
+				t.Fatalf("Denied() = %+v, want one refusal marked First", d)
+			}
+			// A second request refused on the same proxy is not the first.
+			resp, err = proxyClient(t, p, false).Get(srv.URL + "/other.mp4")
+			if err == nil {
+				resp.Body.Close()
+			}
+			if d := p.Denied(); len(d) != 2 || d[1].First {
+				t.Errorf("Denied() = %+v, want the second refusal not marked First", d)
+			}
+		})
+	}
 }
 
 func TestForwardRejectsWhatIsNotAProxyRequest(t *testing.T) {
@@ -646,7 +676,7 @@ func TestControlRechecksTheSocketAddress(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.address, func(t *testing.T) {
-			err := p.controlDial("tcp", tt.address, nil)
+			err := p.controlDial(context.Background(), "tcp", tt.address, nil)
 			var denied *deniedError
 			if got := errors.As(err, &denied); got != tt.refused {
 				t.Errorf("controlDial(%s) = %v, want refused %v", tt.address, err, tt.refused)
