@@ -36,7 +36,7 @@ type Sink struct {
 
 	mu       sync.Mutex
 	messages []Received
-	rejected []string // recipients refused by RejectRecipients
+	rejected []string      // recipients refused by RejectRecipients
 	changed  chan struct{} // closed and replaced when a message arrives or a recipient is refused
 	closed   bool          // set at cleanup; the server may log no more
 	t        testing.TB
