@@ -57,6 +57,8 @@ type harnessOptions struct {
 	// media, when set, also serves the upload and video routes against a
 	// fresh Azurite container (videos_test.go).
 	media *mediaOptions
+	// mailDelay makes the SMTP sink take that long per mail (a slow server).
+	mailDelay time.Duration
 }
 
 func newAuthHarness(t testing.TB, ho harnessOptions) *authHarness {
@@ -72,7 +74,7 @@ func newAuthHarness(t testing.TB, ho harnessOptions) *authHarness {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { rdb.Close() })
-	sink := mailtest.NewSink(t)
+	sink := mailtest.NewSink(t, mailtest.WithDelay(ho.mailDelay))
 	sender, err := mail.NewSMTP(mail.SMTPConfig{Host: sink.Host(), Port: sink.Port(), From: "noreply@app.test"})
 	if err != nil {
 		t.Fatal(err)
