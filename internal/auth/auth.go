@@ -24,6 +24,8 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+
+	"github.com/videofn/videofn/internal/queue"
 )
 
 // Errors returned by the Service. Handlers map them to statuses.
@@ -207,6 +209,8 @@ type Store interface {
 	CreateUserWithIdentity(ctx context.Context, u NewUser, id Identity) (User, error) // ErrEmailTaken
 
 	RecordEvent(ctx context.Context, e Event) error
+
+	MailOutbox
 }
 
 // Options configure the Service. Zero durations take the defaults.
@@ -221,6 +225,14 @@ type Options struct {
 	ResetTTL        time.Duration // default 1 h
 	HandoffTTL      time.Duration // default 60 s
 	AppName         string
+
+	// MailQueue wakes the mail sender (DeliverMail) for each recorded mail,
+	// on the queue named MailQueueName (MAIL_QUEUE). Without it, recorded
+	// mails wait for SweepMail.
+	MailQueue     queue.Sender
+	MailQueueName string                          // default "mail"
+	MailAttempts  int                             // attempts per mail before it fails; default 10
+	MailRetry     func(attempt int) time.Duration // wait after failed attempt n; default 30 s doubling up to 30 min
 }
 
 func (o *Options) defaults() {
@@ -238,5 +250,14 @@ func (o *Options) defaults() {
 	set(&o.HandoffTTL, 60*time.Second)
 	if o.AppName == "" {
 		o.AppName = "videofn"
+	}
+	if o.MailQueueName == "" {
+		o.MailQueueName = "mail"
+	}
+	if o.MailAttempts <= 0 {
+		o.MailAttempts = 10
+	}
+	if o.MailRetry == nil {
+		o.MailRetry = defaultMailRetry
 	}
 }

@@ -52,6 +52,10 @@ func TestMailRequestsDoNotRevealAccountsByTiming(t *testing.T) {
 					unknown = append(unknown, timeOne("unknown"))
 					known = append(known, timeOne("known"))
 				}
+				// The mail sender's work for the previous pair (the known
+				// address's mail takes 500 ms) must not land on the next
+				// pair's requests: wait until it is done.
+				h.waitMailSettled()
 			}
 			mk, mu := median(known), median(unknown)
 			t.Logf("median over %d tries: known %v, unknown %v", tries, mk, mu)

@@ -31,6 +31,8 @@ type Options struct {
 	ImportWorker   MessageHandler // messages of the imports queue
 	VideoProcessor MessageHandler // messages of the processing queue
 	Sweeper        Sweeper        // the import-sweeper timer
+	// MailSender delivers the messages of the mail queue; default Auth.
+	MailSender MailHandler
 
 	Now func() time.Time // default time.Now
 
@@ -61,6 +63,7 @@ type Server struct {
 	importWorker   MessageHandler
 	videoProcessor MessageHandler
 	sweeper        Sweeper
+	mailSender     MailHandler
 
 	auth            *auth.Service
 	cookies         cookieNames
@@ -95,6 +98,10 @@ func NewServer(o Options) *Server {
 
 		media:   o.Media,
 		imports: o.Imports,
+	}
+	s.mailSender = o.MailSender
+	if s.mailSender == nil && o.Auth != nil {
+		s.mailSender = o.Auth
 	}
 	if s.sessionAbsolute == 0 {
 		s.sessionAbsolute = 30 * 24 * time.Hour
