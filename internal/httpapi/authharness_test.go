@@ -68,7 +68,10 @@ type harnessOptions struct {
 	smtpAddr *net.TCPAddr
 	// mailRetry is the outbox's wait after a failed attempt (default 30 s
 	// doubling).
-	mailRetry func(attempt int) time.Duration
+	mailRetry    func(attempt int) time.Duration
+	mailAttempts int // attempts per mail (default 10)
+	// mailReject makes the sink refuse those recipients for good (550).
+	mailReject func(rcpt string) bool
 }
 
 func newAuthHarness(t testing.TB, ho harnessOptions) *authHarness {
@@ -84,7 +87,11 @@ func newAuthHarness(t testing.TB, ho harnessOptions) *authHarness {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { rdb.Close() })
-	sink := mailtest.NewSink(t, mailtest.WithDelay(ho.mailDelay))
+	sinkOpts := []mailtest.Option{mailtest.WithDelay(ho.mailDelay)}
+	if ho.mailReject != nil {
+		sinkOpts = append(sinkOpts, mailtest.RejectRecipients(ho.mailReject))
+	}
+	sink := mailtest.NewSink(t, sinkOpts...)
 	smtpHost, smtpPort := sink.Host(), sink.Port()
 	if ho.smtpAddr != nil {
 		smtpHost, smtpPort = ho.smtpAddr.IP.String(), ho.smtpAddr.Port
@@ -108,7 +115,7 @@ func newAuthHarness(t testing.TB, ho harnessOptions) *authHarness {
 	// Mails go through the outbox and the local queue, as in `make dev`.
 	mailQueue := queue.NewLocal(db.Pool(), logger)
 	svc := auth.NewService(auth.Options{BcryptCost: ho.bcryptCost, FrontendURL: frontend, RefreshGrace: ho.grace,
-		MailQueue: mailQueue, MailQueueName: "mail", MailRetry: ho.mailRetry},
+		MailQueue: mailQueue, MailQueueName: "mail", MailRetry: ho.mailRetry, MailAttempts: ho.mailAttempts},
 		postgres.AuthStore{DB: db}, ratelimit.New(rdb.Client, rdb.Prefix, logger), sender, redisstore.Handoff{Client: rdb}, tokens, logger, nil)
 	g := newFakeGoogle(t)
 	svc.EnableGoogle(auth.GoogleOptions{
