@@ -14,6 +14,10 @@
 //     the grace window revokes the whole session;
 //   - access tokens are HS256 JWTs with a pinned algorithm, typ, issuer,
 //     audience and expiry, and are honoured only while their session is live.
+//   - no mail is sent within a request: requests record it in the outbox and
+//     a worker sends it (DeliverMail); forgot-password and resend-verification
+//     record one for every address, so they do the same work whether or not
+//     the account exists, and an outbox row never holds a token.
 package auth
 
 import (
