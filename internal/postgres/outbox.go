@@ -32,7 +32,8 @@ func (s AuthStore) EnqueueMail(ctx context.Context, m auth.OutboxMail) (uuid.UUI
 
 // ClaimMail implements auth.MailOutbox. The claim and the account lookup are
 // one statement: the account by user_id when the request knew it, else by
-// address.
+// address. A mail due within 5 seconds counts as due, so a scheduled queue
+// message that arrives a little early (clocks differ) is not wasted.
 func (s AuthStore) ClaimMail(ctx context.Context, id uuid.UUID, now time.Time, lease time.Duration) (auth.ClaimedMail, error) {
 	var m auth.ClaimedMail
 	var kind string
@@ -47,7 +48,7 @@ func (s AuthStore) ClaimMail(ctx context.Context, id uuid.UUID, now time.Time, l
 	err := s.DB.pool.QueryRow(ctx, `
 		WITH claimed AS (
 			UPDATE mail_outbox SET attempts = attempts + 1, leased_until = $2::timestamptz + make_interval(secs => $3)
-			WHERE id = $1 AND state = 'pending' AND next_attempt_at <= $2
+			WHERE id = $1 AND state = 'pending' AND next_attempt_at <= $2::timestamptz + interval '5 seconds'
 			  AND (leased_until IS NULL OR leased_until <= $2)
 			RETURNING id, attempts, kind, email, user_id, request_ip, request_user_agent
 		)
