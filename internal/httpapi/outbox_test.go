@@ -137,6 +137,17 @@ func TestOutboxRedeliveryDoesNotSendTwice(t *testing.T) {
 	if resp.StatusCode != 200 {
 		t.Fatalf("POST /mail-sender: %d", resp.StatusCode)
 	}
+	// A body that is not a mail message can never be processed: 400, and
+	// Service Bus dead-letters it.
+	bad := fmt.Sprintf(`{"Data":{"message":%q},"Metadata":{}}`, base64.StdEncoding.EncodeToString([]byte(`{"video_id":"`+row.ID.String()+`"}`)))
+	resp, err = http.Post(h.srv.URL+"/mail-sender", "application/json", strings.NewReader(bad))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 400 {
+		t.Errorf("POST /mail-sender with an import message: %d, want 400", resp.StatusCode)
+	}
 	var wg sync.WaitGroup
 	for range 4 {
 		wg.Go(func() {
