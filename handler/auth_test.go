@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -10,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/jackc/pgx/v5"
 
 	"github.com/videofn/videofn/internal/mail/mailtest"
 )
@@ -85,5 +88,34 @@ func TestAccountFlowThroughRun(t *testing.T) {
 	}
 	if resp, body := post("/api/auth/refresh", "", map[string]string{"X-CSRF-Token": csrf}); resp.StatusCode != 200 {
 		t.Fatalf("refresh: %d %s", resp.StatusCode, body)
+	}
+}
+
+// TestLogMailerWithoutSMTPHost: without SMTP_HOST (`make dev`), the mail
+// sender writes outbox mails to the log, link included, through the local
+// mail queue.
+func TestLogMailerWithoutSMTPHost(t *testing.T) {
+	env := testEnv(t)
+	h := start(t, env)
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, env["DATABASE_URL"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	if _, err := conn.Exec(ctx, `INSERT INTO users (email, name, password_hash) VALUES ('dev@example.com', 'Dev', 'x')`); err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.Post(h.URL+"/api/auth/password/forgot", "application/json", strings.NewReader(`{"email":"dev@example.com"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 202 {
+		t.Fatalf("forgot: %d", resp.StatusCode)
+	}
+	line := h.logs.waitFor(t, "mail not sent (no SMTP_HOST): logged for development", 30*time.Second)
+	if text, _ := line["text"].(string); line["to"] != "dev@example.com" || !strings.Contains(text, "http://localhost:3000/auth/reset-password?token=") {
+		t.Errorf("logged mail: %v", line)
 	}
 }

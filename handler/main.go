@@ -153,7 +153,11 @@ func serve(ctx context.Context, getenv func(string) string, stdout io.Writer) er
 		return err
 	}
 	defer rdb.Close()
-	authService, err := newAuthService(cfg, db, rdb, logger)
+	sender, local, err := newQueueSender(cfg, db, logger)
+	if err != nil {
+		return err
+	}
+	authService, err := newAuthService(cfg, db, rdb, sender, logger)
 	if err != nil {
 		return err
 	}
@@ -192,10 +196,6 @@ func serve(ctx context.Context, getenv func(string) string, stdout io.Writer) er
 	}
 
 	videos := postgres.Jobs{DB: db}
-	sender, local, err := newQueueSender(cfg, db, logger)
-	if err != nil {
-		return err
-	}
 	progress := importer.ProgressStore{Client: rdb}
 	confine, sandboxNotice, err := importSandbox(logger)
 	if err != nil {
@@ -231,6 +231,15 @@ func serve(ctx context.Context, getenv func(string) string, stdout io.Writer) er
 				logger.Error("local import queue stopped", "err", err.Error())
 			}
 		})
+		// And the mail queue: the outbox's mails are sent from here.
+		consumers.Go(func() {
+			err := local.Consume(bg, cfg.MailQueue, jobs.LocalMail(authService), queue.ConsumerOptions{
+				Concurrency: mailConcurrency, Visibility: 5 * time.Minute, MaxDeliveries: 5,
+			})
+			if err != nil {
+				logger.Error("local mail queue stopped", "err", err.Error())
+			}
+		})
 	}
 
 	srv := httpapi.NewServer(httpapi.Options{
@@ -245,7 +254,7 @@ func serve(ctx context.Context, getenv func(string) string, stdout io.Writer) er
 		Notices:        map[string]httpapi.Notice{"sandbox": sandboxNotice},
 		ImportWorker:   importWorker,
 		VideoProcessor: &jobs.Gatekeeper{Name: "video-processor", Videos: videos, Logger: logger},
-		Sweeper:        &jobs.Sweeper{Purger: videos, Uploads: mediaService, Imports: importService, Retention: 7 * 24 * time.Hour, Logger: logger},
+		Sweeper:        &jobs.Sweeper{Purger: videos, Uploads: mediaService, Imports: importService, Mail: authService, Retention: 7 * 24 * time.Hour, Logger: logger},
 
 		Auth:             authService,
 		FrontendURL:      cfg.FrontendURL.String(),
@@ -294,6 +303,10 @@ func serve(ctx context.Context, getenv func(string) string, stdout io.Writer) er
 // equal), so the local queue behaves like the Functions host.
 const importConcurrency = 4
 
+// mailConcurrency bounds the mails one instance sends at once (the local
+// queue; on Service Bus, host.json's maxConcurrentCalls applies).
+const mailConcurrency = 4
+
 // newQueueSender returns the Service Bus sender when a namespace is
 // configured, and otherwise the local PostgreSQL queue (returned twice: as
 // the sender and as the queue this process consumes).
@@ -324,9 +337,10 @@ const (
 	sessionAbsolute = 30 * 24 * time.Hour
 )
 
-// newAuthService wires the account service: mail through SMTP (or the log
-// when SMTP_HOST is unset), rate limits and hand-off codes in Redis.
-func newAuthService(cfg *config.Config, db *postgres.DB, rdb *redisstore.Client, logger *slog.Logger) (*auth.Service, error) {
+// newAuthService wires the account service: mail through the outbox, woken
+// on MAIL_QUEUE through queues and sent by SMTP (or to the log when
+// SMTP_HOST is unset), rate limits and hand-off codes in Redis.
+func newAuthService(cfg *config.Config, db *postgres.DB, rdb *redisstore.Client, queues queue.Sender, logger *slog.Logger) (*auth.Service, error) {
 	var sender mail.Sender = mail.NewLog(logger)
 	if cfg.SMTPHost != "" {
 		smtp, err := mail.NewSMTP(mail.SMTPConfig{
@@ -347,6 +361,8 @@ func newAuthService(cfg *config.Config, db *postgres.DB, rdb *redisstore.Client,
 		FrontendURL:     cfg.FrontendURL,
 		SessionIdle:     sessionIdle,
 		SessionAbsolute: sessionAbsolute,
+		MailQueue:       queues,
+		MailQueueName:   cfg.MailQueue,
 	}, postgres.AuthStore{DB: db}, ratelimit.New(rdb.Client, rdb.Prefix, logger), sender, redisstore.Handoff{Client: rdb}, tokens, logger, nil)
 	if cfg.GoogleEnabled() {
 		svc.EnableGoogle(auth.GoogleOptions{

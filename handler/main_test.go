@@ -23,15 +23,16 @@ import (
 // logCapture is the handler's stdout in tests: it keeps every JSON log line
 // and reports the address the handler listens on.
 type logCapture struct {
-	mu    sync.Mutex
-	lines []map[string]any
-	addr  chan string
-	pw    *io.PipeWriter
+	mu      sync.Mutex
+	lines   []map[string]any
+	changed chan struct{} // closed and replaced when a line arrives
+	addr    chan string
+	pw      *io.PipeWriter
 }
 
 func newLogCapture() *logCapture {
 	pr, pw := io.Pipe()
-	c := &logCapture{addr: make(chan string, 1), pw: pw}
+	c := &logCapture{addr: make(chan string, 1), changed: make(chan struct{}), pw: pw}
 	go func() {
 		sc := bufio.NewScanner(pr)
 		sc.Buffer(make([]byte, 1<<20), 1<<20)
@@ -42,6 +43,8 @@ func newLogCapture() *logCapture {
 			}
 			c.mu.Lock()
 			c.lines = append(c.lines, line)
+			close(c.changed)
+			c.changed = make(chan struct{})
 			c.mu.Unlock()
 			if line["msg"] == "listening" {
 				c.addr <- line["addr"].(string)
@@ -64,6 +67,28 @@ func (c *logCapture) find(msg string) []map[string]any {
 		}
 	}
 	return out
+}
+
+// waitFor waits up to timeout for a line whose msg is msg and returns the
+// first; it fails t otherwise.
+func (c *logCapture) waitFor(t *testing.T, msg string, timeout time.Duration) map[string]any {
+	t.Helper()
+	deadline := time.NewTimer(timeout)
+	defer deadline.Stop()
+	for {
+		c.mu.Lock()
+		changed := c.changed
+		c.mu.Unlock()
+		if found := c.find(msg); len(found) > 0 {
+			return found[0]
+		}
+		select {
+		case <-changed:
+		case <-deadline.C:
+			t.Fatalf("no log line %q within %v; logs:\n%s", msg, timeout, c.all())
+			return nil
+		}
+	}
 }
 
 func (c *logCapture) all() string {
@@ -394,7 +419,7 @@ func TestSweeperPurgesExpiredAuthRecords(t *testing.T) {
 	}
 	b, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
-	want := `{"Outputs":{},"Logs":["sweep done (past due: false): deleted 1 expired auth tokens and 1 expired sessions; removed 0 stale uploads; 0 imports sent again, 0 failed as stale"],"ReturnValue":null}`
+	want := `{"Outputs":{},"Logs":["sweep done (past due: false): deleted 1 expired auth tokens and 1 expired sessions; removed 0 stale uploads; 0 imports sent again, 0 failed as stale; woke the mail sender for 0 overdue mails, gave up 0, deleted 0 settled"],"ReturnValue":null}`
 	if resp.StatusCode != 200 || strings.TrimSpace(string(b)) != want {
 		t.Fatalf("got %d %s\nwant %s", resp.StatusCode, b, want)
 	}

@@ -127,6 +127,9 @@ param importQueueName string = 'imports'
 @description('PROCESSING_QUEUE: queue of video-processing jobs.')
 param processingQueueName string = 'video-processing'
 
+@description('MAIL_QUEUE: queue that wakes the mail-sender function for each mail of the outbox.')
+param mailQueueName string = 'mail'
+
 @description('Deliveries of a message before Service Bus dead-letters it.')
 @minValue(1)
 @maxValue(100)
@@ -432,6 +435,7 @@ module serviceBus 'modules/servicebus.bicep' = {
     queueNames: [
       importQueueName
       processingQueueName
+      mailQueueName
     ]
     maxDeliveryCount: serviceBusMaxDeliveryCount
     duplicateDetectionWindow: serviceBusDuplicateDetectionWindow
@@ -518,6 +522,7 @@ var coreSettings = {
   ServiceBusConnection__clientId: identity.outputs.clientId
   IMPORT_QUEUE: importQueueName
   PROCESSING_QUEUE: processingQueueName
+  MAIL_QUEUE: mailQueueName
   JWT_SECRET: '@Microsoft.KeyVault(SecretUri=${keyVault.outputs.secretUris.JWT_SECRET})'
   DATA_ENCRYPTION_KEY: '@Microsoft.KeyVault(SecretUri=${keyVault.outputs.secretUris.DATA_ENCRYPTION_KEY})'
   FRONTEND_URL: frontendUrl

@@ -24,7 +24,7 @@ param location string
 @description('Tags applied to the namespace.')
 param tags object
 
-@description('Names of the queues to create (IMPORT_QUEUE and PROCESSING_QUEUE).')
+@description('Names of the queues to create (IMPORT_QUEUE, PROCESSING_QUEUE and MAIL_QUEUE).')
 param queueNames array
 
 @description('Deliveries before a message is dead-lettered.')

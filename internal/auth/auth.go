@@ -17,7 +17,11 @@
 //     audience and expiry, and are honoured only while their session (sid)
 //     is live and belongs to their user (sub);
 //   - CSRF tokens are signed and bound to one session, or before a session
-//     exists to one pre-session nonce (see CSRFBinding).
+//     exists to one pre-session nonce (see CSRFBinding);
+//   - no mail is sent within a request: requests record it in the outbox and
+//     a worker sends it (DeliverMail); forgot-password and resend-verification
+//     record one for every address, so they do the same work whether or not
+//     the account exists, and an outbox row never holds a token.
 package auth
 
 import (
@@ -28,6 +32,8 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+
+	"github.com/videofn/videofn/internal/queue"
 )
 
 // Errors returned by the Service. Handlers map them to statuses.
@@ -226,6 +232,8 @@ type Store interface {
 	CreateUserWithIdentity(ctx context.Context, u NewUser, id Identity) (User, error) // ErrEmailTaken
 
 	RecordEvent(ctx context.Context, e Event) error
+
+	MailOutbox
 }
 
 // Options configure the Service. Zero durations take the defaults.
@@ -240,6 +248,14 @@ type Options struct {
 	ResetTTL        time.Duration // default 1 h
 	HandoffTTL      time.Duration // default 60 s
 	AppName         string
+
+	// MailQueue wakes the mail sender (DeliverMail) for each recorded mail,
+	// on the queue named MailQueueName (MAIL_QUEUE). Without it, recorded
+	// mails wait for SweepMail.
+	MailQueue     queue.Sender
+	MailQueueName string                          // default "mail"
+	MailAttempts  int                             // attempts per mail before it fails; default 10
+	MailRetry     func(attempt int) time.Duration // wait after failed attempt n; default 30 s doubling up to 30 min
 }
 
 func (o *Options) defaults() {
@@ -257,5 +273,14 @@ func (o *Options) defaults() {
 	set(&o.HandoffTTL, 60*time.Second)
 	if o.AppName == "" {
 		o.AppName = "videofn"
+	}
+	if o.MailQueueName == "" {
+		o.MailQueueName = "mail"
+	}
+	if o.MailAttempts <= 0 {
+		o.MailAttempts = 10
+	}
+	if o.MailRetry == nil {
+		o.MailRetry = defaultMailRetry
 	}
 }

@@ -162,21 +162,18 @@ func (s *Service) audit(ctx context.Context, userID *uuid.UUID, event string, su
 	}
 }
 
-func (s *Service) send(ctx context.Context, kind mailer.Kind, to, name, link string, ttl time.Duration) {
-	msg, err := mailer.Render(kind, to, mailer.Data{Name: name, Link: link, AppName: s.opts.AppName, ExpiresIn: ttl})
-	if err == nil {
-		err = s.mail.Send(ctx, msg)
-	}
-	if err != nil {
-		// Responses are the same whether or not an account exists, so a
-		// failed send is logged, not returned; the user can ask again.
-		s.logger.Error("mail not sent", "kind", int(kind), "err", err.Error())
+// notify records a notice for a known account; the request has done its
+// work already, so a failure is logged, not returned.
+func (s *Service) notify(ctx context.Context, c Client, kind MailKind, u User) {
+	if err := s.recordMail(ctx, OutboxMail{Kind: kind, Email: u.Email, UserID: &u.ID, Client: c}); err != nil {
+		s.logger.Error("mail not recorded", "kind", string(kind), "user_id", u.ID, "err", err.Error())
 	}
 }
 
-// Register creates an unverified account and sends a verification email,
-// or, when the email is taken, sends the owner an "already registered"
-// email. It answers the same way in both cases.
+// Register creates an unverified account and records a verification email,
+// or, when the email is taken, an "already registered" email to the owner.
+// It answers the same way in both cases; the mails go out through the
+// outbox (DeliverMail), never within the request.
 func (s *Service) Register(ctx context.Context, c Client, email, password, name string) error {
 	email = NormalizeEmail(email)
 	name = strings.TrimSpace(name)
@@ -208,25 +205,13 @@ func (s *Service) Register(ctx context.Context, c Client, email, password, name 
 			return fmt.Errorf("register: %w", err)
 		}
 		s.audit(ctx, &existing.ID, "register_existing_email", false, c, nil)
-		s.send(ctx, mailer.AlreadyRegistered, email, existing.Name, s.link("/auth/login", ""), 0)
-		return nil
+		return s.recordMail(ctx, OutboxMail{Kind: MailAlreadyRegistered, Email: email, UserID: &existing.ID, Client: c})
 	}
 	if err != nil {
 		return fmt.Errorf("register: %w", err)
 	}
 	s.audit(ctx, &u.ID, "register", true, c, nil)
-	return s.sendVerification(ctx, u)
-}
-
-func (s *Service) sendVerification(ctx context.Context, u User) error {
-	plain, hash := opaqueToken()
-	err := s.store.CreateAuthToken(ctx, AuthToken{UserID: u.ID, Purpose: PurposeEmailVerification, Hash: hash, Email: u.Email, ExpiresAt: s.now().Add(s.opts.VerifyTTL)})
-	if err != nil {
-		return fmt.Errorf("create verification token: %w", err)
-	}
-	// No name: it was typed by whoever registered, who may not own the address.
-	s.send(ctx, mailer.VerifyEmail, u.Email, "", s.link("/auth/verify", plain), s.opts.VerifyTTL)
-	return nil
+	return s.recordMail(ctx, OutboxMail{Kind: MailVerifyEmail, Email: u.Email, UserID: &u.ID, Client: c})
 }
 
 // VerifyEmail consumes a verification token and returns the verified user.
@@ -242,8 +227,10 @@ func (s *Service) VerifyEmail(ctx context.Context, c Client, token string) (User
 	return u, nil
 }
 
-// ResendVerification sends a new verification email when the address
-// belongs to an unverified account; it answers the same way otherwise.
+// ResendVerification records a verification email for the address,
+// whatever it is: the mail sender sends it only if the address belongs to
+// an unverified account. The request does the same work, and so takes the
+// same time, whether or not the account exists.
 func (s *Service) ResendVerification(ctx context.Context, c Client, email string) error {
 	email = NormalizeEmail(email)
 	if !validEmail(email) {
@@ -255,18 +242,13 @@ func (s *Service) ResendVerification(ctx context.Context, c Client, email string
 	); err != nil {
 		return err
 	}
-	u, err := s.store.UserByEmail(ctx, email)
-	if errors.Is(err, ErrNotFound) || (err == nil && u.EmailVerified) {
-		return nil
-	}
-	if err != nil {
-		return fmt.Errorf("resend verification: %w", err)
-	}
-	return s.sendVerification(ctx, u)
+	return s.recordMail(ctx, OutboxMail{Kind: MailVerifyEmail, Email: email, Client: c})
 }
 
-// ForgotPassword sends a reset link when the account exists; it answers the
-// same way otherwise.
+// ForgotPassword records a reset email for the address, whatever it is: the
+// mail sender mints the reset token and sends it only if the account
+// exists. The request does the same work, and so takes the same time,
+// whether or not the account exists.
 func (s *Service) ForgotPassword(ctx context.Context, c Client, email string) error {
 	email = NormalizeEmail(email)
 	if !validEmail(email) {
@@ -278,20 +260,7 @@ func (s *Service) ForgotPassword(ctx context.Context, c Client, email string) er
 	); err != nil {
 		return err
 	}
-	u, err := s.store.UserByEmail(ctx, email)
-	if errors.Is(err, ErrNotFound) {
-		return nil
-	}
-	if err != nil {
-		return fmt.Errorf("forgot password: %w", err)
-	}
-	plain, hash := opaqueToken()
-	if err := s.store.CreateAuthToken(ctx, AuthToken{UserID: u.ID, Purpose: PurposePasswordReset, Hash: hash, Email: u.Email, ExpiresAt: s.now().Add(s.opts.ResetTTL)}); err != nil {
-		return fmt.Errorf("create reset token: %w", err)
-	}
-	s.audit(ctx, &u.ID, "password_reset_requested", true, c, nil)
-	s.send(ctx, mailer.ResetPassword, u.Email, u.Name, s.link("/auth/reset-password", plain), s.opts.ResetTTL)
-	return nil
+	return s.recordMail(ctx, OutboxMail{Kind: MailResetPassword, Email: email, Client: c})
 }
 
 // ResetPassword sets a new password with a reset token and revokes every
@@ -315,7 +284,7 @@ func (s *Service) ResetPassword(ctx context.Context, c Client, token, password s
 		return err
 	}
 	s.audit(ctx, &u.ID, "password_reset", true, c, nil)
-	s.send(ctx, mailer.PasswordChanged, u.Email, u.Name, s.link("/auth/forgot-password", ""), 0)
+	s.notify(ctx, c, MailPasswordChanged, u)
 	return nil
 }
 
@@ -344,7 +313,7 @@ func (s *Service) ChangePassword(ctx context.Context, c Client, claims Claims, c
 		return fmt.Errorf("change password: %w", err)
 	}
 	s.audit(ctx, &u.ID, "password_change", true, c, nil)
-	s.send(ctx, mailer.PasswordChanged, u.Email, u.Name, s.link("/auth/forgot-password", ""), 0)
+	s.notify(ctx, c, MailPasswordChanged, u)
 	return nil
 }
 

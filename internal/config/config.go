@@ -63,6 +63,7 @@ type Config struct {
 	ServiceBusNamespace        string // ServiceBusConnection__fullyQualifiedNamespace
 	ImportQueue                string // IMPORT_QUEUE, default "imports"
 	ProcessingQueue            string // PROCESSING_QUEUE, default "video-processing"
+	MailQueue                  string // MAIL_QUEUE, default "mail"
 
 	JWTSecret         Secret   // JWT_SECRET, at least 32 bytes
 	DataEncryptionKey Secret   // DATA_ENCRYPTION_KEY, base64 of 32 bytes (AES-256-GCM for stored third-party tokens)
@@ -119,6 +120,7 @@ func (c *Config) LogValue() slog.Value {
 		slog.Bool("service_bus", c.UsesServiceBus()),
 		slog.String("import_queue", c.ImportQueue),
 		slog.String("processing_queue", c.ProcessingQueue),
+		slog.String("mail_queue", c.MailQueue),
 		slog.String("frontend_url", c.FrontendURL.String()),
 		slog.Bool("cookie_secure", c.CookieSecure),
 		slog.Bool("smtp", c.SMTPHost != ""),
@@ -312,6 +314,10 @@ func Load(getenv func(string) string) (*Config, error) {
 	c.ProcessingQueue = l.str("PROCESSING_QUEUE", "video-processing")
 	if c.ImportQueue == c.ProcessingQueue {
 		l.fail("PROCESSING_QUEUE", "must differ from IMPORT_QUEUE")
+	}
+	c.MailQueue = l.str("MAIL_QUEUE", "mail")
+	if c.MailQueue == c.ImportQueue || c.MailQueue == c.ProcessingQueue {
+		l.fail("MAIL_QUEUE", "must differ from IMPORT_QUEUE and PROCESSING_QUEUE")
 	}
 
 	c.JWTSecret = Secret(l.required("JWT_SECRET"))

@@ -28,6 +28,7 @@ func TestRegisterVerifyLoginMe(t *testing.T) {
 	if got := r.Header.Get("Cache-Control"); got != "no-store" {
 		t.Errorf("Cache-Control %q", got)
 	}
+	h.waitMailSettled()
 	msg := h.mail.WaitFor(t, "alice@example.com", 5*time.Second)
 	if !strings.Contains(msg.HTML, testFrontend+"/auth/verify?token=") {
 		t.Errorf("HTML body lacks the link: %s", msg.HTML)
@@ -136,6 +137,7 @@ func TestRegisterIsEnumerationSafe(t *testing.T) {
 	if fresh.StatusCode != 202 || taken.StatusCode != 202 || string(fresh.body) != string(taken.body) {
 		t.Fatalf("responses differ:\n%d %s\n%d %s", fresh.StatusCode, fresh.body, taken.StatusCode, taken.body)
 	}
+	h.waitMailSettled()
 	msg := h.mail.WaitFor(t, "bob@example.com", 5*time.Second)
 	if !strings.Contains(strings.ToLower(msg.Subject+msg.Text), "already") {
 		t.Errorf("existing owner did not get the already-registered mail: %q", msg.Subject)

@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
@@ -17,14 +18,17 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 
 	"github.com/videofn/videofn/internal/apitest"
 	"github.com/videofn/videofn/internal/auth"
 	"github.com/videofn/videofn/internal/httpapi"
+	"github.com/videofn/videofn/internal/jobs"
 	"github.com/videofn/videofn/internal/mail"
 	"github.com/videofn/videofn/internal/mail/mailtest"
 	"github.com/videofn/videofn/internal/postgres"
+	"github.com/videofn/videofn/internal/queue"
 	"github.com/videofn/videofn/internal/ratelimit"
 	"github.com/videofn/videofn/internal/redisstore"
 	"github.com/videofn/videofn/internal/testenv"
@@ -48,6 +52,7 @@ type authHarness struct {
 	spec   *apitest.Validator
 	tokens *auth.Tokens
 	media  *mediaHarness // set when harnessOptions.media is (videos_test.go)
+	outbox *mailWorker
 }
 
 type harnessOptions struct {
@@ -58,6 +63,16 @@ type harnessOptions struct {
 	// media, when set, also serves the upload and video routes against a
 	// fresh Azurite container (videos_test.go).
 	media *mediaOptions
+	// mailDelay makes the SMTP sink take that long per mail (a slow server).
+	mailDelay time.Duration
+	// smtpAddr, when set, is where the mail sender sends (default: the sink).
+	smtpAddr *net.TCPAddr
+	// mailRetry is the outbox's wait after a failed attempt (default 30 s
+	// doubling).
+	mailRetry    func(attempt int) time.Duration
+	mailAttempts int // attempts per mail (default 10)
+	// mailReject makes the sink refuse those recipients for good (550).
+	mailReject func(rcpt string) bool
 }
 
 func newAuthHarness(t testing.TB, ho harnessOptions) *authHarness {
@@ -73,8 +88,16 @@ func newAuthHarness(t testing.TB, ho harnessOptions) *authHarness {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { rdb.Close() })
-	sink := mailtest.NewSink(t)
-	sender, err := mail.NewSMTP(mail.SMTPConfig{Host: sink.Host(), Port: sink.Port(), From: "noreply@app.test"})
+	sinkOpts := []mailtest.Option{mailtest.WithDelay(ho.mailDelay)}
+	if ho.mailReject != nil {
+		sinkOpts = append(sinkOpts, mailtest.RejectRecipients(ho.mailReject))
+	}
+	sink := mailtest.NewSink(t, sinkOpts...)
+	smtpHost, smtpPort := sink.Host(), sink.Port()
+	if ho.smtpAddr != nil {
+		smtpHost, smtpPort = ho.smtpAddr.IP.String(), ho.smtpAddr.Port
+	}
+	sender, err := mail.NewSMTP(mail.SMTPConfig{Host: smtpHost, Port: smtpPort, From: "noreply@app.test"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -90,13 +113,27 @@ func newAuthHarness(t testing.TB, ho harnessOptions) *authHarness {
 	if ho.bcryptCost == 0 {
 		ho.bcryptCost = 4
 	}
-	svc := auth.NewService(auth.Options{BcryptCost: ho.bcryptCost, FrontendURL: frontend, RefreshGrace: ho.grace},
+	// Mails go through the outbox and the local queue, as in `make dev`.
+	mailQueue := queue.NewLocal(db.Pool(), logger)
+	svc := auth.NewService(auth.Options{BcryptCost: ho.bcryptCost, FrontendURL: frontend, RefreshGrace: ho.grace,
+		MailQueue: mailQueue, MailQueueName: "mail", MailRetry: ho.mailRetry, MailAttempts: ho.mailAttempts},
 		postgres.AuthStore{DB: db}, ratelimit.New(rdb.Client, rdb.Prefix, logger), sender, redisstore.Handoff{Client: rdb}, tokens, logger, ho.now)
 	g := newFakeGoogle(t)
 	svc.EnableGoogle(auth.GoogleOptions{
 		ClientID: "client-id", ClientSecret: "client-secret", RedirectURL: "http://api.test/api/auth/oauth/callback",
 		AuthURL: g.srv.URL + "/auth", TokenURL: g.srv.URL + "/token", UserinfoURL: g.srv.URL + "/userinfo",
 	}, []byte(testSecret))
+
+	outbox := &mailWorker{svc: svc, changed: make(chan struct{})}
+	consumeCtx, stopConsuming := context.WithCancel(ctx)
+	consumed := make(chan struct{})
+	go func() {
+		defer close(consumed)
+		if err := mailQueue.Consume(consumeCtx, "mail", jobs.LocalMail(outbox), queue.ConsumerOptions{Poll: 100 * time.Millisecond}); err != nil {
+			t.Errorf("mail queue: %v", err)
+		}
+	}()
+	t.Cleanup(func() { stopConsuming(); <-consumed })
 
 	var mh *mediaHarness
 	if ho.media != nil {
@@ -115,7 +152,47 @@ func newAuthHarness(t testing.TB, ho harnessOptions) *authHarness {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { conn.Close(context.Background()) })
-	return &authHarness{t: t, srv: srv, db: conn, mail: sink, google: g, spec: apitest.New(t), tokens: tokens, media: mh}
+	return &authHarness{t: t, srv: srv, db: conn, mail: sink, google: g, spec: apitest.New(t), tokens: tokens, media: mh, outbox: outbox}
+}
+
+// mailWorker is the harness's mail sender: auth.Service.DeliverMail, with
+// an event after each attempt so that tests wait for the outbox, not for
+// time.
+type mailWorker struct {
+	svc     *auth.Service
+	mu      sync.Mutex
+	changed chan struct{} // closed and replaced after each attempt
+}
+
+func (w *mailWorker) DeliverMail(ctx context.Context, id uuid.UUID) error {
+	err := w.svc.DeliverMail(ctx, id)
+	w.mu.Lock()
+	close(w.changed)
+	w.changed = make(chan struct{})
+	w.mu.Unlock()
+	return err
+}
+
+// waitMailSettled waits until the outbox holds no pending mail (every mail
+// recorded so far is sent, skipped or failed), re-checking after each
+// attempt of the mail sender.
+func (h *authHarness) waitMailSettled() {
+	h.t.Helper()
+	deadline := time.NewTimer(30 * time.Second)
+	defer deadline.Stop()
+	for {
+		h.outbox.mu.Lock()
+		changed := h.outbox.changed
+		h.outbox.mu.Unlock()
+		if h.count(`SELECT count(*) FROM mail_outbox WHERE state = 'pending'`) == 0 {
+			return
+		}
+		select {
+		case <-changed:
+		case <-deadline.C:
+			h.t.Fatalf("mails still pending after 30 s")
+		}
+	}
 }
 
 // browser is one user agent: its own cookie jar and client address.
@@ -246,6 +323,7 @@ func (h *authHarness) login(b *browser, email, password string) session {
 // its link to the frontend path.
 func (h *authHarness) mailedToken(to, path string) string {
 	h.t.Helper()
+	h.waitMailSettled()
 	msg := h.mail.WaitFor(h.t, to, 5*time.Second)
 	link := mailtest.Link(h.t, msg, testFrontend+path+"?token=")
 	u, err := url.Parse(link)

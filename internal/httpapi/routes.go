@@ -54,6 +54,7 @@ func (s *Server) routes() []route {
 		{"POST /import-worker", s.trigger("import-worker", s.queueTrigger(s.importWorker))},
 		{"POST /video-processor", s.trigger("video-processor", s.queueTrigger(s.videoProcessor))},
 		{"POST /import-sweeper", s.trigger("import-sweeper", s.sweepTrigger(s.sweeper))},
+		{"POST /mail-sender", s.trigger("mail-sender", s.mailTrigger())},
 	}
 }
 

@@ -34,6 +34,8 @@ type Options struct {
 	ImportWorker   MessageHandler // messages of the imports queue
 	VideoProcessor MessageHandler // messages of the processing queue
 	Sweeper        Sweeper        // the import-sweeper timer
+	// MailSender delivers the messages of the mail queue; default Auth.
+	MailSender MailHandler
 
 	Now func() time.Time // default time.Now
 
@@ -65,6 +67,7 @@ type Server struct {
 	importWorker   MessageHandler
 	videoProcessor MessageHandler
 	sweeper        Sweeper
+	mailSender     MailHandler
 
 	auth            *auth.Service
 	cookies         cookieNames
@@ -100,6 +103,10 @@ func NewServer(o Options) *Server {
 
 		media:   o.Media,
 		imports: o.Imports,
+	}
+	s.mailSender = o.MailSender
+	if s.mailSender == nil && o.Auth != nil {
+		s.mailSender = o.Auth
 	}
 	if s.sessionAbsolute == 0 {
 		s.sessionAbsolute = 30 * 24 * time.Hour

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+
+	"github.com/videofn/videofn/internal/auth"
 )
 
 // QueueMessage is the body of a message on the imports and processing queues
@@ -75,6 +77,36 @@ func DecodeQueueMessage(body []byte) (QueueMessage, error) {
 		return QueueMessage{}, invalidMessage("video_id is required")
 	}
 	return msg, nil
+}
+
+// MailHandler delivers one outbox mail (auth.Service.DeliverMail): it is
+// idempotent, records permanent failures itself and returns an error only
+// when a redelivery may succeed.
+type MailHandler interface {
+	DeliverMail(ctx context.Context, id uuid.UUID) error
+}
+
+// mailTrigger decodes a mail queue invocation ({"mail_id":"<uuid>"}) and
+// delivers the mail.
+func (s *Server) mailTrigger() TriggerFunc {
+	return func(r *http.Request, inv *Invocation) ([]string, error) {
+		body, err := inv.Binary(messageBinding)
+		if err != nil {
+			return nil, err
+		}
+		id, err := auth.DecodeMailMessage(body)
+		if err != nil {
+			return nil, invalidMessage("%s", err.Error())
+		}
+		if s.mailSender == nil {
+			return nil, ErrUnavailable
+		}
+		if err := s.mailSender.DeliverMail(r.Context(), id); err != nil {
+			return nil, err
+		}
+		count, _ := inv.MetaInt("DeliveryCount")
+		return []string{fmt.Sprintf("message %s for mail %s handled (delivery %d)", inv.MetaString("MessageId"), id, count)}, nil
+	}
 }
 
 // timerInfo is the timer trigger's payload.

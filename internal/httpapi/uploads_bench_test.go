@@ -6,7 +6,6 @@ import (
 	"encoding/base64"
 	"fmt"
 	"os"
-	"slices"
 	"strconv"
 	"sync"
 	"testing"
@@ -154,12 +153,6 @@ func BenchmarkCompleteUpload5GiB(b *testing.B) {
 }
 
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
-
-func median(ds []time.Duration) time.Duration {
-	s := slices.Clone(ds)
-	slices.Sort(s)
-	return s[len(s)/2]
-}
 
 // stageFile uploads size bytes that begin like an MP4 file through the
 // upload URL, in 8 MiB blocks, 4 in flight, and commits them. The block

@@ -1,5 +1,6 @@
 // Package jobs holds the handlers of the non-HTTP functions: the queue
-// workers (import-worker, video-processor) and the import-sweeper timer.
+// workers (import-worker, video-processor, mail-sender) and the
+// import-sweeper timer.
 //
 // Every handler is idempotent: a message may be delivered more than once,
 // and a message for a video that is gone or already finished is
@@ -16,6 +17,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/videofn/videofn/internal/auth"
 	"github.com/videofn/videofn/internal/httpapi"
 	"github.com/videofn/videofn/internal/queue"
 )
@@ -95,6 +97,11 @@ type ImportSweeper interface {
 	Sweep(ctx context.Context, now time.Time) (summary string, err error)
 }
 
+// MailSweeper heals the mail outbox (auth.Service.SweepMail).
+type MailSweeper interface {
+	SweepMail(ctx context.Context, now time.Time, retention time.Duration) (summary string, err error)
+}
+
 // Sweeper is the import-sweeper timer's job.
 type Sweeper struct {
 	Purger Purger
@@ -102,6 +109,9 @@ type Sweeper struct {
 	Uploads UploadSweeper
 	// Imports, when set, sends stranded imports again and fails old ones.
 	Imports ImportSweeper
+	// Mail, when set, wakes the mail sender for mails whose message was
+	// lost and deletes settled mails after Retention.
+	Mail MailSweeper
 	// Retention keeps expired records this long for investigation.
 	Retention time.Duration
 	Logger    *slog.Logger
@@ -133,6 +143,14 @@ func (s *Sweeper) Sweep(ctx context.Context, now time.Time) (string, error) {
 		s.Logger.Info("sweep imports", "summary", sum)
 		summary += "; " + sum
 	}
+	if s.Mail != nil {
+		sum, err := s.Mail.SweepMail(ctx, now, s.Retention)
+		if err != nil {
+			return "", fmt.Errorf("sweep mail: %w", err)
+		}
+		s.Logger.Info("sweep mail", "summary", sum)
+		summary += "; " + sum
+	}
 	return summary, nil
 }
 
@@ -162,5 +180,19 @@ func LocalHandler(h httpapi.MessageHandler) queue.Handler {
 			return err
 		}
 		return h.HandleMessage(ctx, msg, httpapi.Delivery{MessageID: d.MessageID, DeliveryCount: d.DeliveryCount, EnqueuedTime: d.EnqueuedTime})
+	}
+}
+
+// LocalMail drives the mail sender from the local queue with the same
+// message contract as the mail-sender function ({"mail_id":"<uuid>"}).
+// d is httpapi.MailHandler (auth.Service). A body that can never be decoded
+// ends dead-lettered after the delivery limit, as on Service Bus.
+func LocalMail(d httpapi.MailHandler) queue.Handler {
+	return func(ctx context.Context, del queue.Delivery) error {
+		id, err := auth.DecodeMailMessage(del.Body)
+		if err != nil {
+			return err
+		}
+		return d.DeliverMail(ctx, id)
 	}
 }

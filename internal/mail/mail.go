@@ -39,6 +39,19 @@ type Sender interface {
 // From address and by the errors Send returns for an invalid recipient.
 var ErrInvalidAddress = errors.New("invalid email address")
 
+// ErrRejected is wrapped by the errors Send returns when the mail server
+// refused the recipient or the message for good (a 5xx reply to RCPT TO or
+// DATA): sending the same message again cannot succeed.
+var ErrRejected = errors.New("refused by the mail server")
+
+// Permanent reports whether err, returned by a Sender, means that sending
+// the same message again cannot succeed: an invalid recipient address
+// (ErrInvalidAddress) or a refusal by the server (ErrRejected). Every other
+// error (the server unreachable, a timeout, a 4xx reply) is transient.
+func Permanent(err error) bool {
+	return errors.Is(err, ErrInvalidAddress) || errors.Is(err, ErrRejected)
+}
+
 // parseAddress parses one RFC 5322 address and rejects anything else (a
 // list, an empty string, a bare name).
 func parseAddress(s string) (*netmail.Address, error) {

@@ -145,7 +145,8 @@ func NewSMTP(cfg SMTPConfig) (*SMTP, error) {
 // returning. It returns an error wrapping ErrInvalidAddress, without
 // connecting, if m.To is not a valid address, and gives up after
 // SendTimeout without progress or when ctx ends before the connection is
-// made. Errors never contain the password.
+// made. An error for a recipient or message the server refused with a 5xx
+// reply wraps ErrRejected (see Permanent). Errors never contain the password.
 func (s *SMTP) Send(ctx context.Context, m Message) error {
 	to, err := parseAddress(m.To)
 	if err != nil {
@@ -173,9 +174,28 @@ func (s *SMTP) Send(ctx context.Context, m Message) error {
 	ctx, cancel := context.WithTimeout(ctx, SendTimeout)
 	defer cancel()
 	if err := client.DialAndSendWithContext(ctx, msg); err != nil {
+		if refused(err) {
+			err = fmt.Errorf("%w: %w", ErrRejected, err)
+		}
 		return s.scrub(fmt.Errorf("send mail: %w", err))
 	}
 	return nil
+}
+
+// refused reports whether err is the server's permanent (5xx) refusal of
+// the recipient or of the message. A 5xx at any other step (MAIL FROM,
+// authentication) says the sender is misconfigured, which a later attempt
+// may find fixed.
+func refused(err error) bool {
+	var se *gomail.SendError
+	if !errors.As(err, &se) || se.ErrorCode() < 500 || se.ErrorCode() > 599 {
+		return false
+	}
+	switch se.Reason {
+	case gomail.ErrSMTPRcptTo, gomail.ErrSMTPData, gomail.ErrSMTPDataClose:
+		return true
+	}
+	return false
 }
 
 func (s *SMTP) client() (*gomail.Client, error) {

@@ -347,3 +347,31 @@ func TestSMTPConfigHidesPassword(t *testing.T) {
 		}
 	}
 }
+
+// TestSMTPSendErrorsArePermanentOrTransient: a refused recipient is a
+// permanent failure, an unreachable server a transient one.
+func TestSMTPSendErrorsArePermanentOrTransient(t *testing.T) {
+	sink := mailtest.NewSink(t, mailtest.RejectRecipients(func(rcpt string) bool { return rcpt == "gone@example.com" }))
+	s := newSMTP(t, mail.SMTPConfig{Host: sink.Host(), Port: sink.Port(), From: "noreply@example.com"})
+	msg := mail.Message{To: "gone@example.com", Subject: "s", Text: "t\n"}
+	err := s.Send(context.Background(), msg)
+	if !errors.Is(err, mail.ErrRejected) || !mail.Permanent(err) {
+		t.Errorf("refused recipient: %v; want an error wrapping ErrRejected", err)
+	}
+	msg.To = "not an address"
+	if err := s.Send(context.Background(), msg); !mail.Permanent(err) {
+		t.Errorf("invalid address: %v; want a permanent error", err)
+	}
+
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := l.Addr().(*net.TCPAddr).Port
+	l.Close() // nothing listens there now
+	down := newSMTP(t, mail.SMTPConfig{Host: "127.0.0.1", Port: port, From: "noreply@example.com"})
+	msg.To = "someone@example.com"
+	if err := down.Send(context.Background(), msg); err == nil || mail.Permanent(err) {
+		t.Errorf("server down: %v; want a transient error", err)
+	}
+}

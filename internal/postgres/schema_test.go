@@ -163,6 +163,20 @@ queue_messages check queue_messages_settled_check
 queue_messages check queue_messages_dead_letter_error_check
 queue_messages index queue_messages_claim_idx
 queue_messages index queue_messages_completed_at_idx
+
+mail_outbox table mail_outbox
+mail_outbox primary_key mail_outbox_pkey
+mail_outbox foreign_key mail_outbox_user_id_fkey
+mail_outbox check mail_outbox_kind_check
+mail_outbox check mail_outbox_email_check
+mail_outbox check mail_outbox_user_agent_check
+mail_outbox check mail_outbox_state_check
+mail_outbox check mail_outbox_attempts_check
+mail_outbox check mail_outbox_last_error_check
+mail_outbox check mail_outbox_finished_check
+mail_outbox index mail_outbox_pending_idx
+mail_outbox index mail_outbox_finished_at_idx
+mail_outbox index mail_outbox_user_id_idx
 `)
 
 // schemaObjectsQuery lists the same "table kind name" triples from the
@@ -315,6 +329,9 @@ func TestQueryPathsUseIndexes(t *testing.T) {
 		{"due posts", `SELECT id FROM posts WHERE status = 'scheduled' AND scheduled_at <= now() ORDER BY scheduled_at LIMIT 10 FOR UPDATE SKIP LOCKED`, "posts_due_idx"},
 		{"post page", `SELECT * FROM posts WHERE user_id = ` + id + ` ORDER BY created_at DESC, id DESC LIMIT 20`, "posts_user_created_idx"},
 		{"stuck posts", `SELECT id FROM posts WHERE status = 'publishing' AND updated_at < now() - interval '10 minutes'`, "posts_status_updated_idx"},
+		{"overdue mails", `SELECT id FROM mail_outbox WHERE state = 'pending' AND next_attempt_at < now() - interval '2 minutes' LIMIT 100`, "mail_outbox_pending_idx"},
+		{"settled mails past retention", `DELETE FROM mail_outbox WHERE finished_at < now() - interval '7 days'`, "mail_outbox_finished_at_idx"},
+		{"mails of a user", `DELETE FROM mail_outbox WHERE user_id = ` + id, "mail_outbox_user_id_idx"},
 		{"posts of a clip", `SELECT id FROM posts WHERE clip_id = ` + id, "posts_clip_id_idx"},
 	}
 	conn, err := db.Pool().Acquire(t.Context())

@@ -81,15 +81,19 @@ func (l *Local) Send(ctx context.Context, queue string, m Message) error {
 	}
 	// The notification is sent only for a row actually inserted, and (like
 	// the insert) only when the statement commits.
+	var notBefore *time.Time
+	if !m.NotBefore.IsZero() {
+		notBefore = &m.NotBefore
+	}
 	tag, err := l.pool.Exec(ctx, `
 		WITH inserted AS (
 			INSERT INTO queue_messages (queue, message_id, body, enqueued_at, visible_at)
-			VALUES ($1, $2, $3, `+sqlNow(4)+`, `+sqlNow(4)+`)
+			VALUES ($1, $2, $3, `+sqlNow(4)+`, greatest(`+sqlNow(4)+`, coalesce($5::timestamptz, `+sqlNow(4)+`)))
 			ON CONFLICT ON CONSTRAINT queue_messages_queue_message_id_key DO NOTHING
 			RETURNING 1
 		)
 		SELECT pg_notify('`+notifyChannel+`', $1) FROM inserted`,
-		queue, m.ID, body, l.clock())
+		queue, m.ID, body, l.clock(), notBefore)
 	if err != nil {
 		return fmt.Errorf("send message %s to local queue %s: %w", m.ID, queue, err)
 	}

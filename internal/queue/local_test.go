@@ -910,3 +910,35 @@ func TestClaimUsesIndex(t *testing.T) {
 		}
 	}
 }
+
+// TestSendNotBeforeDelaysDelivery: a message sent with NotBefore becomes
+// visible at that time, not before.
+func TestSendNotBeforeDelaysDelivery(t *testing.T) {
+	t.Parallel()
+	l, pool := newLocal(t)
+	later := time.Now().Add(time.Hour).Truncate(time.Microsecond)
+	send(t, l, "mail", queue.Message{ID: "mail:later", Body: []byte(`{}`), NotBefore: later})
+	send(t, l, "mail", queue.Message{ID: "mail:past", Body: []byte(`{}`), NotBefore: time.Now().Add(-time.Hour)})
+	var visible, past time.Time
+	var pastDelay bool
+	if err := pool.QueryRow(t.Context(), `SELECT visible_at FROM queue_messages WHERE message_id = 'mail:later'`).Scan(&visible); err != nil {
+		t.Fatal(err)
+	}
+	if !visible.Equal(later) {
+		t.Errorf("visible_at = %v, want %v", visible, later)
+	}
+	// A time in the past means now: the message is not put ahead of others.
+	if err := pool.QueryRow(t.Context(), `SELECT visible_at, visible_at >= enqueued_at FROM queue_messages WHERE message_id = 'mail:past'`).Scan(&past, &pastDelay); err != nil {
+		t.Fatal(err)
+	}
+	if !pastDelay {
+		t.Errorf("visible_at %v of a message with NotBefore in the past is before it was enqueued", past)
+	}
+
+	h, got := recorder(nil)
+	consume(t, l, "mail", h, fast)
+	if d := receive(t, got, 5*time.Second); d.MessageID != "mail:past" {
+		t.Errorf("delivered %s first, want mail:past", d.MessageID)
+	}
+	noDelivery(t, got, 200*time.Millisecond)
+}

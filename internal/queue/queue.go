@@ -18,6 +18,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 	"unicode/utf8"
 )
 
@@ -28,6 +29,9 @@ import (
 type Message struct {
 	ID   string
 	Body []byte
+	// NotBefore, when set, keeps the message from being delivered before
+	// that time (Service Bus' ScheduledEnqueueTime): a retry after a backoff.
+	NotBefore time.Time
 }
 
 // Sender sends messages to a named queue. A nil error means the queue has

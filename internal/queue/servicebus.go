@@ -166,14 +166,19 @@ func (sb *ServiceBus) Close(ctx context.Context) error {
 }
 
 // toServiceBusMessage is the message as it goes on the wire: the body as
-// is, the ID as MessageId (what duplicate detection keys on) and
-// ContentType application/json.
+// is, the ID as MessageId (what duplicate detection keys on),
+// ContentType application/json and NotBefore as ScheduledEnqueueTime.
 func toServiceBusMessage(m Message) *azservicebus.Message {
 	id := m.ID
 	contentType := contentTypeJSON
-	return &azservicebus.Message{
+	msg := &azservicebus.Message{
 		Body:        m.Body,
 		MessageID:   &id,
 		ContentType: &contentType,
 	}
+	if !m.NotBefore.IsZero() {
+		t := m.NotBefore.UTC()
+		msg.ScheduledEnqueueTime = &t
+	}
+	return msg
 }

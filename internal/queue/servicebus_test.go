@@ -49,6 +49,14 @@ func TestToServiceBusMessage(t *testing.T) {
 	}
 }
 
+func TestToServiceBusMessageNotBefore(t *testing.T) {
+	at := time.Date(2030, 1, 2, 3, 4, 5, 0, time.FixedZone("x", 3600))
+	got := toServiceBusMessage(Message{ID: "mail:x:1", Body: []byte(`{}`), NotBefore: at})
+	if got.ScheduledEnqueueTime == nil || !got.ScheduledEnqueueTime.Equal(at) || got.ScheduledEnqueueTime.Location() != time.UTC {
+		t.Errorf("ScheduledEnqueueTime = %v, want %v in UTC", got.ScheduledEnqueueTime, at)
+	}
+}
+
 func TestNewServiceBus(t *testing.T) {
 	t.Run("connection string", func(t *testing.T) {
 		sb, err := NewServiceBus(testConnectionString, "", nil)

@@ -25,16 +25,19 @@ import (
 )
 
 // Sink is an SMTP server on 127.0.0.1:<random port> that accepts every
-// message and keeps it. It speaks plain SMTP only (no TLS, no STARTTLS),
+// message and keeps it (options can slow it down or make it refuse
+// recipients). It speaks plain SMTP only (no TLS, no STARTTLS),
 // offers AUTH PLAIN and accepts any credentials when a client uses it
 // (recording the username), and also accepts clients that do not
 // authenticate. It is safe for concurrent use.
 type Sink struct {
 	addr *net.TCPAddr
+	opts options
 
 	mu       sync.Mutex
 	messages []Received
-	changed  chan struct{} // closed and replaced when a message arrives
+	rejected []string      // recipients refused by RejectRecipients
+	changed  chan struct{} // closed and replaced when a message arrives or a recipient is refused
 	closed   bool          // set at cleanup; the server may log no more
 	t        testing.TB
 }
@@ -55,15 +58,49 @@ type Received struct {
 	Username string
 }
 
+// Option changes how a Sink behaves; see WithDelay, WithAddr and
+// RejectRecipients.
+type Option func(*options)
+
+type options struct {
+	delay  time.Duration
+	addr   string
+	reject func(rcpt string) bool
+}
+
+// WithDelay makes the Sink take d for every message: it answers the end of
+// DATA only after d, as a slow SMTP server does.
+func WithDelay(d time.Duration) Option { return func(o *options) { o.delay = d } }
+
+// WithAddr makes the Sink listen on addr ("127.0.0.1:<port>") instead of a
+// random port, so that a test can start it where a sender already points
+// (an SMTP server that comes up late).
+func WithAddr(addr string) Option { return func(o *options) { o.addr = addr } }
+
+// RejectRecipients makes the Sink refuse every RCPT TO for which reject
+// returns true with a permanent "550 5.1.1 mailbox unavailable", as a
+// server does for an address that does not exist. The attempt is recorded
+// (see Rejected).
+func RejectRecipients(reject func(rcpt string) bool) Option {
+	return func(o *options) { o.reject = reject }
+}
+
 // NewSink starts a Sink and stops it when t's cleanup runs. It fails t if
 // it cannot listen.
-func NewSink(t testing.TB) *Sink {
+func NewSink(t testing.TB, opts ...Option) *Sink {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	var o options
+	for _, opt := range opts {
+		opt(&o)
+	}
+	if o.addr == "" {
+		o.addr = "127.0.0.1:0"
+	}
+	l, err := net.Listen("tcp", o.addr)
 	if err != nil {
 		t.Fatalf("mail sink: listen: %v", err)
 	}
-	s := &Sink{addr: l.Addr().(*net.TCPAddr), changed: make(chan struct{}), t: t}
+	s := &Sink{addr: l.Addr().(*net.TCPAddr), opts: o, changed: make(chan struct{}), t: t}
 
 	srv := smtp.NewServer(smtp.BackendFunc(func(*smtp.Conn) (smtp.Session, error) {
 		return &session{sink: s}, nil
@@ -86,6 +123,10 @@ func NewSink(t testing.TB) *Sink {
 		s.closed = true
 		s.mu.Unlock()
 		_ = srv.Close()
+		// Close misses a listener that Serve has not registered yet (a
+		// sink stopped right after it started); closing it here ends Serve
+		// in that case too.
+		_ = l.Close()
 		<-served
 	})
 	return s
@@ -152,6 +193,45 @@ func Link(t testing.TB, msg Received, prefix string) string {
 	return ""
 }
 
+// Rejected returns the recipients refused so far because of
+// RejectRecipients, oldest first.
+func (s *Sink) Rejected() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.rejected)
+}
+
+// WaitRejected waits up to timeout until the Sink has refused a recipient
+// equal to to (case-insensitively). It fails t otherwise.
+func (s *Sink) WaitRejected(t testing.TB, to string, timeout time.Duration) {
+	t.Helper()
+	deadline := time.NewTimer(timeout)
+	defer deadline.Stop()
+	for {
+		s.mu.Lock()
+		found := slices.ContainsFunc(s.rejected, func(r string) bool { return strings.EqualFold(r, to) })
+		changed := s.changed
+		s.mu.Unlock()
+		if found {
+			return
+		}
+		select {
+		case <-changed:
+		case <-deadline.C:
+			t.Fatalf("mail sink: %q was not refused within %v", to, timeout)
+			return
+		}
+	}
+}
+
+func (s *Sink) reject(rcpt string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.rejected = append(s.rejected, rcpt)
+	close(s.changed)
+	s.changed = make(chan struct{})
+}
+
 func (s *Sink) add(m Received) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -203,6 +283,10 @@ func (s *session) Mail(from string, _ *smtp.MailOptions) error {
 }
 
 func (s *session) Rcpt(to string, _ *smtp.RcptOptions) error {
+	if s.sink.opts.reject != nil && s.sink.opts.reject(to) {
+		s.sink.reject(to)
+		return &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 1, 1}, Message: "mailbox unavailable"}
+	}
 	s.to = append(s.to, to)
 	return nil
 }
@@ -219,6 +303,9 @@ func (s *session) Data(r io.Reader) error {
 		return &smtp.SMTPError{Code: 554, EnhancedCode: smtp.EnhancedCode{5, 6, 0}, Message: "mail sink: " + err.Error()}
 	}
 	m.From, m.To, m.Username = s.from, slices.Clone(s.to), s.username
+	if d := s.sink.opts.delay; d > 0 {
+		time.Sleep(d) // the slow server this option stands for
+	}
 	s.sink.add(m)
 	return nil
 }

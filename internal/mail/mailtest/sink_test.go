@@ -160,3 +160,41 @@ func TestLink(t *testing.T) {
 		})
 	}
 }
+
+func TestSinkOptions(t *testing.T) {
+	t.Run("delay", func(t *testing.T) {
+		const delay = 200 * time.Millisecond
+		s := NewSink(t, WithDelay(delay))
+		start := time.Now()
+		send(t, s, nil, "a@example.com", []string{"b@example.com"}, "Subject: slow\n\nbody\n")
+		// A lower bound only: the sink sleeps at least delay before answering.
+		if took := time.Since(start); took < delay {
+			t.Errorf("send took %v, want at least %v", took, delay)
+		}
+	})
+	t.Run("fixed address", func(t *testing.T) {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		addr := l.Addr().String()
+		l.Close()
+		s := NewSink(t, WithAddr(addr))
+		if got := net.JoinHostPort(s.Host(), strconv.Itoa(s.Port())); got != addr {
+			t.Errorf("listening on %s, want %s", got, addr)
+		}
+	})
+	t.Run("reject recipients", func(t *testing.T) {
+		s := NewSink(t, RejectRecipients(func(rcpt string) bool { return strings.HasPrefix(rcpt, "nobody@") }))
+		addr := net.JoinHostPort(s.Host(), strconv.Itoa(s.Port()))
+		err := smtp.SendMail(addr, nil, "a@example.com", []string{"nobody@example.com"}, []byte("Subject: x\r\n\r\nbody\r\n"))
+		if err == nil || !strings.HasPrefix(err.Error(), "550") {
+			t.Fatalf("send to a refused recipient: %v, want a 550 error", err)
+		}
+		s.WaitRejected(t, "nobody@example.com", 5*time.Second)
+		send(t, s, nil, "a@example.com", []string{"somebody@example.com"}, "Subject: ok\n\nbody\n")
+		if got := s.Rejected(); len(got) != 1 || len(s.Messages()) != 1 {
+			t.Errorf("rejected %v, messages %d; want one of each", got, len(s.Messages()))
+		}
+	})
+}
