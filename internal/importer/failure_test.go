@@ -116,3 +116,37 @@ func TestProgressWarningsAreThrottled(t *testing.T) {
 		t.Fatalf("after 5 s: %v, want a second warning counting the 99 left out", got)
 	}
 }
+
+// recordingProgress reports every write on a channel.
+type recordingProgress chan Progress
+
+func (r recordingProgress) Set(_ context.Context, p Progress) error {
+	r <- p
+	return nil
+}
+
+// TestHeldBackProgressIsWrittenLater: a change that comes within the
+// interval of the last write is not lost; it is written when the interval
+// ends, even if nothing else happens (a source that stalls). Before, the
+// import looked stuck at its previous state until the next change.
+func TestHeldBackProgressIsWrittenLater(t *testing.T) {
+	writes := make(recordingProgress, 10)
+	pw := &progressWriter{store: writes, interval: time.Hour}
+	pw.acked(t.Context(), 1)
+	if p := <-writes; p.BytesUploaded != 1 {
+		t.Fatalf("first write: %d bytes, want 1", p.BytesUploaded)
+	}
+	pw.interval = 10 * time.Millisecond
+	pw.acked(t.Context(), 2) // held back only if the first write was under 10 ms ago
+	pw.acked(t.Context(), 3) // held back: 2 was just written, or is pending
+	for {
+		select {
+		case p := <-writes:
+			if p.BytesUploaded == 3 {
+				return
+			}
+		case <-time.After(30 * time.Second):
+			t.Fatal("the last change was never written")
+		}
+	}
+}

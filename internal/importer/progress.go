@@ -72,8 +72,10 @@ func (s ProgressStore) Get(ctx context.Context, id uuid.UUID) (Progress, bool, e
 
 // progressWriter collects yt-dlp ticks and storage acknowledgements and
 // writes them to Redis at most every interval (yt-dlp prints a line per
-// read block). Redis errors are logged by the caller's onError and never
-// stop the import: progress is advisory.
+// read block). A change held back by the interval is written when the
+// interval ends, so the last state is always published, also when the
+// source then stalls. Redis errors are logged by the caller's onError and
+// never stop the import: progress is advisory.
 type progressWriter struct {
 	store interface {
 		Set(context.Context, Progress) error
@@ -81,19 +83,44 @@ type progressWriter struct {
 	interval time.Duration
 	onError  func(error)
 
-	mu      sync.Mutex
-	p       Progress
-	written time.Time
+	// writing serialises the writes, each of a copy taken inside it, so a
+	// late write never replaces a newer state with an older one.
+	writing sync.Mutex
+
+	mu       sync.Mutex
+	p        Progress
+	written  time.Time
+	trailing *time.Timer // the pending write of a held-back change, if any
 }
 
 func (w *progressWriter) update(ctx context.Context, force bool, change func(p *Progress)) {
 	w.mu.Lock()
 	change(&w.p)
-	now := time.Now()
-	if !force && now.Sub(w.written) < w.interval {
+	if since := time.Since(w.written); !force && since < w.interval {
+		if w.trailing == nil {
+			w.trailing = time.AfterFunc(w.interval-since, func() {
+				if ctx.Err() == nil {
+					w.write(ctx)
+				}
+			})
+		}
 		w.mu.Unlock()
 		return
 	}
+	w.mu.Unlock()
+	w.write(ctx)
+}
+
+// write publishes the current state and cancels a pending trailing write.
+func (w *progressWriter) write(ctx context.Context) {
+	w.writing.Lock()
+	defer w.writing.Unlock()
+	w.mu.Lock()
+	if w.trailing != nil {
+		w.trailing.Stop()
+		w.trailing = nil
+	}
+	now := time.Now()
 	w.written = now
 	w.p.UpdatedAt = now.UTC()
 	p := w.p
