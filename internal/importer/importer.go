@@ -18,6 +18,7 @@ import (
 	"net/netip"
 	"os"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/to"
@@ -123,6 +124,9 @@ type Options struct {
 	ProgressInterval time.Duration // default 500 ms
 	CancelPoll       time.Duration // default 500 ms
 	HeartbeatEvery   time.Duration // default 30 s
+	// SocketTimeout is how long yt-dlp waits on a silent connection before
+	// it retries (--socket-timeout); default 30 s.
+	SocketTimeout time.Duration
 }
 
 // Importer runs import jobs.
@@ -157,6 +161,9 @@ func New(o Options, store Store, blobs Blobs, progress ProgressSetter, logger *s
 	}
 	if o.CancelPoll == 0 {
 		o.CancelPoll = 500 * time.Millisecond
+	}
+	if o.SocketTimeout == 0 {
+		o.SocketTimeout = 30 * time.Second
 	}
 	if o.HeartbeatEvery == 0 {
 		o.HeartbeatEvery = 30 * time.Second
@@ -329,11 +336,12 @@ func (im *Importer) download(parent context.Context, job Job, pw *progressWriter
 		return Result{}, fmt.Errorf("work directory: %w", err)
 	}
 	defer os.RemoveAll(work)
-	argv := append([]string{ytdlp}, ytdlpArgs(job.SourceURL, proxy.URL(), limit)...)
+	argv := append([]string{ytdlp}, ytdlpArgs(job.SourceURL, proxy.URL(), limit, im.opts.SocketTimeout)...)
 	if im.opts.Sandbox != nil {
 		argv = im.opts.Sandbox(proxy.Port(), work, argv)
 	}
 	var meta Meta
+	var announced atomic.Int64 // the size the source announced (Content-Length), if it did
 	metaSeen := make(chan struct{}, 1)
 	proc, err := startYTDLP(ctx, argv, work,
 		func(m Meta) {
@@ -344,7 +352,12 @@ func (im *Importer) download(parent context.Context, job Job, pw *progressWriter
 			}
 			pw.update(ctx, true, func(p *Progress) { p.Step = "downloading" })
 		},
-		func(t Tick) { pw.tick(ctx, t) })
+		func(t Tick) {
+			if t.Total > 0 {
+				announced.Store(t.Total)
+			}
+			pw.tick(ctx, t)
+		})
 	if err != nil {
 		return Result{}, err // yt-dlp missing: an installation problem, retry later
 	}
@@ -399,6 +412,13 @@ func (im *Importer) download(parent context.Context, job Job, pw *progressWriter
 		return Result{}, permanent{fmt.Sprintf("nothing was downloaded: the media does not fit in your storage quota (%d bytes free), or the page has no downloadable video", limit)}
 	case size == 0:
 		return Result{}, permanent{fmt.Sprintf("nothing was downloaded: the media is larger than the import limit of %d bytes, or the page has no downloadable video", im.opts.MaxBytes)}
+	}
+	if n := announced.Load(); n > 0 && size != n {
+		// yt-dlp retries a stalled download with a Range request; a source
+		// that ignores it sends the whole file again, which yt-dlp writes
+		// after what stdout already carried: the stream is not the media.
+		log.Warn("yt-dlp's output does not match the announced size; not committing it", "announced", n, "received", size)
+		return Result{}, permanent{msgIncomplete}
 	}
 	contentType := sniff.contentType(meta.Ext)
 	if contentType == "" {

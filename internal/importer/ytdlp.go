@@ -30,7 +30,7 @@ const (
 // stdout (-o -); progress and metadata come on stderr as marked lines.
 // The URL comes after "--" so a URL such as "--exec=..." is never read as
 // an option, and no shell is involved.
-func ytdlpArgs(rawURL, proxyURL string, maxBytes int64) []string {
+func ytdlpArgs(rawURL, proxyURL string, maxBytes int64, socketTimeout time.Duration) []string {
 	args := []string{
 		"--ignore-config", "--no-cache-dir", "--no-part", "--no-mtime",
 		"--no-playlist", "--playlist-items", "1", // one item of a playlist at most
@@ -42,7 +42,7 @@ func ytdlpArgs(rawURL, proxyURL string, maxBytes int64) []string {
 		"--downloader", "native",
 		"--no-exec",                                       // drop any --exec (none is given; config is ignored too)
 		"--max-filesize", strconv.FormatInt(maxBytes, 10), // early refusal when Content-Length says so; the cap is enforced on the stream too
-		"--socket-timeout", "30",
+		"--socket-timeout", strconv.FormatFloat(socketTimeout.Seconds(), 'f', -1, 64),
 		"--retries", "3", "--fragment-retries", "3",
 		"-q", "--no-warnings", "--progress", "--newline",
 		"--no-simulate", "--print", "before_dl:" + metaMarker + "%(title)j %(ext)j",
@@ -208,6 +208,7 @@ const (
 	msgTimeout     = "the source did not answer in time"
 	msgUnsupported = "this page has no video that can be imported"
 	msgGeneric     = "the source could not be downloaded"
+	msgIncomplete  = "the source stopped sending in the middle of the video and could not resume it; try again later"
 )
 
 // failureRules map the last ERROR line yt-dlp printed to a message; the
