@@ -302,18 +302,25 @@ func (l *Limiter) Refund(ctx context.Context, rules ...Rule) error {
 		return fmt.Errorf("ratelimit: %w", err)
 	}
 	l.local.refund(keys, rules)
+	return l.bestEffort(ctx, func(ctx context.Context) error {
+		for i, r := range rules {
+			if err := refundScript.Run(ctx, l.rdb, keys[i:i+1], interval(r.Limit).Seconds()).Err(); err != nil {
+				return fmt.Errorf("redis refund %s: %w", r.Name, err)
+			}
+		}
+		return nil
+	})
+}
+
+// bestEffort runs op against Redis when Redis is not known to be failing,
+// within the Redis timeout. A Redis failure is recorded and logged, not
+// returned; only the end of ctx is.
+func (l *Limiter) bestEffort(ctx context.Context, op func(context.Context) error) error {
 	if !l.tryRedis() {
 		l.warnDegraded()
 		return nil
 	}
-	_, err = withTimeout(ctx, func(ctx context.Context) (struct{}, error) {
-		for i, r := range rules {
-			if err := refundScript.Run(ctx, l.rdb, keys[i:i+1], interval(r.Limit).Seconds()).Err(); err != nil {
-				return struct{}{}, fmt.Errorf("redis refund %s: %w", r.Name, err)
-			}
-		}
-		return struct{}{}, nil
-	})
+	_, err := withTimeout(ctx, func(ctx context.Context) (struct{}, error) { return struct{}{}, op(ctx) })
 	switch {
 	case err == nil:
 		l.redisOK()
@@ -362,26 +369,12 @@ func (l *Limiter) Reset(ctx context.Context, name, subject string) error {
 	}
 	key := l.key(name, subject)
 	l.local.reset(key)
-	if !l.tryRedis() {
-		l.warnDegraded()
-		return nil
-	}
-	_, err := withTimeout(ctx, func(ctx context.Context) (struct{}, error) {
+	return l.bestEffort(ctx, func(ctx context.Context) error {
 		if err := l.gcra.Reset(ctx, key); err != nil {
-			return struct{}{}, fmt.Errorf("redis reset: %w", err)
+			return fmt.Errorf("redis reset: %w", err)
 		}
-		return struct{}{}, nil
+		return nil
 	})
-	switch {
-	case err == nil:
-		l.redisOK()
-	case ctx.Err() != nil:
-		return fmt.Errorf("ratelimit: %w", ctx.Err())
-	default:
-		l.redisFailed(err)
-		l.warnDegraded()
-	}
-	return nil
 }
 
 // redisAllowAll decides in Redis; see AllowAll for the semantics.
