@@ -3,7 +3,7 @@
 //
 //   identity ──┬─ host storage   (AzureWebJobsStorage + Flex deployment package)
 //              ├─ media storage  (videos container, browser uploads with user-delegation SAS, CORS)
-//              ├─ Service Bus    (imports, video-processing queues; SAS auth disabled)
+//              ├─ Service Bus    (imports, video-processing, mail queues; SAS auth disabled)
 //              ├─ PostgreSQL     (Flexible Server, Entra auth only)
 //              ├─ Redis          (Azure Managed Redis, Entra auth only)
 //              ├─ Key Vault      (JWT_SECRET, DATA_ENCRYPTION_KEY, GOOGLE_CLIENT_SECRET, SMTP_PASSWORD)
@@ -20,7 +20,7 @@ metadata description = 'Video platform: Flex Consumption custom-handler function
 // General
 // ---------------------------------------------------------------------------------------------
 
-@description('Prefix of every resource name: 2-10 lowercase letters, digits or hyphens, starting with a letter (e.g. "videofn", "vfn-prod"). A hash of the resource group and this prefix is appended, so names are unique and stable per resource group.')
+@description('Prefix of every resource name: 2-10 lowercase letters, digits or single hyphens, starting with a letter and not ending with a hyphen (e.g. "videofn", "vfn-prod"); the namePrefixMakesValidNames assert rejects anything else. A hash of the resource group and this prefix is appended, so names are unique and stable per resource group.')
 @minLength(2)
 @maxLength(10)
 param namePrefix string = 'videofn'
@@ -45,8 +45,8 @@ param tags object = {}
 // Function app
 // ---------------------------------------------------------------------------------------------
 
-@description('Maximum instances of the Flex Consumption app. Each instance holds its own PostgreSQL pool (postgresPoolMaxConns), so keep maximumInstanceCount x postgresPoolMaxConns within the server connection limit (about 50 on B1ms) or scale PostgreSQL up. The platform has rejected values below 40 in some periods; lower it if your region accepts it.')
-@minValue(1)
+@description('Maximum instances of the Flex Consumption app (40-1000: Flex Consumption rejects a maximum below 40). This is a scale cap, not the database budget: every instance holds its own PostgreSQL pool, so the connection budget is set with postgresPoolMaxConns or PgBouncer (infra/README.md, "Connection budget").')
+@minValue(40)
 @maxValue(1000)
 param maximumInstanceCount int = 40
 
@@ -130,6 +130,9 @@ param processingQueueName string = 'video-processing'
 @description('MAIL_QUEUE: queue that wakes the mail-sender function for each mail of the outbox.')
 param mailQueueName string = 'mail'
 
+@description('Grant the app identity Azure Service Bus Data Owner on the namespace (besides Data Sender and Data Receiver). The Functions scale controller reads queue length with the identity of the ServiceBusConnection; Microsoft lists Data Owner for identity-based Service Bus triggers and its Flex Consumption Service Bus sample grants it. false keeps send/receive only, and scale-out then lags behind a growing queue (infra/README.md, "Service Bus scaling").')
+param serviceBusGrantDataOwner bool = true
+
 @description('Deliveries of a message before Service Bus dead-letters it.')
 @minValue(1)
 @maxValue(100)
@@ -203,7 +206,7 @@ param postgresEntraAdmins array = []
 @description('Additional PostgreSQL firewall rules, e.g. an operator workstation: [{ "name": "ops", "startIpAddress": "203.0.113.7", "endIpAddress": "203.0.113.7" }].')
 param postgresFirewallRules array = []
 
-@description('pool_max_conns in DATABASE_URL: connections per function app instance.')
+@description('pool_max_conns in DATABASE_URL: connections per function app instance. This, not maximumInstanceCount, is the knob of the PostgreSQL connection budget: instances x postgresPoolMaxConns <= max_connections - reserved (infra/README.md, "Connection budget").')
 @minValue(1)
 @maxValue(50)
 param postgresPoolMaxConns int = 5
@@ -287,6 +290,39 @@ var names = {
   functionApp: 'func-${prefix}-${suffix}'
   staticWebApp: 'stapp-${prefix}-${suffix}'
 }
+
+// ---------------------------------------------------------------------------------------------
+// Input checks: Bicep `assert` statements (an experimental feature, enabled by
+// infra/bicepconfig.json, "experimentalFeaturesEnabled": { "assertions": true }). ARM evaluates them
+// when the deployment starts, before any resource is created, and fails it naming the assert. Each
+// one rejects an input that would deploy but could not work.
+// ---------------------------------------------------------------------------------------------
+
+// Characters a storage account name may hold; Key Vault and the hyphenated names add '-'.
+var lowerAlphanumerics = ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i', 'j', 'k', 'l', 'm', 'n', 'o', 'p', 'q', 'r', 's', 't', 'u', 'v', 'w', 'x', 'y', 'z', '0', '1', '2', '3', '4', '5', '6', '7', '8', '9']
+// split() with every allowed character as a delimiter leaves only the characters that are not
+// allowed; joined, that is '' exactly when the name is made of allowed characters.
+var prefixStrayCharacters = join(split(prefix, concat(lowerAlphanumerics, ['-'])), '')
+
+// Every name is <type>-<prefix>-<hash>: the prefix must start with a letter, hold only lowercase
+// letters, digits and single hyphens, and not end with one (Service Bus, PostgreSQL, Redis and the
+// function app reject a leading, trailing or double hyphen next to the separators).
+assert namePrefixMakesValidNames = contains('abcdefghijklmnopqrstuvwxyz', first(prefix)) && empty(prefixStrayCharacters) && !contains(prefix, '--') && !endsWith(prefix, '-')
+
+// Storage accounts: 3-24 lowercase letters and digits, nothing else.
+assert hostStorageNameIsValid = length(names.hostStorage) >= 3 && length(names.hostStorage) <= 24 && empty(join(split(names.hostStorage, lowerAlphanumerics), ''))
+assert mediaStorageNameIsValid = length(names.mediaStorage) >= 3 && length(names.mediaStorage) <= 24 && empty(join(split(names.mediaStorage, lowerAlphanumerics), ''))
+
+// Key Vault: 3-24 letters, digits and hyphens, starting with a letter, no two hyphens in a row.
+assert keyVaultNameIsValid = length(names.keyVault) >= 3 && length(names.keyVault) <= 24 && !contains(names.keyVault, '--') && empty(join(split(names.keyVault, concat(lowerAlphanumerics, ['-'])), ''))
+
+// One queue per function: on a shared queue the import worker, the video processor and the mail
+// sender would take each other's messages. Service Bus entity names are case-insensitive.
+assert queueNamesDiffer = toLower(importQueueName) != toLower(processingQueueName) && toLower(importQueueName) != toLower(mailQueueName) && toLower(processingQueueName) != toLower(mailQueueName)
+
+// PostgreSQL has password authentication disabled (modules/postgres.bicep), so without an Entra
+// administrator nobody could ever log in, create the app's role or run migrations.
+assert postgresHasEntraAdministrator = postgresAppIdentityIsAdmin || !empty(postgresEntraAdmins)
 
 var allTags = union({
   application: prefix
@@ -441,6 +477,7 @@ module serviceBus 'modules/servicebus.bicep' = {
     duplicateDetectionWindow: serviceBusDuplicateDetectionWindow
     messageTimeToLive: serviceBusMessageTimeToLive
     principalId: identity.outputs.principalId
+    grantDataOwner: serviceBusGrantDataOwner
   }
 }
 

@@ -40,8 +40,8 @@ param hostStorageBlobEndpoint string
 @description('Blob container of the host storage account that holds the deployment package.')
 param deploymentContainerName string
 
-@description('Maximum number of instances the app scales out to.')
-@minValue(1)
+@description('Maximum number of instances the app scales out to (Flex Consumption accepts 40-1000).')
+@minValue(40)
 @maxValue(1000)
 param maximumInstanceCount int
 

@@ -108,6 +108,13 @@ var appAdmin = appIdentityIsAdmin ? [
 ] : []
 var administrators = concat(appAdmin, entraAdmins)
 
+// Password authentication stays off: no administrator password exists anywhere.
+var passwordAuth = 'Disabled'
+
+// Without password authentication an Entra administrator is the only way in (main.bicep checks
+// the same before anything is created; this guards the module on its own).
+assert someoneCanLogIn = passwordAuth == 'Enabled' || !empty(administrators)
+
 resource server 'Microsoft.DBforPostgreSQL/flexibleServers@2024-08-01' = {
   name: name
   location: location
@@ -120,7 +127,7 @@ resource server 'Microsoft.DBforPostgreSQL/flexibleServers@2024-08-01' = {
     version: version
     authConfig: {
       activeDirectoryAuth: 'Enabled'
-      passwordAuth: 'Disabled'
+      passwordAuth: passwordAuth
       tenantId: tenant().tenantId
     }
     storage: {

@@ -1,5 +1,6 @@
 // Service Bus namespace (Standard) with the work queues, reachable only with Entra ID (local/SAS
-// authentication disabled), and the send/receive roles for the app identity.
+// authentication disabled), and the send/receive (and, for scaling, Data Owner) roles for the app
+// identity.
 //
 // Queue shape, and why:
 //   - lockDuration PT5M (the maximum): the Functions host renews the lock while a job runs, up to
@@ -41,11 +42,24 @@ param messageTimeToLive string
 @description('Object (principal) ID of the app identity that sends and receives.')
 param principalId string
 
-// Built-in roles: Azure Service Bus Data Sender, Azure Service Bus Data Receiver.
-var roleDefinitionIds = [
+@description('Also grant Azure Service Bus Data Owner, so the Functions scale controller can read queue length with the app identity (see the role comment below).')
+param grantDataOwner bool
+
+// Built-in roles: Azure Service Bus Data Sender (the API enqueues imports, the sweeper wakes the
+// mail sender), Azure Service Bus Data Receiver (the three queue triggers).
+var sendReceiveRoleIds = [
   '69a216fc-b8fb-44d8-bc22-1f3c2cd27a39'
   '4f6d3b9b-027b-4f4c-9142-0e5a2a2247e0'
 ]
+// Azure Service Bus Data Owner. Send and receive do not need it, but scaling does: with an
+// identity-based connection the Functions scale controller reads each trigger queue's message
+// count with the app's identity, and Microsoft lists Data Owner next to Data Receiver for Service
+// Bus triggers (Service Bus bindings, "Grant permission to the identity") and grants both in its
+// Flex Consumption Service Bus sample (Azure-Samples/azure-functions-flex-consumption-samples,
+// E2E/SB-VNET). Without it scale-out follows the queue late. It is namespace-wide data-plane
+// ownership (every queue of this namespace, which holds only this app's queues).
+var dataOwnerRoleId = '090c5cfd-751d-490a-894a-3ce6f1109419'
+var roleDefinitionIds = grantDataOwner ? concat(sendReceiveRoleIds, [dataOwnerRoleId]) : sendReceiveRoleIds
 
 resource namespace 'Microsoft.ServiceBus/namespaces@2024-01-01' = {
   name: name
@@ -81,7 +95,8 @@ resource queues 'Microsoft.ServiceBus/namespaces/queues@2024-01-01' = [
   }
 ]
 
-// Namespace scope: the app sends to and receives from both queues.
+// Namespace scope: the app sends to and receives from every queue, and the scale controller reads
+// their length.
 resource roleAssignments 'Microsoft.Authorization/roleAssignments@2022-04-01' = [
   for roleId in roleDefinitionIds: {
     name: guid(namespace.id, principalId, roleId)
