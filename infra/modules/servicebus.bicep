@@ -56,8 +56,9 @@ var sendReceiveRoleIds = [
 // count with the app's identity, and Microsoft lists Data Owner next to Data Receiver for Service
 // Bus triggers (Service Bus bindings, "Grant permission to the identity") and grants both in its
 // Flex Consumption Service Bus sample (Azure-Samples/azure-functions-flex-consumption-samples,
-// E2E/SB-VNET). Without it scale-out follows the queue late. It is namespace-wide data-plane
-// ownership (every queue of this namespace, which holds only this app's queues).
+// E2E/SB-VNET). Without it scale-out follows the queue late. It is broader than send/receive: it
+// also lets the identity manage the namespace's entities, and this namespace holds only this app's
+// queues. main.bicep's serviceBusGrantDataOwner=false leaves it out.
 var dataOwnerRoleId = '090c5cfd-751d-490a-894a-3ce6f1109419'
 var roleDefinitionIds = grantDataOwner ? concat(sendReceiveRoleIds, [dataOwnerRoleId]) : sendReceiveRoleIds
 
