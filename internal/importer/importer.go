@@ -3,7 +3,8 @@
 // stdout into Blob Storage as staged blocks (never to local disk), with
 // progress in Redis and the outcome in PostgreSQL.
 //
-// The job is idempotent: a finished or cancelled video is left alone, and a
+// The job is idempotent: a finished or cancelled video is left alone (but
+// for the deletion of a blob that an earlier attempt could not record), and a
 // half-done import restarts with the same blob name and block IDs.
 // Permanent failures (bad source, too large, unsupported) are recorded on
 // the video and acknowledged; transient ones (storage or database down)
