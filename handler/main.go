@@ -197,6 +197,7 @@ func serve(ctx context.Context, getenv func(string) string, stdout io.Writer) er
 
 	videos := postgres.Jobs{DB: db}
 	progress := importer.ProgressStore{Client: rdb}
+	importBlobs := importer.ContainerBlobs{Client: store.Container(), Name: store.ContainerName()}
 	confine, sandboxNotice, err := importSandbox(logger)
 	if err != nil {
 		return err
@@ -210,13 +211,13 @@ func serve(ctx context.Context, getenv func(string) string, stdout io.Writer) er
 			QuotaBytes:   cfg.UserStorageQuotaBytes,
 			AllowPrivate: cfg.ImportAllowPrivateNetworks,
 			Sandbox:      confine,
-		}, postgres.ImportStore{DB: db}, importer.ContainerBlobs{Client: store.Container(), Name: store.ContainerName()}, progress, logger),
+		}, postgres.ImportStore{DB: db}, importBlobs, progress, logger),
 	}
 	importService := importer.NewService(importer.ServiceOptions{
 		Queue:        cfg.ImportQueue,
 		MaxActive:    cfg.ImportMaxActivePerUser,
 		AllowPrivate: cfg.ImportAllowPrivateNetworks,
-	}, postgres.ImportService{DB: db}, sender, progress, limiter, logger)
+	}, postgres.ImportService{DB: db}, importBlobs, sender, progress, limiter, logger)
 	var consumers sync.WaitGroup
 	defer consumers.Wait() // after stopBackground (defers run last-in first-out)
 	defer stopBackground()

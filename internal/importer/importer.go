@@ -3,7 +3,8 @@
 // stdout into Blob Storage as staged blocks (never to local disk), with
 // progress in Redis and the outcome in PostgreSQL.
 //
-// The job is idempotent: a finished or cancelled video is left alone, and a
+// The job is idempotent: a finished or cancelled video is left alone (but
+// for the deletion of a blob that an earlier attempt could not record), and a
 // half-done import restarts with the same blob name and block IDs.
 // Permanent failures (bad source, too large, unsupported) are recorded on
 // the video and acknowledged; transient ones (storage or database down)
@@ -195,6 +196,11 @@ func BlobName(userID, videoID uuid.UUID) string {
 	return userID.String() + "/" + videoID.String() + "/source"
 }
 
+// postCommitTimeout bounds each step after the blob is committed (recording
+// it, or deleting it): those run on a context the delivery's cancellation
+// cannot abort, so that a committed blob is either recorded or deleted.
+const postCommitTimeout = 30 * time.Second
+
 // errCancelled is the cause of a job stopped because its video was cancelled.
 var errCancelled = errors.New("import cancelled")
 
@@ -232,7 +238,9 @@ func (im *Importer) Run(ctx context.Context, id uuid.UUID) error {
 	}
 	if !ok {
 		log.Info("import has nothing to do", "status", job.Status)
-		return nil
+		// An earlier attempt may have committed the blob and failed to
+		// record it before the import was cancelled or failed.
+		return im.discardBlob(ctx, job)
 	}
 
 	pw := &progressWriter{store: im.progress, interval: im.opts.ProgressInterval, onError: func(err error) {
@@ -247,7 +255,7 @@ func (im *Importer) Run(ctx context.Context, id uuid.UUID) error {
 	case errors.Is(err, errCancelled):
 		log.Info("import cancelled")
 		pw.update(context.WithoutCancel(ctx), true, func(p *Progress) { p.Status, p.Step = "cancelled", "cancelled" })
-		return nil
+		return im.discardBlob(ctx, job)
 	case errors.As(err, &perm):
 		log.Info("import failed", "reason", perm.msg)
 		if err := im.store.Fail(context.WithoutCancel(ctx), id, perm.msg); err != nil {
@@ -257,43 +265,66 @@ func (im *Importer) Run(ctx context.Context, id uuid.UUID) error {
 			p.Status, p.Step, p.Error = "failed", "failed", &perm.msg
 			p.ETASeconds = nil
 		})
-		return nil
+		return im.discardBlob(ctx, job)
 	case err != nil:
 		pw.update(context.WithoutCancel(ctx), true, func(p *Progress) { p.Step = "retrying" })
 		return err
 	}
 
-	done, err := im.store.Finish(ctx, id, res, im.opts.QuotaBytes)
+	// The blob is committed: record it even if the delivery is cancelled
+	// now (the host gave up, shutdown), or it would be stored with no row.
+	finishCtx, cancelFinish := context.WithTimeout(context.WithoutCancel(ctx), postCommitTimeout)
+	done, err := im.store.Finish(finishCtx, id, res, im.opts.QuotaBytes)
+	cancelFinish()
 	if errors.Is(err, ErrQuota) {
 		// Another upload or import filled the quota meanwhile.
-		if err := im.blobs.DeleteBlob(context.WithoutCancel(ctx), res.BlobName); err != nil {
-			return fmt.Errorf("delete import over quota: %w", err)
-		}
 		msg := "the video does not fit in your storage quota"
 		if err := im.store.Fail(context.WithoutCancel(ctx), id, msg); err != nil {
 			return fmt.Errorf("record failure: %w", err)
 		}
 		pw.update(context.WithoutCancel(ctx), true, func(p *Progress) { p.Status, p.Step, p.Error = "failed", "failed", &msg })
-		return nil
+		return im.discardBlob(ctx, job)
 	}
 	if err != nil {
+		// Delivered again, the import either completes into the same blob
+		// or ends cancelled or failed, and then its blob is deleted (by
+		// that delivery, the cancel, a deletion or the sweeper).
 		return fmt.Errorf("record import: %w", err)
 	}
 	if !done {
-		// Cancelled (or deleted) after the commit: the blob must not
-		// outlive the video.
+		// Cancelled or deleted after the commit: the blob must not outlive
+		// the video.
 		log.Info("import cancelled at the end; deleting the blob")
-		if err := im.blobs.DeleteBlob(context.WithoutCancel(ctx), res.BlobName); err != nil {
-			return fmt.Errorf("delete cancelled import: %w", err)
-		}
-		return nil
+		return im.discardBlob(ctx, job)
 	}
-	pw.update(ctx, true, func(p *Progress) {
+	pw.update(context.WithoutCancel(ctx), true, func(p *Progress) {
 		hundred := 100.0
 		p.Status, p.Step, p.Percent, p.BytesUploaded, p.ETASeconds = "ready", "done", &hundred, res.Size, nil
 		p.TotalBytes = &res.Size
 	})
 	log.Info("import done", "bytes", res.Size, "content_type", res.ContentType)
+	return nil
+}
+
+// discardBlob deletes the import's blob when the video can never become
+// ready: it is cancelled, failed or gone (Finish records only a queued or
+// downloading import). A ready video keeps its blob, and so does one that
+// is queued or downloading again: another attempt owns the blob name. It
+// runs on a context the delivery's cancellation cannot abort.
+func (im *Importer) discardBlob(ctx context.Context, job Job) error {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), postCommitTimeout)
+	defer cancel()
+	status, err := im.store.Status(ctx, job.VideoID)
+	switch {
+	case errors.Is(err, ErrNotFound):
+	case err != nil:
+		return fmt.Errorf("import status: %w", err)
+	case status != "cancelled" && status != "failed":
+		return nil
+	}
+	if err := im.blobs.DeleteBlob(ctx, BlobName(job.UserID, job.VideoID)); err != nil {
+		return fmt.Errorf("delete the blob of an ended import: %w", err)
+	}
 	return nil
 }
 

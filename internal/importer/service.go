@@ -66,6 +66,19 @@ type ServiceStore interface {
 	Requeue(ctx context.Context, row ImportRow) (ImportRow, bool, error)
 	// FailStale marks a stale import failed with message.
 	FailStale(ctx context.Context, id uuid.UUID, message string) error
+	// EndedImports returns up to limit imports cancelled or failed (last
+	// changed) before before whose blob is not yet known to be deleted,
+	// oldest first.
+	EndedImports(ctx context.Context, before time.Time, limit int) ([]EndedImport, error)
+	// BlobDeleted records that the blob of an ended import is deleted, so
+	// that EndedImports no longer returns it.
+	BlobDeleted(ctx context.Context, id uuid.UUID) error
+}
+
+// EndedImport is a cancelled or failed import whose blob may still exist.
+type EndedImport struct {
+	ID     uuid.UUID
+	UserID uuid.UUID
 }
 
 // ProgressReader reads progress from Redis.
@@ -88,20 +101,28 @@ type ServiceOptions struct {
 	QueuedTimeout time.Duration    // queued this long without a worker: sent again; default 2 min
 	GiveUpAfter   time.Duration    // an import older than this that is still not done fails; default 3 h
 	StaleWorker   time.Duration    // downloading without a heartbeat this long: queued again; default 5 min
+	// BlobGrace is how long after an import was cancelled or failed the
+	// sweeper deletes its blob; default 90 min. It must exceed how long a
+	// worker that was running then can still write the blob: an import
+	// runs at most 55 minutes (Options.Timeout), then records or deletes
+	// its blob within a minute.
+	BlobGrace time.Duration
 }
 
 // Service is the API side of imports: enqueue, progress, cancel, sweep.
 type Service struct {
 	opts     ServiceOptions
 	store    ServiceStore
+	blobs    Blobs
 	sender   queue.Sender
 	progress ProgressReader
 	limiter  Limiter
 	logger   *slog.Logger
 }
 
-// NewService returns a Service.
-func NewService(o ServiceOptions, store ServiceStore, sender queue.Sender, progress ProgressReader, limiter Limiter, logger *slog.Logger) *Service {
+// NewService returns a Service. blobs is the media container the workers
+// write imports into.
+func NewService(o ServiceOptions, store ServiceStore, blobs Blobs, sender queue.Sender, progress ProgressReader, limiter Limiter, logger *slog.Logger) *Service {
 	if o.MaxActive == 0 {
 		o.MaxActive = 3
 	}
@@ -117,7 +138,10 @@ func NewService(o ServiceOptions, store ServiceStore, sender queue.Sender, progr
 	if o.StaleWorker == 0 {
 		o.StaleWorker = 5 * time.Minute
 	}
-	return &Service{opts: o, store: store, sender: sender, progress: progress, limiter: limiter, logger: logger}
+	if o.BlobGrace == 0 {
+		o.BlobGrace = 90 * time.Minute
+	}
+	return &Service{opts: o, store: store, blobs: blobs, sender: sender, progress: progress, limiter: limiter, logger: logger}
 }
 
 // MaxURLLength caps an import URL.
@@ -261,6 +285,12 @@ func (s *Service) Progress(ctx context.Context, userID, id uuid.UUID) (Progress,
 // Cancel cancels a queued or running import; a worker stops within about a
 // second and leaves no blob. Cancelling a cancelled import is a no-op;
 // cancelling a finished one is ErrFinished.
+//
+// Once the import is cancelled its blob is deleted: an earlier attempt may
+// have committed it and failed to record it, with no worker left to delete
+// it. A worker still running deletes what it commits after this (its Finish
+// finds the import cancelled). If this deletion fails, the sweeper deletes
+// the blob later; the cancel stands.
 func (s *Service) Cancel(ctx context.Context, userID, id uuid.UUID) error {
 	row, err := s.store.CancelImport(ctx, userID, id)
 	if err != nil {
@@ -269,14 +299,59 @@ func (s *Service) Cancel(ctx context.Context, userID, id uuid.UUID) error {
 	if row.Status != "cancelled" {
 		return ErrFinished
 	}
+	if err := s.blobs.DeleteBlob(ctx, BlobName(userID, id)); err != nil {
+		s.logger.Warn("blob of a cancelled import not deleted; the sweeper will delete it", "video_id", id, "err", err.Error())
+	}
 	return nil
 }
+
+// blobBatch bounds the blobs of ended imports one sweep deletes; a backlog
+// is worked off over several timer runs.
+const blobBatch = 200
 
 // Sweep heals imports that no worker is running: queued ones whose message
 // may be lost are sent again, downloading ones whose worker stopped
 // beating are queued again, and any that is still not done after
-// GiveUpAfter fails.
+// GiveUpAfter fails. It then deletes the blob of every import cancelled or
+// failed more than BlobGrace ago, so that no blob of an import that will
+// never be ready stays stored, whatever stopped the worker from deleting it.
 func (s *Service) Sweep(ctx context.Context, now time.Time) (string, error) {
+	summary, err := s.heal(ctx, now)
+	if err != nil {
+		return "", err
+	}
+	deleted, err := s.deleteEndedBlobs(ctx, now)
+	if err != nil {
+		return "", err
+	}
+	return fmt.Sprintf("%s, %d blobs of ended imports deleted", summary, deleted), nil
+}
+
+// deleteEndedBlobs deletes the blobs of imports cancelled or failed before
+// now - BlobGrace. A failure on one import does not stop the others; they
+// are retried by the next sweep.
+func (s *Service) deleteEndedBlobs(ctx context.Context, now time.Time) (int, error) {
+	ended, err := s.store.EndedImports(ctx, now.Add(-s.opts.BlobGrace), blobBatch)
+	if err != nil {
+		return 0, fmt.Errorf("ended imports: %w", err)
+	}
+	var errs []error
+	deleted := 0
+	for _, e := range ended {
+		if err := s.blobs.DeleteBlob(ctx, BlobName(e.UserID, e.ID)); err != nil {
+			errs = append(errs, fmt.Errorf("import %s: %w", e.ID, err))
+			continue
+		}
+		if err := s.store.BlobDeleted(ctx, e.ID); err != nil {
+			errs = append(errs, fmt.Errorf("import %s: %w", e.ID, err))
+			continue
+		}
+		deleted++
+	}
+	return deleted, errors.Join(errs...)
+}
+
+func (s *Service) heal(ctx context.Context, now time.Time) (string, error) {
 	stale, err := s.store.StaleImports(ctx, now.Add(-s.opts.QueuedTimeout), now.Add(-s.opts.StaleWorker))
 	if err != nil {
 		return "", fmt.Errorf("stale imports: %w", err)

@@ -106,7 +106,7 @@ func newServiceEnv(t *testing.T, sender queue.Sender, redisURL string) *serviceE
 	}
 	t.Cleanup(func() { rdb.Close() })
 	svc := importer.NewService(importer.ServiceOptions{Queue: "imports", PerUserLimit: ratelimit.PerHour(5)},
-		postgres.ImportService{DB: db}, sender, importer.ProgressStore{Client: rdb}, ratelimit.New(rdb.Client, rdb.Prefix, logger), logger)
+		postgres.ImportService{DB: db}, importer.ContainerBlobs{Client: e.store.Container(), Name: e.store.ContainerName()}, sender, importer.ProgressStore{Client: rdb}, ratelimit.New(rdb.Client, rdb.Prefix, logger), logger)
 	return &serviceEnv{env: e, svc: svc, local: local, db: db}
 }
 
@@ -176,7 +176,7 @@ func TestEnqueueNeverStrandsAVideo(t *testing.T) {
 		t.Fatalf("a failed send must not fail the request once the video is recorded: %v", err)
 	}
 	// The sweeper, with a working sender, sends it again once it is stale.
-	healed := importer.NewService(importer.ServiceOptions{Queue: "imports"}, postgres.ImportService{DB: s.db}, s.local, importer.ProgressStore{}, nil, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	healed := importer.NewService(importer.ServiceOptions{Queue: "imports"}, postgres.ImportService{DB: s.db}, importer.ContainerBlobs{Client: s.store.Container(), Name: s.store.ContainerName()}, s.local, importer.ProgressStore{}, nil, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if _, err := healed.Sweep(ctx, time.Now()); err != nil {
 		t.Fatal(err)
 	}

@@ -215,6 +215,10 @@ type Store interface {
 	// BlobNames returns the names of every blob recorded for the video and
 	// its clips.
 	BlobNames(ctx context.Context, id uuid.UUID) ([]string, error)
+	// StopImport marks a queued or downloading import cancelled, committed
+	// before it returns, so that no worker can record it as ready (and add
+	// a file_storage row) any more; other videos are left alone.
+	StopImport(ctx context.Context, id uuid.UUID) error
 	// HideUpload marks an upload cancelled (hidden) and releases its
 	// reservations, for the sweeper to finish its deletion later.
 	HideUpload(ctx context.Context, id uuid.UUID) error

@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/google/uuid"
@@ -99,8 +100,15 @@ func decodeCursor(s string) (Position, bool) {
 }
 
 // Delete deletes the user's video: its blobs first (every file_storage row
-// of the video and its clips, each with all its snapshots), then its rows. Deleting a video that does
-// not exist, or is not the user's, does nothing and is not an error.
+// of the video and its clips, each with all its snapshots, and for an
+// import the blob its worker writes, recorded or not), then its rows.
+// Deleting a video that does not exist, or is not the user's, does nothing
+// and is not an error.
+//
+// An import still queued or downloading is first cancelled, in a committed
+// statement of its own: from then on no worker can record it (its Finish
+// fails, and the worker deletes the blob it committed), so the blobs listed
+// after it are all there will be.
 //
 // While an upload URL of the video may still be valid, its holder could
 // write the blob again after this deletion; the video is then hidden
@@ -114,7 +122,14 @@ func (s *Service) Delete(ctx context.Context, userID, id uuid.UUID) error {
 	if err != nil {
 		return err
 	}
-	if err := s.deleteBlobs(ctx, id); err != nil {
+	var importBlob []string
+	if v.Source == SourceURL {
+		if err := s.store.StopImport(ctx, id); err != nil {
+			return fmt.Errorf("stop import: %w", err)
+		}
+		importBlob = append(importBlob, blobName(v.UserID, id))
+	}
+	if err := s.deleteBlobs(ctx, id, importBlob...); err != nil {
 		return err
 	}
 	if s.uploadURLMayBeValid(v) {
@@ -128,10 +143,17 @@ func (s *Service) Delete(ctx context.Context, userID, id uuid.UUID) error {
 	return nil
 }
 
-func (s *Service) deleteBlobs(ctx context.Context, videoID uuid.UUID) error {
+// deleteBlobs deletes every blob recorded for the video and its clips, and
+// the extra blobs named.
+func (s *Service) deleteBlobs(ctx context.Context, videoID uuid.UUID, extra ...string) error {
 	names, err := s.store.BlobNames(ctx, videoID)
 	if err != nil {
 		return fmt.Errorf("list blobs: %w", err)
+	}
+	for _, name := range extra {
+		if !slices.Contains(names, name) {
+			names = append(names, name)
+		}
 	}
 	for _, name := range names {
 		if err := s.blobs.Delete(ctx, name); err != nil {

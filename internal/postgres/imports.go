@@ -278,3 +278,34 @@ func (s ImportService) FailStale(ctx context.Context, id uuid.UUID, message stri
 	}
 	return nil
 }
+
+// EndedImports implements importer.ServiceStore (served by
+// videos_import_blob_cleanup_idx).
+func (s ImportService) EndedImports(ctx context.Context, before time.Time, limit int) ([]importer.EndedImport, error) {
+	rows, err := s.DB.pool.Query(ctx, `
+		SELECT id, user_id FROM videos
+		WHERE source = 'url' AND status IN ('cancelled', 'failed') AND blob_deleted_at IS NULL AND updated_at < $1
+		ORDER BY updated_at LIMIT $2`, before, limit)
+	if err != nil {
+		return nil, fmt.Errorf("select ended imports: %w", err)
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (importer.EndedImport, error) {
+		var e importer.EndedImport
+		err := r.Scan(&e.ID, &e.UserID)
+		return e, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("select ended imports: %w", err)
+	}
+	return out, nil
+}
+
+// BlobDeleted implements importer.ServiceStore.
+func (s ImportService) BlobDeleted(ctx context.Context, id uuid.UUID) error {
+	if _, err := s.DB.pool.Exec(ctx, `
+		UPDATE videos SET blob_deleted_at = now()
+		WHERE id = $1 AND source = 'url' AND status IN ('cancelled', 'failed')`, id); err != nil {
+		return fmt.Errorf("mark import blob deleted: %w", err)
+	}
+	return nil
+}

@@ -87,6 +87,7 @@ videos check videos_dimensions_check
 videos index videos_user_created_idx
 videos index videos_status_updated_idx
 videos index videos_active_imports_idx
+videos index videos_import_blob_cleanup_idx
 videos trigger videos_set_updated_at
 
 clips table clips

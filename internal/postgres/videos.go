@@ -267,6 +267,17 @@ func (s VideoStore) BlobNames(ctx context.Context, id uuid.UUID) ([]string, erro
 	return names, nil
 }
 
+// StopImport marks a queued or downloading import cancelled, in a statement
+// of its own, so that no worker can record it as ready any more.
+func (s VideoStore) StopImport(ctx context.Context, id uuid.UUID) error {
+	if _, err := s.DB.pool.Exec(ctx, `
+		UPDATE videos SET status = 'cancelled', error = NULL
+		WHERE id = $1 AND source = 'url' AND status IN ('queued', 'downloading')`, id); err != nil {
+		return fmt.Errorf("stop import: %w", err)
+	}
+	return nil
+}
+
 // HideUpload marks an upload cancelled and releases the sizes of its rows.
 func (s VideoStore) HideUpload(ctx context.Context, id uuid.UUID) error {
 	return pgx.BeginFunc(ctx, s.DB.pool, func(tx pgx.Tx) error {
