@@ -314,11 +314,11 @@ func (l *Local) Consume(ctx context.Context, queue string, h Handler, o Consumer
 
 	if !waitHandlers(done, &running, o.DrainTimeout) {
 		log.Warn("local queue: handlers still running after the drain timeout; cancelling them and giving their messages back",
-			"handlers", running, "drain_timeout", o.DrainTimeout)
+			"handlers", running, "drain_timeout", o.DrainTimeout.String())
 		cancelHandlers(errShutdown)
 		if !waitHandlers(done, &running, o.AbortTimeout) {
 			log.Warn("local queue: cancelled handlers did not return; their messages are redelivered when their locks expire",
-				"handlers", running, "abort_timeout", o.AbortTimeout)
+				"handlers", running, "abort_timeout", o.AbortTimeout.String())
 		}
 	}
 	return nil
