@@ -16,10 +16,12 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net"
 	"net/http"
 	"os"
 	"os/signal"
+	"slices"
 	"strconv"
 	"sync"
 	"syscall"
@@ -363,14 +365,17 @@ func shutdownHTTP(srv *http.Server, grace time.Duration, cancelRequests context.
 func closeWithin(logger *slog.Logger, d time.Duration, pools map[string]func()) {
 	timeout := time.After(d)
 	done := make(chan string, len(pools))
+	open := map[string]bool{}
 	for name, closeFn := range pools {
+		open[name] = true
 		go func() { closeFn(); done <- name }()
 	}
-	for range pools {
+	for len(open) > 0 {
 		select {
-		case <-done:
+		case name := <-done:
+			delete(open, name)
 		case <-timeout:
-			logger.Warn("pools still closing; exiting without waiting", "wait", d.String())
+			logger.Warn("pools still closing; exiting without waiting", "pools", slices.Sorted(maps.Keys(open)), "wait", d.String())
 			return
 		}
 	}

@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -304,4 +305,24 @@ func TestSIGTERMDuringLocalQueueImport(t *testing.T) {
 		time.Sleep(50 * time.Millisecond)
 	}
 	f.checkImported(t, media)
+}
+
+// TestCloseWithinDoesNotWaitForHeldConnections: pgxpool's Close waits for
+// every acquired connection; closeWithin returns after its bound anyway and
+// names the pool it left closing.
+func TestCloseWithinDoesNotWaitForHeldConnections(t *testing.T) {
+	pool, err := pgxpool.New(context.Background(), testEnv(t)["DATABASE_URL"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	held, err := pool.Acquire(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer held.Release()
+	var logs bytes.Buffer
+	closeWithin(newLogger(&logs, slog.LevelInfo), 10*time.Millisecond, map[string]func(){"postgres": pool.Close, "quick": func() {}})
+	if !strings.Contains(logs.String(), `"pools still closing; exiting without waiting","pools":["postgres"]`) {
+		t.Errorf("log = %s, want a warning naming the postgres pool only", logs.String())
+	}
 }
