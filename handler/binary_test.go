@@ -41,9 +41,16 @@ func freePort(b testing.TB) int {
 // waits until GET / answers. The process is killed at cleanup.
 func startBinary(tb testing.TB, bin string, env []string, port int) *exec.Cmd {
 	tb.Helper()
+	return startBinaryLogged(tb, bin, env, port, io.Discard)
+}
+
+// startBinaryLogged is startBinary with the handler's log (stdout) written
+// to stdout.
+func startBinaryLogged(tb testing.TB, bin string, env []string, port int, stdout io.Writer) *exec.Cmd {
+	tb.Helper()
 	cmd := exec.Command(bin, "serve")
 	cmd.Env = append(env, "FUNCTIONS_CUSTOMHANDLER_PORT="+strconv.Itoa(port))
-	cmd.Stdout, cmd.Stderr = io.Discard, os.Stderr
+	cmd.Stdout, cmd.Stderr = stdout, os.Stderr
 	if err := cmd.Start(); err != nil {
 		tb.Fatal(err)
 	}

@@ -16,10 +16,12 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net"
 	"net/http"
 	"os"
 	"os/signal"
+	"slices"
 	"strconv"
 	"sync"
 	"syscall"
@@ -108,10 +110,22 @@ func migrate(ctx context.Context, getenv func(string) string, stdout io.Writer) 
 	return nil
 }
 
-// shutdownTimeout bounds how long in-flight requests may finish after
-// SIGTERM. Flex Consumption gives an instance a grace period of about
-// 30 seconds before it is stopped.
-const shutdownTimeout = 25 * time.Second
+// Shutdown (SIGTERM or SIGINT) runs in three bounded steps, so the process
+// exits at most SHUTDOWN_GRACE + cancelWait + closeWait after the signal:
+//
+//  1. Stop taking work and let running work finish, for SHUTDOWN_GRACE: the
+//     listener is closed and the local queue consumers claim nothing more.
+//  2. Cancel what is still running and wait up to cancelWait for it to
+//     return: request contexts (the host's queue invocations are long HTTP
+//     requests) and local queue handlers are cancelled. A cancelled import
+//     kills yt-dlp, commits nothing and answers 5xx, so its message is
+//     delivered again (the local queue gives it back at once).
+//  3. Close the PostgreSQL and Redis pools, waiting up to closeWait: a pool
+//     waits for connections still held by work that ignored cancellation.
+const (
+	cancelWait = 5 * time.Second
+	closeWait  = 2 * time.Second
+)
 
 func serve(ctx context.Context, getenv func(string) string, stdout io.Writer) error {
 	cfg, err := config.Load(getenv)
@@ -120,6 +134,12 @@ func serve(ctx context.Context, getenv func(string) string, stdout io.Writer) er
 	}
 	logger := newLogger(stdout, cfg.LogLevel)
 	redisstore.RouteLogs(logger)
+	var shutdownStart time.Time // set when the signal arrives
+	defer func() {
+		if !shutdownStart.IsZero() {
+			logger.Info("stopped", "after", time.Since(shutdownStart).String())
+		}
+	}()
 
 	// Listen first: the host polls GET / and everything below is
 	// construction only (no dependency is contacted).
@@ -147,12 +167,13 @@ func serve(ctx context.Context, getenv func(string) string, stdout io.Writer) er
 	if err != nil {
 		return err
 	}
-	defer db.Close()
+	pools := map[string]func(){"postgres": db.Close}
+	defer func() { closeWithin(logger, closeWait, pools) }()
 	rdb, err := redisstore.Open(cfg.RedisURL.Reveal(), cfg.RedisPrefix, redisOpts...)
 	if err != nil {
 		return err
 	}
-	defer rdb.Close()
+	pools["redis"] = func() { rdb.Close() }
 	sender, local, err := newQueueSender(cfg, db, logger)
 	if err != nil {
 		return err
@@ -184,6 +205,9 @@ func serve(ctx context.Context, getenv func(string) string, stdout io.Writer) er
 
 	bg, stopBackground := context.WithCancel(ctx)
 	defer stopBackground()
+	// The context of every HTTP request: it outlives ctx by the grace.
+	requests, cancelRequests := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancelRequests()
 	if cfg.MigrateOnStart {
 		// In the background: start-up must not wait for PostgreSQL. The
 		// advisory lock in Migrate lets every instance try at once.
@@ -218,30 +242,45 @@ func serve(ctx context.Context, getenv func(string) string, stdout io.Writer) er
 		MaxActive:    cfg.ImportMaxActivePerUser,
 		AllowPrivate: cfg.ImportAllowPrivateNetworks,
 	}, postgres.ImportService{DB: db}, importBlobs, sender, progress, limiter, logger)
+	// The local queue consumers stop claiming when bg ends, give running
+	// handlers the grace and cancel them after it (steps 1 and 2 above).
 	var consumers sync.WaitGroup
-	defer consumers.Wait() // after stopBackground (defers run last-in first-out)
-	defer stopBackground()
+	consumersDone := make(chan struct{})
+	var consumersDeadline time.Time // set when the shutdown starts
+	defer func() {
+		stopBackground()
+		if consumersDeadline.IsZero() {
+			consumersDeadline = time.Now().Add(cfg.ShutdownGrace + cancelWait)
+		}
+		select {
+		case <-consumersDone:
+		case <-time.After(time.Until(consumersDeadline)):
+			logger.Warn("local queue consumers still running after the grace and the cancellation wait; exiting")
+		}
+	}()
+	drain := queue.ConsumerOptions{DrainTimeout: max(cfg.ShutdownGrace, time.Nanosecond), AbortTimeout: cancelWait}
 	if local != nil {
 		// No Service Bus: this process consumes the imports queue itself,
 		// with the concurrency host.json gives the Functions host.
 		consumers.Go(func() {
-			err := local.Consume(bg, cfg.ImportQueue, jobs.LocalHandler(importWorker), queue.ConsumerOptions{
-				Concurrency: importConcurrency, Visibility: 5 * time.Minute, MaxDeliveries: 5,
-			})
+			o := drain
+			o.Concurrency, o.Visibility, o.MaxDeliveries = importConcurrency, 5*time.Minute, 5
+			err := local.Consume(bg, cfg.ImportQueue, jobs.LocalHandler(importWorker), o)
 			if err != nil {
 				logger.Error("local import queue stopped", "err", err.Error())
 			}
 		})
 		// And the mail queue: the outbox's mails are sent from here.
 		consumers.Go(func() {
-			err := local.Consume(bg, cfg.MailQueue, jobs.LocalMail(authService), queue.ConsumerOptions{
-				Concurrency: mailConcurrency, Visibility: 5 * time.Minute, MaxDeliveries: 5,
-			})
+			o := drain
+			o.Concurrency, o.Visibility, o.MaxDeliveries = mailConcurrency, 5*time.Minute, 5
+			err := local.Consume(bg, cfg.MailQueue, jobs.LocalMail(authService), o)
 			if err != nil {
 				logger.Error("local mail queue stopped", "err", err.Error())
 			}
 		})
 	}
+	go func() { consumers.Wait(); close(consumersDone) }()
 
 	srv := httpapi.NewServer(httpapi.Options{
 		Logger:         logger,
@@ -274,7 +313,9 @@ func serve(ctx context.Context, getenv func(string) string, stdout io.Writer) er
 		// timeout allows; each handler bounds its own work.
 		IdleTimeout: 2 * time.Minute,
 		ErrorLog:    slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
-		BaseContext: func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+		// Server.Shutdown does not cancel running requests: their context
+		// is this one, cancelled once the grace has passed.
+		BaseContext: func(net.Listener) context.Context { return requests },
 	}
 	logger.Info("listening", "addr", ln.Addr().String(), "config", cfg)
 
@@ -286,17 +327,59 @@ func serve(ctx context.Context, getenv func(string) string, stdout io.Writer) er
 		return fmt.Errorf("serve: %w", err)
 	case <-ctx.Done():
 	}
-	logger.Info("shutting down", "timeout", shutdownTimeout.String())
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
-	defer cancel()
-	if err := httpServer.Shutdown(shutdownCtx); err != nil {
-		return fmt.Errorf("shutdown: %w", err)
-	}
+	start := time.Now()
+	shutdownStart = start
+	logger.Info("shutting down", "grace", cfg.ShutdownGrace.String(), "bound", (cfg.ShutdownGrace + cancelWait + closeWait).String())
+	consumersDeadline = start.Add(cfg.ShutdownGrace + cancelWait)
+	stopBackground() // the local queue consumers stop claiming
+	shutdownHTTP(httpServer, cfg.ShutdownGrace, cancelRequests, logger)
 	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return fmt.Errorf("serve: %w", err)
 	}
-	logger.Info("stopped")
+	// The deferred calls wait for the consumers (until consumersDeadline)
+	// and then close the pools (closeWait).
 	return nil
+}
+
+// shutdownHTTP closes the listener, lets running requests finish for grace,
+// then cancels their context (cancelRequests) and waits up to cancelWait for
+// them to answer, and finally closes every connection that is left.
+func shutdownHTTP(srv *http.Server, grace time.Duration, cancelRequests context.CancelFunc, logger *slog.Logger) {
+	graceCtx, cancel := context.WithTimeout(context.Background(), grace)
+	defer cancel()
+	if err := srv.Shutdown(graceCtx); err == nil {
+		return
+	}
+	logger.Warn("requests still running after the shutdown grace; cancelling them", "grace", grace.String())
+	cancelRequests()
+	cancelCtx, cancel2 := context.WithTimeout(context.Background(), cancelWait)
+	defer cancel2()
+	if err := srv.Shutdown(cancelCtx); err != nil {
+		logger.Warn("cancelled requests did not answer in time; closing their connections", "wait", cancelWait.String())
+		srv.Close()
+	}
+}
+
+// closeWithin closes the pools (name to Close) at once and waits for them
+// at most d: a pool's Close waits for every connection still in use, and the
+// process must exit anyway (the operating system then closes the sockets).
+func closeWithin(logger *slog.Logger, d time.Duration, pools map[string]func()) {
+	timeout := time.After(d)
+	done := make(chan string, len(pools))
+	open := map[string]bool{}
+	for name, closeFn := range pools {
+		open[name] = true
+		go func() { closeFn(); done <- name }()
+	}
+	for len(open) > 0 {
+		select {
+		case name := <-done:
+			delete(open, name)
+		case <-timeout:
+			logger.Warn("pools still closing; exiting without waiting", "pools", slices.Sorted(maps.Keys(open)), "wait", d.String())
+			return
+		}
+	}
 }
 
 // importConcurrency bounds the imports one instance runs at once. It

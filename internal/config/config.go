@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // Secret is a string that must never be logged. Its String, GoString and
@@ -92,6 +93,11 @@ type Config struct {
 	UserStorageQuotaBytes      int64  // USER_STORAGE_QUOTA_BYTES, default 20 GiB: stored bytes per user, pending uploads included
 	ImportAllowPrivateNetworks bool   // IMPORT_ALLOW_PRIVATE_NETWORKS, default false
 	ImportMaxActivePerUser     int    // IMPORT_MAX_ACTIVE_PER_USER, default 3: imports queued or downloading at once
+
+	// ShutdownGrace (SHUTDOWN_GRACE, a Go duration, default 10s, at most
+	// 5m) is how long running requests and queue deliveries may finish
+	// after SIGTERM or SIGINT before they are cancelled.
+	ShutdownGrace time.Duration
 }
 
 // UsesServiceBus reports whether a Service Bus namespace is configured; when
@@ -129,6 +135,7 @@ func (c *Config) LogValue() slog.Value {
 		slog.Int64("upload_max_bytes", c.UploadMaxBytes),
 		slog.Int64("user_storage_quota_bytes", c.UserStorageQuotaBytes),
 		slog.Bool("import_allow_private_networks", c.ImportAllowPrivateNetworks),
+		slog.String("shutdown_grace", c.ShutdownGrace.String()),
 	)
 }
 
@@ -197,6 +204,24 @@ func (l *loader) integer(name string, def, min, max int64) int64 {
 		return def
 	}
 	return n
+}
+
+// duration reads a Go duration ("10s", "1m30s") between min and max.
+func (l *loader) duration(name string, def, min, max time.Duration) time.Duration {
+	v := l.str(name, "")
+	if v == "" {
+		return def
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil {
+		l.fail(name, "must be a duration such as 10s or 1m30s, got %q", v)
+		return def
+	}
+	if d < min || d > max {
+		l.fail(name, "must be between %s and %s, got %s", min, max, d)
+		return def
+	}
+	return d
 }
 
 func (l *loader) httpURL(name, v string) {
@@ -403,6 +428,7 @@ func Load(getenv func(string) string) (*Config, error) {
 	c.UserStorageQuotaBytes = l.integer("USER_STORAGE_QUOTA_BYTES", 20*GiB, 1, 1<<50)
 	c.ImportAllowPrivateNetworks = l.boolean("IMPORT_ALLOW_PRIVATE_NETWORKS", false)
 	c.ImportMaxActivePerUser = int(l.integer("IMPORT_MAX_ACTIVE_PER_USER", 3, 1, 100))
+	c.ShutdownGrace = l.duration("SHUTDOWN_GRACE", 10*time.Second, 0, 5*time.Minute)
 
 	if err := l.err(); err != nil {
 		return nil, err

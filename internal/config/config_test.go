@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"time"
 )
 
 // hostOnly are settings read by the Functions host, not by the handler.
@@ -120,6 +121,9 @@ func TestLoadValidation(t *testing.T) {
 		{"unknown log level", map[string]string{"LOG_LEVEL": "verbose"}, "LOG_LEVEL"},
 		{"storage quota not a number", map[string]string{"USER_STORAGE_QUOTA_BYTES": "20GiB"}, "USER_STORAGE_QUOTA_BYTES: must be a whole number"},
 		{"storage quota zero", map[string]string{"USER_STORAGE_QUOTA_BYTES": "0"}, "USER_STORAGE_QUOTA_BYTES: must be between 1 and"},
+		{"shutdown grace without unit", map[string]string{"SHUTDOWN_GRACE": "10"}, "SHUTDOWN_GRACE: must be a duration"},
+		{"shutdown grace too long", map[string]string{"SHUTDOWN_GRACE": "10m"}, "SHUTDOWN_GRACE: must be between 0s and 5m0s"},
+		{"shutdown grace zero", map[string]string{"SHUTDOWN_GRACE": "0s"}, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -173,6 +177,7 @@ func TestDefaults(t *testing.T) {
 		{"storage quota", cfg.UserStorageQuotaBytes, 20 * GiB},
 		{"ytdlp", cfg.YTDLPPath, "yt-dlp"},
 		{"private networks", cfg.ImportAllowPrivateNetworks, false},
+		{"shutdown grace", cfg.ShutdownGrace, 10 * time.Second},
 		{"google auth url", cfg.GoogleAuthURL, "https://accounts.google.com/o/oauth2/v2/auth"},
 	}
 	for _, c := range checks {

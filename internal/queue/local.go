@@ -121,7 +121,9 @@ type Delivery struct {
 // message is delivered again after the consumer's backoff, or dead-lettered
 // when this was its last allowed delivery. ctx is cancelled when the
 // consumer loses the message's lock (context.Cause is ErrLockLost) or when a
-// shutdown outlasts ConsumerOptions.DrainTimeout.
+// shutdown outlasts ConsumerOptions.DrainTimeout; an error returned after
+// that shutdown cancellation gives the message back for an immediate
+// redelivery that does not count against MaxDeliveries.
 type Handler func(ctx context.Context, d Delivery) error
 
 // ErrLockLost is the cause of a handler's context cancellation when the
@@ -130,8 +132,8 @@ type Handler func(ctx context.Context, d Delivery) error
 // discarded: the other consumer's claim decides the message's fate.
 var ErrLockLost = errors.New("queue: message lock lost")
 
-// errShutdown is the cause of a handler's context cancellation when Consume
-// stops waiting for it.
+// errShutdown is the cause of a handler's context cancellation when a
+// shutdown outlasts DrainTimeout.
 var errShutdown = errors.New("queue: consumer shut down before the handler finished")
 
 // ConsumerOptions configures Consume. Zero values select the defaults.
@@ -157,9 +159,18 @@ type ConsumerOptions struct {
 	Backoff func(attempt int) time.Duration
 	// DrainTimeout bounds how long Consume waits for running handlers after
 	// its context ends (default 30 s). Handlers still running then have
-	// their context cancelled and are not waited for; their messages are
-	// redelivered once their locks expire.
+	// their context cancelled; each that returns an error within
+	// AbortTimeout gives its message back (visible at once, the interrupted
+	// delivery not counted), so that the next consumer, in this process
+	// after a restart or in another, runs it without waiting for the lock to
+	// expire.
 	DrainTimeout time.Duration
+	// AbortTimeout bounds how long Consume waits, after DrainTimeout, for
+	// the handlers it cancelled (default 5 s). A handler that ignores its
+	// context is not waited for beyond it: its message is redelivered once
+	// its lock expires. Consume therefore returns at most DrainTimeout +
+	// AbortTimeout after its context ends.
+	AbortTimeout time.Duration
 	// DedupWindow is how long a completed message is kept so that a send
 	// with the same ID is still recognised as a duplicate (default 10 min,
 	// Service Bus' default duplicate detection window). Dead-lettered
@@ -187,6 +198,9 @@ func (o ConsumerOptions) withDefaults() ConsumerOptions {
 	if o.DrainTimeout <= 0 {
 		o.DrainTimeout = 30 * time.Second
 	}
+	if o.AbortTimeout <= 0 {
+		o.AbortTimeout = 5 * time.Second
+	}
 	if o.DedupWindow <= 0 {
 		o.DedupWindow = 10 * time.Minute
 	}
@@ -209,8 +223,9 @@ func defaultBackoff(attempt int) time.Duration {
 const pruneInterval = time.Minute
 
 // Consume delivers the messages of queue to h until ctx ends, then stops
-// claiming, waits up to DrainTimeout for the running handlers, and returns
-// nil. It returns an error at once for an invalid queue name or a nil
+// claiming, waits up to DrainTimeout for the running handlers, cancels those
+// still running and waits up to AbortTimeout for them (see DrainTimeout),
+// and returns nil. It returns an error at once for an invalid queue name or a nil
 // handler; database errors while it runs are logged and retried.
 //
 // Each claim takes at most as many messages as there are free handler slots,
@@ -297,23 +312,35 @@ func (l *Local) Consume(ctx context.Context, queue string, h Handler, o Consumer
 		}
 	}
 
-	if running == 0 {
-		return nil
-	}
-	drain := time.NewTimer(o.DrainTimeout)
-	defer drain.Stop()
-	for running > 0 {
-		select {
-		case <-done:
-			running--
-		case <-drain.C:
-			log.Warn("local queue: handlers still running at shutdown; their messages are redelivered when their locks expire",
-				"handlers", running, "drain_timeout", o.DrainTimeout)
-			cancelHandlers(errShutdown)
-			return nil
+	if !waitHandlers(done, &running, o.DrainTimeout) {
+		log.Warn("local queue: handlers still running after the drain timeout; cancelling them and giving their messages back",
+			"handlers", running, "drain_timeout", o.DrainTimeout.String())
+		cancelHandlers(errShutdown)
+		if !waitHandlers(done, &running, o.AbortTimeout) {
+			log.Warn("local queue: cancelled handlers did not return; their messages are redelivered when their locks expire",
+				"handlers", running, "abort_timeout", o.AbortTimeout.String())
 		}
 	}
 	return nil
+}
+
+// waitHandlers counts finished handlers off *running until none is left
+// (true) or timeout passes (false).
+func waitHandlers(done <-chan struct{}, running *int, timeout time.Duration) bool {
+	if *running == 0 {
+		return true
+	}
+	t := time.NewTimer(timeout)
+	defer t.Stop()
+	for *running > 0 {
+		select {
+		case <-done:
+			*running--
+		case <-t.C:
+			return false
+		}
+	}
+	return true
 }
 
 // claimed is a message claimed by this consumer.
@@ -411,6 +438,7 @@ func (l *Local) deliver(ctx context.Context, log *slog.Logger, c claimed, h Hand
 	}()
 	herr := callHandler(hctx, log, h, c.Delivery)
 	lockLost := errors.Is(context.Cause(hctx), ErrLockLost)
+	shutdown := errors.Is(context.Cause(hctx), errShutdown)
 	cancel(nil)
 	<-beating // no renewal may land after the settlement below
 
@@ -422,6 +450,12 @@ func (l *Local) deliver(ctx context.Context, log *slog.Logger, c claimed, h Hand
 	switch {
 	case herr == nil:
 		err = l.complete(sctx, c)
+	case shutdown:
+		// Interrupted, not failed: the next consumer runs it at once.
+		err = l.giveBack(sctx, c)
+		if err == nil {
+			log.Info("local queue: delivery interrupted by shutdown; message given back", "error", herr)
+		}
 	case c.DeliveryCount >= int64(o.MaxDeliveries):
 		err = l.deadLetter(sctx, c, herr)
 		if err == nil {
@@ -504,6 +538,17 @@ func (l *Local) release(ctx context.Context, c claimed, herr error, backoff time
 		SET claim_token = NULL, visible_at = `+sqlNow(5)+` + make_interval(secs => $3), last_error = $4
 		WHERE id = $1 AND claim_token = $2`,
 		c.id, c.token, backoff.Seconds(), errorText(herr), l.clock())
+}
+
+// giveBack makes c visible again at once and uncounts its delivery (a
+// delivery cut short by a shutdown is not a failed one), or returns
+// ErrLockLost. last_error is left as it was.
+func (l *Local) giveBack(ctx context.Context, c claimed) error {
+	return l.settle(ctx, "give message back", `
+		UPDATE queue_messages
+		SET claim_token = NULL, visible_at = `+sqlNow(3)+`, delivery_count = greatest(delivery_count - 1, 0)
+		WHERE id = $1 AND claim_token = $2`,
+		c.id, c.token, l.clock())
 }
 
 // deadLetter dead-letters c with herr as its last error, or returns ErrLockLost.

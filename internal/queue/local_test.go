@@ -505,6 +505,7 @@ func TestRedeliveryAfterCrash(t *testing.T) {
 	hA, gotA := recorder(func(queue.Delivery) error { <-unblockA; return nil }) // ignores its context
 	oA := fast
 	oA.DrainTimeout = 10 * time.Millisecond
+	oA.AbortTimeout = 10 * time.Millisecond
 	stopA := consume(t, l, "imports", hA, oA)
 	d1 := receive(t, gotA, 5*time.Second)
 	if d1.DeliveryCount != 1 {
@@ -941,4 +942,54 @@ func TestSendNotBeforeDelaysDelivery(t *testing.T) {
 		t.Errorf("delivered %s first, want mail:past", d.MessageID)
 	}
 	noDelivery(t, got, 200*time.Millisecond)
+}
+
+// TestShutdownGivesBackCancelledMessages: a handler still running when the
+// drain timeout ends is cancelled, and its message is given back at once
+// (visible, unclaimed, the interrupted delivery not counted), so the next
+// consumer gets it without waiting for the lock to expire, even on its last
+// allowed delivery. Consume returns only once the handler has returned.
+func TestShutdownGivesBackCancelledMessages(t *testing.T) {
+	t.Parallel()
+	l, pool, _, _ := newClockedLocal(t) // the clock never moves: no lock can expire
+	send(t, l, "imports", queue.Message{ID: "long", Body: []byte(`{}`)})
+	causes := make(chan error, 1)
+	h, got := recorder(nil)
+	o := fast
+	o.MaxDeliveries = 1
+	o.DrainTimeout = time.Millisecond
+	stop := consume(t, l, "imports", func(ctx context.Context, d queue.Delivery) error {
+		h(ctx, d)
+		<-ctx.Done()
+		causes <- context.Cause(ctx)
+		return ctx.Err()
+	}, o)
+	receive(t, got, 5*time.Second)
+	stop()
+	select {
+	case cause := <-causes:
+		if cause == nil || errors.Is(cause, queue.ErrLockLost) {
+			t.Errorf("handler cancelled with %v, want the shutdown cause", cause)
+		}
+	default:
+		t.Fatal("Consume returned before its cancelled handler did")
+	}
+
+	var claimToken *string
+	var deliveries int64
+	var lastError *string
+	if err := pool.QueryRow(t.Context(), `SELECT claim_token::text, delivery_count, last_error FROM queue_messages`).Scan(&claimToken, &deliveries, &lastError); err != nil {
+		t.Fatalf("read message: %v", err)
+	}
+	if claimToken != nil || deliveries != 0 {
+		t.Errorf("after shutdown: claim token %v, delivery count %d; want given back (no claim, 0 deliveries)", claimToken, deliveries)
+	}
+	waitStats(t, l, "imports", queue.Stats{Pending: 1})
+
+	h2, got2 := recorder(nil)
+	consume(t, l, "imports", h2, o)
+	if d := receive(t, got2, 5*time.Second); d.DeliveryCount != 1 {
+		t.Errorf("redelivery DeliveryCount = %d, want 1", d.DeliveryCount)
+	}
+	waitStats(t, l, "imports", queue.Stats{Completed: 1})
 }
