@@ -78,7 +78,10 @@ func publicError(err error) *Error {
 		return &Error{Status: http.StatusUnauthorized, Code: "unauthorized", Message: "Authentication is required."}
 	case errors.Is(err, ErrForbidden):
 		return &Error{Status: http.StatusForbidden, Code: "forbidden", Message: "This action is not allowed."}
-	case errors.Is(err, ErrUnavailable), errors.Is(err, context.DeadlineExceeded):
+	case errors.Is(err, ErrUnavailable), errors.Is(err, context.DeadlineExceeded),
+		// The server cancels in-flight work when it shuts down: the work
+		// may succeed on another instance or after the restart.
+		errors.Is(err, context.Canceled):
 		return &Error{Status: http.StatusServiceUnavailable, Code: "unavailable", Message: "A service this request needs is unavailable; try again shortly."}
 	}
 	return &Error{Status: http.StatusInternalServerError, Code: "internal_error", Message: "Something went wrong on our side."}

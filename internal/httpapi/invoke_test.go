@@ -92,6 +92,7 @@ func TestQueueInvocation(t *testing.T) {
 		{"extra fields in the message are tolerated", serviceBusEnvelope(`{"video_id":"`+videoID.String()+`","task":"probe"}`, "msg-2", 2), nil, 200, "", 1},
 		{"transient failure asks for redelivery", serviceBusEnvelope(`{"video_id":"`+videoID.String()+`"}`, "msg-3", 1), fmt.Errorf("db: %w", ErrUnavailable), 503, "unavailable", 1},
 		{"unexpected failure asks for redelivery", serviceBusEnvelope(`{"video_id":"`+videoID.String()+`"}`, "msg-4", 1), errors.New("boom"), 500, "internal_error", 1},
+		{"work cancelled by a shutdown asks for redelivery", serviceBusEnvelope(`{"video_id":"`+videoID.String()+`"}`, "msg-5", 1), fmt.Errorf("import: %w", context.Canceled), 503, "unavailable", 1},
 		{"not JSON", `Data=1`, nil, 400, "invalid_envelope", 0},
 		{"empty body", ``, nil, 400, "invalid_envelope", 0},
 		{"Data missing", `{"Metadata":{}}`, nil, 400, "invalid_envelope", 0},
