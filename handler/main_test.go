@@ -229,6 +229,7 @@ func TestServeHealthWithEveryDependencyUp(t *testing.T) {
 	if err := h.stop(); err != nil {
 		t.Fatalf("graceful stop: %v", err)
 	}
+	h.logs.waitFor(t, "stopped", 10*time.Second) // lines reach the capture through a pipe, a little after run returned
 	if len(h.logs.find("stopped")) != 1 {
 		t.Errorf("no 'stopped' log line; logs:\n%s", h.logs.all())
 	}
