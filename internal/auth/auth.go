@@ -10,9 +10,11 @@
 //   - verification, reset, refresh and hand-off tokens are 256-bit random
 //     values stored only as SHA-256 hashes; verification and reset tokens are
 //     single-use, purpose-bound and tied to the address they were sent to;
-//   - refresh tokens rotate on every use; presenting a rotated token
-//     revokes the whole session, except for the direct predecessor of the
-//     current token within the grace window (two tabs refreshing at once);
+//   - refresh tokens rotate on use (a token younger than twice the grace
+//     window is kept); presenting a rotated token revokes the whole session,
+//     except for the direct predecessor of the current token within the
+//     grace window (two tabs refreshing at once, a retry after a lost
+//     response), which gets the current token again;
 //   - access tokens are HS256 JWTs with a pinned algorithm, typ, issuer,
 //     audience and expiry, and are honoured only while their session (sid)
 //     is live and belongs to their user (sub);
@@ -80,7 +82,7 @@ type Client struct {
 
 // SessionResult is what a successful login, refresh or hand-off yields.
 // RefreshToken is empty when the refresh cookie must be left as it is (a
-// concurrent refresh inside the grace window). CSRFToken, bound to the
+// current token younger than the hold, see RotationOutcome). CSRFToken, bound to the
 // session, is set only when a session starts: a session keeps one CSRF
 // token for its whole life, so a refresh in one tab never invalidates the
 // token another tab has read.
@@ -141,6 +143,7 @@ type AuthToken struct {
 // NewSession is a session to create with its first refresh token.
 type NewSession struct {
 	UserID            uuid.UUID
+	CreatedAt         time.Time // also when its first refresh token was issued
 	IP                string
 	UserAgent         string
 	IdleExpiresAt     time.Time
@@ -148,30 +151,63 @@ type NewSession struct {
 }
 
 // RotationOutcome says what happened to a presented refresh token.
+//
+// A session's refresh tokens form a chain: each rotation stores the
+// successor of the presented token (Tokens.Successor, so anyone presenting
+// the same token gets the same successor) and marks the presented one
+// rotated. The rules (README "Accounts and sessions" has the table of
+// interleavings they are built for):
+//   - the current token rotates, unless it is younger than
+//     RotationRules.Hold: then it is Kept;
+//   - the direct predecessor of the current token, presented within
+//     RotationRules.Grace of its rotation, is WithinGrace: its successor, the
+//     current token, is issued again;
+//   - any other rotated token is Reused.
 type RotationOutcome int
 
 const (
 	// Rotated: the token was current; it is now rotated and its successor
 	// is current.
 	Rotated RotationOutcome = iota + 1
-	// WithinGrace: the token was rotated moments ago (within the grace
-	// window) and its direct successor is the session's current token: a
-	// concurrent refresh from another tab. Nothing changed and no new token
-	// was issued.
+	// WithinGrace: the token was rotated at most Grace ago and its direct
+	// successor (Rotation.Successor) is the session's current token: a
+	// concurrent refresh from another tab, or a retry of a refresh whose
+	// response was lost. Nothing changed.
 	WithinGrace
-	// Reused: the token was rotated before the grace window, or its
-	// successor has itself been rotated (the token is two or more rotations
-	// old); the session has been revoked.
+	// Kept: the token is current but younger than Hold, so it was not
+	// rotated (responses carrying it may still be on their way to the
+	// browser); the session's idle expiry moved forward.
+	Kept
+	// Reused: the token was rotated more than Grace ago, or its successor
+	// has itself been rotated (the token is two or more rotations old); the
+	// session has been revoked.
 	Reused
 	// Invalid: unknown token, or its session expired or was revoked.
 	Invalid
 )
+
+// RotationRules are the durations Store.RotateRefreshToken applies.
+type RotationRules struct {
+	Idle  time.Duration // a session's idle lifetime, extended by each refresh
+	Grace time.Duration // how long a rotated token's direct successor is issued again
+	// Hold: how long a new token stays current before it may rotate. At
+	// least Grace, so that every response issuing a token has reached the
+	// browser (given a round trip shorter than Grace) before it rotates.
+	Hold time.Duration
+}
 
 // Rotation is the result of Store.RotateRefreshToken.
 type Rotation struct {
 	Outcome   RotationOutcome
 	UserID    uuid.UUID
 	SessionID uuid.UUID
+	// User is the session's user, read in the rotating transaction (for
+	// Rotated, WithinGrace and Kept), so nothing that can fail is left to
+	// do once the rotation has committed.
+	User User
+	// Successor is the hash of the presented token's successor, for
+	// WithinGrace.
+	Successor []byte
 }
 
 // Identity is an external sign-in identity.
@@ -208,8 +244,9 @@ type Store interface {
 	CreateSession(ctx context.Context, s NewSession, refreshHash []byte) (uuid.UUID, error)
 	// RotateRefreshToken replaces the current token oldHash by newHash,
 	// serialised per session, extending the idle expiry (capped by the
-	// absolute one); see RotationOutcome.
-	RotateRefreshToken(ctx context.Context, oldHash, newHash []byte, now time.Time, idle, grace time.Duration) (Rotation, error)
+	// absolute one), and reads the session's user in the same transaction;
+	// see RotationOutcome.
+	RotateRefreshToken(ctx context.Context, oldHash, newHash []byte, now time.Time, rules RotationRules) (Rotation, error)
 	// SessionActive reports whether a session of the user exists, is not
 	// revoked and has not expired at now. Another user's session is not
 	// active for userID.

@@ -1,6 +1,7 @@
 package auth
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -438,7 +439,7 @@ func (s *Service) startSession(ctx context.Context, c Client, u User) (SessionRe
 	now := s.now()
 	plain, hash := opaqueToken()
 	sid, err := s.store.CreateSession(ctx, NewSession{
-		UserID: u.ID, IP: c.IP, UserAgent: c.UserAgent,
+		UserID: u.ID, CreatedAt: now, IP: c.IP, UserAgent: c.UserAgent,
 		IdleExpiresAt:     now.Add(min(s.opts.SessionIdle, s.opts.SessionAbsolute)),
 		AbsoluteExpiresAt: now.Add(s.opts.SessionAbsolute),
 	}, hash)
@@ -469,11 +470,21 @@ func (s *Service) checkSessionCSRF(ctx context.Context, refreshToken, csrfToken 
 	return sid, nil
 }
 
-// Refresh rotates a refresh token and issues a new access token. The direct
-// predecessor of the session's current token, rotated within the grace
-// window (a concurrent refresh from another tab), yields an access token and
-// no new refresh token; any other rotated token revokes the session and is
-// audited.
+// Refresh rotates a refresh token and issues a new access token (see
+// RotationOutcome for the rules). The response carries a refresh token
+// whenever the browser may not hold the current one: after a rotation, and
+// for the direct predecessor of the current token within the grace window
+// (another tab that sent the same cookie, or a retry of a refresh whose
+// response was lost), which gets the current token again. A current token
+// younger than twice the grace window is not rotated (RefreshToken is
+// empty): responses carrying it may still be on their way, and the cookie
+// they set must stay current. Any other rotated token revokes the session
+// and is audited.
+//
+// Everything that can fail (the user's row included) is done in the
+// rotating transaction or before it; only signing the access token follows
+// its commit. If the response is lost all the same, the browser's cookie is
+// the direct predecessor, honoured for the grace window.
 //
 // csrfToken must have been minted for the token's session (ErrCSRF
 // otherwise, before anything changes); an unknown token is
@@ -492,8 +503,11 @@ func (s *Service) Refresh(ctx context.Context, c Client, refreshToken, csrfToken
 	if err != nil {
 		return SessionResult{}, fmt.Errorf("refresh: %w", err)
 	}
-	plain, newHash := opaqueToken()
-	rot, err := s.store.RotateRefreshToken(ctx, hashToken(refreshToken), newHash, s.now(), s.opts.SessionIdle, s.opts.RefreshGrace)
+	next := s.tokens.Successor(refreshToken)
+	nextHash := hashToken(next)
+	rot, err := s.store.RotateRefreshToken(ctx, hashToken(refreshToken), nextHash, s.now(), RotationRules{
+		Idle: s.opts.SessionIdle, Grace: s.opts.RefreshGrace, Hold: 2 * s.opts.RefreshGrace,
+	})
 	if err != nil {
 		return SessionResult{}, fmt.Errorf("refresh: %w", err)
 	}
@@ -504,18 +518,21 @@ func (s *Service) Refresh(ctx context.Context, c Client, refreshToken, csrfToken
 		return SessionResult{}, ErrInvalidSession
 	case Invalid:
 		return SessionResult{}, ErrInvalidSession
+	case Kept:
+		next = ""
 	case WithinGrace:
-		plain = ""
+		// The current token is this token's successor, unless it was
+		// rotated by a version that drew successors at random: then the
+		// browser keeps what another response gives it.
+		if !bytes.Equal(rot.Successor, nextHash) {
+			next = ""
+		}
 	}
-	u, err := s.store.UserByID(ctx, rot.UserID)
-	if err != nil {
-		return SessionResult{}, fmt.Errorf("refresh: %w", err)
-	}
-	access, err := s.tokens.Issue(u.ID, rot.SessionID)
+	access, err := s.tokens.Issue(rot.User.ID, rot.SessionID)
 	if err != nil {
 		return SessionResult{}, err
 	}
-	return SessionResult{AccessToken: access, ExpiresIn: s.tokens.TTL(), RefreshToken: plain, SessionID: rot.SessionID, User: u}, nil
+	return SessionResult{AccessToken: access, ExpiresIn: s.tokens.TTL(), RefreshToken: next, SessionID: rot.SessionID, User: rot.User}, nil
 }
 
 // Logout revokes the session of a refresh token, when csrfToken was minted

@@ -54,6 +54,7 @@ type accessClaims struct {
 type Tokens struct {
 	key     []byte // access tokens
 	csrfKey []byte // CSRF tokens (csrf.go)
+	nextKey []byte // refresh-token successors (Successor)
 	ttl     time.Duration
 	now     func() time.Time
 }
@@ -67,7 +68,7 @@ func NewTokens(secret []byte, ttl time.Duration, now func() time.Time) (*Tokens,
 	if now == nil {
 		now = time.Now
 	}
-	return &Tokens{key: deriveKey(secret, "access-token"), csrfKey: deriveKey(secret, "csrf-token"), ttl: ttl, now: now}, nil
+	return &Tokens{key: deriveKey(secret, "access-token"), csrfKey: deriveKey(secret, "csrf-token"), nextKey: deriveKey(secret, "refresh-successor"), ttl: ttl, now: now}, nil
 }
 
 // TTL returns the lifetime of access tokens.
@@ -136,6 +137,18 @@ func opaqueToken() (plain string, hash []byte) {
 	}
 	plain = base64.RawURLEncoding.EncodeToString(b)
 	return plain, hashToken(plain)
+}
+
+// Successor returns the refresh token that replaces token when it
+// rotates: HMAC-SHA256 under a key derived from the secret for this purpose
+// only, in the same form as a random opaque token. Being a function of the
+// token, it can be issued again to every request presenting token (another
+// tab, a retry) while only hashes are stored; being keyed, it cannot be
+// computed from a token without the secret.
+func (t *Tokens) Successor(token string) string {
+	m := hmac.New(sha256.New, t.nextKey)
+	m.Write([]byte(token))
+	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
 }
 
 // hashToken returns the stored form of an opaque token. Tokens carry 256

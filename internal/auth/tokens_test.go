@@ -131,3 +131,30 @@ func TestStateCookieIsBoundAndExpires(t *testing.T) {
 		t.Error("cookie accepted under another secret")
 	}
 }
+
+// A refresh token's successor is the same for every request presenting the
+// token, has the form of a random token, and depends on the secret.
+func TestSuccessorIsStableKeyedAndWellFormed(t *testing.T) {
+	a, err := NewTokens([]byte("0123456789abcdef0123456789abcdef"), time.Minute, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := NewTokens([]byte("another secret of at least 32 bytes"), time.Minute, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok, _ := opaqueToken()
+	next := a.Successor(tok)
+	if next != a.Successor(tok) {
+		t.Error("two requests presenting one token got different successors")
+	}
+	if !wellFormedToken(next) || next == tok {
+		t.Errorf("successor %q of %q is not a fresh well-formed token", next, tok)
+	}
+	if next == b.Successor(tok) {
+		t.Error("the successor does not depend on the secret")
+	}
+	if a.Successor(next) == next {
+		t.Error("a successor is its own successor")
+	}
+}

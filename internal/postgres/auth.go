@@ -233,13 +233,17 @@ func truncate(s string, n int) string {
 func (s AuthStore) CreateSession(ctx context.Context, ns auth.NewSession, refreshHash []byte) (uuid.UUID, error) {
 	var id uuid.UUID
 	err := pgx.BeginFunc(ctx, s.DB.pool, func(tx pgx.Tx) error {
+		created := ns.CreatedAt
+		if created.IsZero() {
+			created = time.Now()
+		}
 		if err := tx.QueryRow(ctx, `
-			INSERT INTO sessions (user_id, idle_expires_at, absolute_expires_at, ip, user_agent)
-			VALUES ($1, $2, $3, $4, $5) RETURNING id`,
-			ns.UserID, ns.IdleExpiresAt, ns.AbsoluteExpiresAt, inet(ns.IP), truncate(ns.UserAgent, 512)).Scan(&id); err != nil {
+			INSERT INTO sessions (user_id, created_at, last_used_at, idle_expires_at, absolute_expires_at, ip, user_agent)
+			VALUES ($1, $2, $2, $3, $4, $5, $6) RETURNING id`,
+			ns.UserID, created, ns.IdleExpiresAt, ns.AbsoluteExpiresAt, inet(ns.IP), truncate(ns.UserAgent, 512)).Scan(&id); err != nil {
 			return fmt.Errorf("insert session: %w", err)
 		}
-		if _, err := tx.Exec(ctx, `INSERT INTO refresh_tokens (token_hash, session_id) VALUES ($1, $2)`, refreshHash, id); err != nil {
+		if _, err := tx.Exec(ctx, `INSERT INTO refresh_tokens (token_hash, session_id, created_at) VALUES ($1, $2, $3)`, refreshHash, id, created); err != nil {
 			return fmt.Errorf("insert refresh token: %w", err)
 		}
 		return nil
@@ -250,18 +254,18 @@ func (s AuthStore) CreateSession(ctx context.Context, ns auth.NewSession, refres
 // RotateRefreshToken implements auth.Store. The session row is locked
 // (FOR UPDATE), so concurrent refreshes of one session run one after the
 // other: the first rotates, the others see a token rotated moments ago
-// whose successor is the current token (WithinGrace).
-func (s AuthStore) RotateRefreshToken(ctx context.Context, oldHash, newHash []byte, now time.Time, idle, grace time.Duration) (auth.Rotation, error) {
+// whose successor is the current token (WithinGrace). The user is read in
+// the same transaction: if that fails, nothing is rotated.
+func (s AuthStore) RotateRefreshToken(ctx context.Context, oldHash, newHash []byte, now time.Time, rules auth.RotationRules) (auth.Rotation, error) {
 	var rot auth.Rotation
 	err := pgx.BeginFunc(ctx, s.DB.pool, func(tx pgx.Tx) error {
-		var rotatedAt *time.Time
 		var revoked bool
 		var idleExp, absExp time.Time
 		err := tx.QueryRow(ctx, `
-			SELECT s.id, s.user_id, rt.rotated_at, s.revoked_at IS NOT NULL, s.idle_expires_at, s.absolute_expires_at
+			SELECT s.id, s.user_id, s.revoked_at IS NOT NULL, s.idle_expires_at, s.absolute_expires_at
 			FROM refresh_tokens rt JOIN sessions s ON s.id = rt.session_id
 			WHERE rt.token_hash = $1
-			FOR UPDATE OF s`, oldHash).Scan(&rot.SessionID, &rot.UserID, &rotatedAt, &revoked, &idleExp, &absExp)
+			FOR UPDATE OF s`, oldHash).Scan(&rot.SessionID, &rot.UserID, &revoked, &idleExp, &absExp)
 		if errors.Is(err, pgx.ErrNoRows) {
 			rot.Outcome = auth.Invalid
 			return nil
@@ -269,27 +273,33 @@ func (s AuthStore) RotateRefreshToken(ctx context.Context, oldHash, newHash []by
 		if err != nil {
 			return fmt.Errorf("select refresh token: %w", err)
 		}
-		// FOR UPDATE waited for any concurrent rotation; read the token's
-		// state again now that this transaction holds the session lock,
-		// with whether its successor is still the session's current token.
+		if revoked || !now.Before(idleExp) || !now.Before(absExp) {
+			rot.Outcome = auth.Invalid
+			return nil
+		}
+		// FOR UPDATE waited for any concurrent rotation: read the token's
+		// state now that this transaction holds the session lock, with
+		// whether its successor is still the session's current token.
+		var createdAt time.Time
+		var rotatedAt *time.Time
 		var successorCurrent bool
 		if err := tx.QueryRow(ctx, `
-			SELECT rt.rotated_at,
+			SELECT rt.created_at, rt.rotated_at, rt.replaced_by,
 			       coalesce((SELECT n.rotated_at IS NULL FROM refresh_tokens n WHERE n.token_hash = rt.replaced_by), false)
-			FROM refresh_tokens rt WHERE rt.token_hash = $1`, oldHash).Scan(&rotatedAt, &successorCurrent); err != nil {
+			FROM refresh_tokens rt WHERE rt.token_hash = $1`, oldHash).Scan(&createdAt, &rotatedAt, &rot.Successor, &successorCurrent); err != nil {
 			return fmt.Errorf("reselect refresh token: %w", err)
 		}
 		switch {
-		case revoked || !now.Before(idleExp) || !now.Before(absExp):
-			rot.Outcome = auth.Invalid
-			return nil
-		case rotatedAt != nil && successorCurrent && now.Sub(*rotatedAt) <= grace:
+		case rotatedAt == nil && now.Sub(createdAt) < rules.Hold:
+			rot.Outcome = auth.Kept
+		case rotatedAt == nil:
+			rot.Outcome = auth.Rotated
+		case successorCurrent && now.Sub(*rotatedAt) <= rules.Grace:
 			// Only the direct predecessor of the current token: a tab that
-			// sent the same cookie as the one that rotated it. A token two
-			// rotations old is reuse however recent.
+			// sent the same cookie as the one that rotated it, or a retry.
+			// A token two rotations old is reuse however recent.
 			rot.Outcome = auth.WithinGrace
-			return nil
-		case rotatedAt != nil:
+		default:
 			rot.Outcome = auth.Reused
 			_, err := tx.Exec(ctx, `UPDATE sessions SET revoked_at = now(), revoked_reason = $2 WHERE id = $1`, rot.SessionID, auth.RevokedReuse)
 			if err != nil {
@@ -297,20 +307,28 @@ func (s AuthStore) RotateRefreshToken(ctx context.Context, oldHash, newHash []by
 			}
 			return nil
 		}
-		if _, err := tx.Exec(ctx, `UPDATE refresh_tokens SET rotated_at = $2, replaced_by = $3 WHERE token_hash = $1`, oldHash, now, newHash); err != nil {
-			return fmt.Errorf("rotate refresh token: %w", err)
+		rot.User, err = scanUser(tx.QueryRow(ctx, `SELECT `+userColumns+` FROM users WHERE id = $1`, rot.UserID))
+		if err != nil {
+			return fmt.Errorf("select session user: %w", err)
 		}
-		if _, err := tx.Exec(ctx, `INSERT INTO refresh_tokens (token_hash, session_id, created_at) VALUES ($1, $2, $3)`, newHash, rot.SessionID, now); err != nil {
-			return fmt.Errorf("insert refresh token: %w", err)
+		if rot.Outcome == auth.WithinGrace {
+			return nil
 		}
-		newIdle := now.Add(idle)
-		if newIdle.After(absExp) {
-			newIdle = absExp
+		if rot.Outcome == auth.Rotated {
+			if _, err := tx.Exec(ctx, `UPDATE refresh_tokens SET rotated_at = $2, replaced_by = $3 WHERE token_hash = $1`, oldHash, now, newHash); err != nil {
+				return fmt.Errorf("rotate refresh token: %w", err)
+			}
+			if _, err := tx.Exec(ctx, `INSERT INTO refresh_tokens (token_hash, session_id, created_at) VALUES ($1, $2, $3)`, newHash, rot.SessionID, now); err != nil {
+				return fmt.Errorf("insert refresh token: %w", err)
+			}
 		}
-		if _, err := tx.Exec(ctx, `UPDATE sessions SET last_used_at = $2, idle_expires_at = $3 WHERE id = $1`, rot.SessionID, now, newIdle); err != nil {
+		idle := now.Add(rules.Idle)
+		if idle.After(absExp) {
+			idle = absExp
+		}
+		if _, err := tx.Exec(ctx, `UPDATE sessions SET last_used_at = $2, idle_expires_at = $3 WHERE id = $1`, rot.SessionID, now, idle); err != nil {
 			return fmt.Errorf("extend session: %w", err)
 		}
-		rot.Outcome = auth.Rotated
 		return nil
 	})
 	return rot, err
