@@ -972,7 +972,7 @@ func TestRedisBackoffIgnoresWallClockSteps(t *testing.T) {
 		t.Helper()
 		before := scripts.Load()
 		subject++
-		if d := mustAllow(t, l, "login:ip", "203.0.113." + strconv.Itoa(subject), PerHour(100)); !d.Allowed || !d.Degraded {
+		if d := mustAllow(t, l, "login:ip", "203.0.113."+strconv.Itoa(subject), PerHour(100)); !d.Allowed || !d.Degraded {
 			t.Fatalf("got %+v, want allowed by the fallback", d)
 		}
 		return scripts.Load() - before
