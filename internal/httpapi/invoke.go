@@ -82,7 +82,7 @@ func (inv *Invocation) Message(name string) ([]byte, error) {
 			return nil, invalidEnvelope(fmt.Sprintf("Data.%s is not valid JSON", name))
 		}
 		if t := strings.TrimSpace(s); t == "" || (t[0] != '{' && t[0] != '[' && t[0] != '"') {
-			b, err := base64.StdEncoding.DecodeString(s)
+			b, err := base64.StdEncoding.DecodeString(t)
 			if err != nil {
 				return nil, invalidEnvelope(fmt.Sprintf("Data.%s is neither base64 nor JSON text", name))
 			}

@@ -228,6 +228,7 @@ func TestQueueTriggersAcceptEveryBodyForm(t *testing.T) {
 		"base64 (dataType binary)":     func(body string) string { return quote(base64.StdEncoding.EncodeToString([]byte(body))) },
 		"JSON string (string binding)": func(body string) string { return quote(body) },
 		"JSON string encoded twice":    func(body string) string { return quote(quote(body)) },
+		"base64 with spaces around":    func(body string) string { return quote(" " + base64.StdEncoding.EncodeToString([]byte(body)) + " ") },
 		"JSON object":                  func(body string) string { return body },
 		"JSON string with padding":     func(body string) string { return quote("  " + body + "\n") },
 		"base64 with a line break (MIME)": func(body string) string {
