@@ -228,7 +228,8 @@ type Store interface {
 	UpdatePasswordHash(ctx context.Context, id uuid.UUID, hash []byte) error
 
 	// CreateAuthToken stores a token and consumes the user's earlier
-	// unconsumed tokens of the same purpose, so only the newest works.
+	// unconsumed tokens of the same purpose, so only the newest works, also
+	// when several are created at once.
 	CreateAuthToken(ctx context.Context, t AuthToken) error
 	// VerifyEmail consumes an unexpired email-verification token and marks
 	// the user's email verified if it is still the address the token was

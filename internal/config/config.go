@@ -139,19 +139,47 @@ func (c *Config) LogValue() slog.Value {
 	)
 }
 
+// ImportMaxBytesLimit is the largest IMPORT_MAX_BYTES: an import is staged
+// in blocks of 8 MiB (the importer's block size) and a blob holds at most
+// 50,000 blocks, so no import can store more.
+const ImportMaxBytesLimit = 8 * MiB * 50_000
+
+// keyVaultReferencePrefix starts an App Service Key Vault reference. App
+// Service replaces a reference by the secret; when it cannot (no access, a
+// wrong name, the vault unreachable) it hands the app the reference itself.
+const keyVaultReferencePrefix = "@microsoft.keyvault("
+
 // loader collects problems while reading settings so that Load can report all
 // of them at once.
 type loader struct {
 	getenv   func(string) string
 	problems []string
+	// unresolved holds the settings whose value is an unresolved Key Vault
+	// reference; they read as empty, and are reported once.
+	unresolved map[string]bool
 }
 
 func (l *loader) fail(name, format string, args ...any) {
 	l.problems = append(l.problems, name+": "+fmt.Sprintf(format, args...))
 }
 
+// str returns the value of setting name, or def when it is empty. A value
+// that is an unresolved Key Vault reference is a problem (the app must not
+// run on, say, a JWT secret that is the reference's text) and reads as def.
 func (l *loader) str(name, def string) string {
-	if v := strings.TrimSpace(l.getenv(name)); v != "" {
+	v := strings.TrimSpace(l.getenv(name))
+	if strings.HasPrefix(strings.ToLower(v), keyVaultReferencePrefix) {
+		if !l.unresolved[name] {
+			if l.unresolved == nil {
+				l.unresolved = map[string]bool{}
+			}
+			l.unresolved[name] = true
+			l.fail(name, "is an unresolved Key Vault reference: App Service could not read the secret "+
+				"(check the reference and that the app's identity may read the vault's secrets)")
+		}
+		return def
+	}
+	if v != "" {
 		return v
 	}
 	return def
@@ -159,7 +187,7 @@ func (l *loader) str(name, def string) string {
 
 func (l *loader) required(name string) string {
 	v := l.str(name, "")
-	if v == "" {
+	if v == "" && !l.unresolved[name] {
 		l.fail(name, "is required")
 	}
 	return v
@@ -424,6 +452,9 @@ func Load(getenv func(string) string) (*Config, error) {
 
 	c.YTDLPPath = l.str("YTDLP_PATH", "yt-dlp")
 	c.ImportMaxBytes = l.integer("IMPORT_MAX_BYTES", 2*GiB, 1, 1<<50)
+	if c.ImportMaxBytes > ImportMaxBytesLimit {
+		l.fail("IMPORT_MAX_BYTES", "must be at most %d (8 MiB blocks x the 50,000 blocks a blob can hold), got %d", ImportMaxBytesLimit, c.ImportMaxBytes)
+	}
 	c.UploadMaxBytes = l.integer("UPLOAD_MAX_BYTES", 5*GiB, 1, 1<<50)
 	c.UserStorageQuotaBytes = l.integer("USER_STORAGE_QUOTA_BYTES", 20*GiB, 1, 1<<50)
 	c.ImportAllowPrivateNetworks = l.boolean("IMPORT_ALLOW_PRIVATE_NETWORKS", false)

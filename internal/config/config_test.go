@@ -124,6 +124,8 @@ func TestLoadValidation(t *testing.T) {
 		{"shutdown grace without unit", map[string]string{"SHUTDOWN_GRACE": "10"}, "SHUTDOWN_GRACE: must be a duration"},
 		{"shutdown grace too long", map[string]string{"SHUTDOWN_GRACE": "10m"}, "SHUTDOWN_GRACE: must be between 0s and 5m0s"},
 		{"shutdown grace zero", map[string]string{"SHUTDOWN_GRACE": "0s"}, ""},
+		{"import cap at what a blob holds", map[string]string{"IMPORT_MAX_BYTES": "419430400000"}, ""},
+		{"import cap above what a blob holds", map[string]string{"IMPORT_MAX_BYTES": "419430400001"}, "IMPORT_MAX_BYTES: must be at most 419430400000 (8 MiB blocks x the 50,000 blocks"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -146,6 +148,55 @@ func TestLoadValidation(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestUnresolvedKeyVaultReferenceIsRefused: App Service passes the text of
+// a Key Vault reference it could not resolve as the setting's value. Load
+// must refuse it, naming the setting, whatever the setting (a JWT secret
+// would otherwise pass its length check) and without printing the value.
+func TestUnresolvedKeyVaultReferenceIsRefused(t *testing.T) {
+	refs := []string{
+		"@Microsoft.KeyVault(SecretUri=https://vault-x.vault.azure.net/secrets/jwt-secret/)",
+		"@Microsoft.KeyVault(VaultName=vault-x;SecretName=jwt-secret)",
+		"  @microsoft.keyvault(SecretUri=https://vault-x.vault.azure.net/secrets/jwt-secret/) ",
+		"@MICROSOFT.KEYVAULT(VaultName=vault-x;SecretName=jwt-secret)",
+	}
+	settings := []string{"JWT_SECRET", "DATABASE_URL", "DATA_ENCRYPTION_KEY", "REDIS_URL", "SMTP_PASSWORD", "GOOGLE_CLIENT_SECRET", "AZURE_STORAGE_CONNECTION_STRING", "ServiceBusConnection", "FRONTEND_URL"}
+	for _, name := range settings {
+		for i, ref := range refs {
+			t.Run(fmt.Sprintf("%s/%d", name, i), func(t *testing.T) {
+				values := sampleValues(t)
+				values[name] = ref
+				_, err := Load(getenvFrom(values))
+				if err == nil {
+					t.Fatalf("Load accepted %s = %q", name, ref)
+				}
+				want := name + ": is an unresolved Key Vault reference"
+				if !strings.Contains(err.Error(), want) {
+					t.Errorf("error does not contain %q:\n%v", want, err)
+				}
+				if strings.Contains(err.Error(), "vault-x") {
+					t.Errorf("error quotes the reference:\n%v", err)
+				}
+				if strings.Contains(err.Error(), name+": is required") {
+					t.Errorf("the reference is reported twice:\n%v", err)
+				}
+			})
+		}
+	}
+	t.Run("LoadDatabaseURL", func(t *testing.T) {
+		_, err := LoadDatabaseURL(getenvFrom(map[string]string{"DATABASE_URL": refs[0]}))
+		if err == nil || !strings.Contains(err.Error(), "DATABASE_URL: is an unresolved Key Vault reference") {
+			t.Errorf("got %v, want the reference refused", err)
+		}
+	})
+	t.Run("a value that merely mentions Key Vault", func(t *testing.T) {
+		values := sampleValues(t)
+		values["JWT_SECRET"] = "not-a-reference-@Microsoft.KeyVault(-just-text-0123456789"
+		if _, err := Load(getenvFrom(values)); err != nil {
+			t.Errorf("Load: %v", err)
+		}
+	})
 }
 
 func TestDefaults(t *testing.T) {

@@ -56,22 +56,40 @@ func invalidEnvelope(msg string) error {
 	return &Error{Status: http.StatusBadRequest, Code: "invalid_envelope", Message: "Invalid invocation: " + msg + "."}
 }
 
-// Binary returns the bytes of binding name for a trigger declared with
-// "dataType": "binary", which the host sends as one base64 JSON string.
-func (inv *Invocation) Binary(name string) ([]byte, error) {
+// Message returns the body of the queue message in binding name, in any
+// of the forms the host may send it, so that neither a function.json
+// without "dataType": "binary" nor a change in the host dead-letters every
+// message:
+//   - a base64 JSON string ("dataType": "binary");
+//   - a JSON string whose content is the body's JSON text (a string
+//     binding: the body encoded once more, or several times);
+//   - the body's JSON object or array itself.
+//
+// The forms cannot be confused: base64 text never starts with '{', '[' or
+// '"'. A message body that is not JSON arrives only in the base64 form.
+func (inv *Invocation) Message(name string) ([]byte, error) {
 	raw, ok := inv.Data[name]
 	if !ok {
 		return nil, invalidEnvelope(fmt.Sprintf("Data.%s is missing", name))
 	}
-	var s string
-	if err := json.Unmarshal(raw, &s); err != nil {
-		return nil, invalidEnvelope(fmt.Sprintf("Data.%s must be a base64 string (dataType binary)", name))
+	v := bytes.TrimSpace(raw)
+	if len(v) == 0 || (v[0] != '"' && v[0] != '{' && v[0] != '[') {
+		return nil, invalidEnvelope(fmt.Sprintf("Data.%s must be a base64 string, a JSON string or a JSON object", name))
 	}
-	b, err := base64.StdEncoding.DecodeString(s)
-	if err != nil {
-		return nil, invalidEnvelope(fmt.Sprintf("Data.%s is not valid base64", name))
+	if v[0] == '"' {
+		var s string
+		if err := json.Unmarshal(v, &s); err != nil {
+			return nil, invalidEnvelope(fmt.Sprintf("Data.%s is not valid JSON", name))
+		}
+		if t := strings.TrimSpace(s); t == "" || (t[0] != '{' && t[0] != '[' && t[0] != '"') {
+			b, err := base64.StdEncoding.DecodeString(t)
+			if err != nil {
+				return nil, invalidEnvelope(fmt.Sprintf("Data.%s is neither base64 nor JSON text", name))
+			}
+			return b, nil
+		}
 	}
-	return b, nil
+	return unwrapJSON(v, name)
 }
 
 // JSON returns the JSON document of binding name for a trigger without

@@ -98,7 +98,9 @@ func TestQueueInvocation(t *testing.T) {
 		{"Data missing", `{"Metadata":{}}`, nil, 400, "invalid_envelope", 0},
 		{"Data not an object", `{"Data":"x","Metadata":{}}`, nil, 400, "invalid_envelope", 0},
 		{"wrong binding name", `{"Data":{"msg":"e30="},"Metadata":{}}`, nil, 400, "invalid_envelope", 0},
-		{"body not base64", `{"Data":{"message":"{\"video_id\":1}"},"Metadata":{}}`, nil, 400, "invalid_envelope", 0},
+		{"body neither base64 nor JSON", `{"Data":{"message":"%%not base64"},"Metadata":{}}`, nil, 400, "invalid_envelope", 0},
+		{"body a number", `{"Data":{"message":42},"Metadata":{}}`, nil, 400, "invalid_envelope", 0},
+		{"body JSON text with a bad message", `{"Data":{"message":"{\"video_id\":1}"},"Metadata":{}}`, nil, 400, "invalid_message", 0},
 		{"two JSON values", `{"Data":{}} {"Data":{}}`, nil, 400, "invalid_envelope", 0},
 		{"message not JSON", serviceBusEnvelope(`video please`, "m", 1), nil, 400, "invalid_message", 0},
 		{"message without video_id", serviceBusEnvelope(`{"url":"https://x"}`, "m", 1), nil, 400, "invalid_message", 0},
@@ -197,6 +199,72 @@ func TestMetadataDecoding(t *testing.T) {
 	} {
 		if got, ok := inv.MetaTime(k); !ok || !got.Equal(want) {
 			t.Errorf("%s: got %v %v, want %v", k, got, ok, want)
+		}
+	}
+}
+
+// recordingMailer is a MailHandler that remembers the mails it was given.
+type recordingMailer struct {
+	mu  sync.Mutex
+	got []uuid.UUID
+}
+
+func (m *recordingMailer) DeliverMail(ctx context.Context, id uuid.UUID) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.got = append(m.got, id)
+	return nil
+}
+
+// TestQueueTriggersAcceptEveryBodyForm: the host's envelope format was
+// derived from its sources, so each queue function accepts the message body
+// in every form the host may send: base64 ("dataType": "binary"), the body
+// JSON-encoded once or twice more (a string binding), and a plain object.
+// A function.json edit or a host change must not dead-letter every message.
+func TestQueueTriggersAcceptEveryBodyForm(t *testing.T) {
+	videoID := uuid.MustParse("3f2b8c1e-9a4d-4e6f-8b7a-1c2d3e4f5a6b")
+	mailID := uuid.MustParse("7a1c2d3e-4f5a-4b6c-8d7e-9f0a1b2c3d4e")
+	quote := func(s string) string { b, _ := json.Marshal(s); return string(b) }
+	forms := map[string]func(body string) string{
+		"base64 (dataType binary)":     func(body string) string { return quote(base64.StdEncoding.EncodeToString([]byte(body))) },
+		"JSON string (string binding)": func(body string) string { return quote(body) },
+		"JSON string encoded twice":    func(body string) string { return quote(quote(body)) },
+		"base64 with spaces around":    func(body string) string { return quote(" " + base64.StdEncoding.EncodeToString([]byte(body)) + " ") },
+		"JSON object":                  func(body string) string { return body },
+		"JSON string with padding":     func(body string) string { return quote("  " + body + "\n") },
+		"base64 with a line break (MIME)": func(body string) string {
+			e := base64.StdEncoding.EncodeToString([]byte(body))
+			return quote(e[:8] + "\r\n" + e[8:])
+		},
+	}
+	functions := []struct {
+		path, body string
+		called     func(h *recordingHandler, m *recordingMailer) bool
+	}{
+		{"/import-worker", `{"video_id":"` + videoID.String() + `"}`, func(h *recordingHandler, _ *recordingMailer) bool {
+			return len(h.got) == 1 && h.got[0].VideoID == videoID
+		}},
+		{"/video-processor", `{"video_id":"` + videoID.String() + `","task":"probe"}`, func(h *recordingHandler, _ *recordingMailer) bool {
+			return len(h.got) == 1 && h.got[0].VideoID == videoID && h.got[0].Task == "probe"
+		}},
+		{"/mail-sender", `{"mail_id":"` + mailID.String() + `"}`, func(_ *recordingHandler, m *recordingMailer) bool {
+			return len(m.got) == 1 && m.got[0] == mailID
+		}},
+	}
+	for _, fn := range functions {
+		for name, form := range forms {
+			t.Run(fn.path[1:]+"/"+name, func(t *testing.T) {
+				h, m := &recordingHandler{}, &recordingMailer{}
+				srv := NewServer(Options{ImportWorker: h, VideoProcessor: h, MailSender: m, Sweeper: &recordingSweeper{}})
+				envelope := `{"Data":{"message":` + form(fn.body) + `},"Metadata":{"MessageId":"\"m-1\"","DeliveryCount":"1"}}`
+				resp, body := post(t, srv, fn.path, envelope)
+				if resp.StatusCode != 200 {
+					t.Fatalf("status %d, body %s; envelope %s", resp.StatusCode, body, envelope)
+				}
+				if !fn.called(h, m) {
+					t.Errorf("handler got %+v, mailer got %v; want the message once", h.got, m.got)
+				}
+			})
 		}
 	}
 }

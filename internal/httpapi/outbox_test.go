@@ -273,3 +273,47 @@ func TestOutboxSweeperResendsLostWakeUpsAndPurges(t *testing.T) {
 		t.Errorf("settled mail inside retention deleted")
 	}
 }
+
+// TestConcurrentMailDeliveriesLeaveOneValidToken: two forgot (or resend)
+// mails of one account delivered at once, as two mail-sender workers do,
+// mint two tokens; "a new one supersedes the old" must still hold: exactly
+// one token of each purpose stays valid.
+func TestConcurrentMailDeliveriesLeaveOneValidToken(t *testing.T) {
+	h := newAuthHarness(t, harnessOptions{})
+	const email = "twice@example.com"
+	userID := h.insertUser(email)
+	purposes := map[string]string{"reset_password": "password_reset", "verify_email": "email_verification"}
+	for round := range 15 {
+		// Rows recorded straight into the outbox, without a queue message,
+		// so that only this test's two workers deliver them.
+		var ids []uuid.UUID
+		for kind := range purposes {
+			for range 2 {
+				var id uuid.UUID
+				if err := h.db.QueryRow(context.Background(), `INSERT INTO mail_outbox (kind, email, user_id) VALUES ($1, $2, $3) RETURNING id`,
+					kind, email, userID).Scan(&id); err != nil {
+					t.Fatal(err)
+				}
+				ids = append(ids, id)
+			}
+		}
+		start := make(chan struct{})
+		var wg sync.WaitGroup
+		for _, id := range ids {
+			wg.Go(func() {
+				<-start
+				if err := h.outbox.DeliverMail(context.Background(), id); err != nil {
+					t.Errorf("DeliverMail: %v", err)
+				}
+			})
+		}
+		close(start)
+		wg.Wait()
+		for kind, purpose := range purposes {
+			n := h.count(`SELECT count(*) FROM auth_tokens WHERE user_id = $1 AND purpose = $2 AND consumed_at IS NULL`, userID, purpose)
+			if n != 1 {
+				t.Fatalf("round %d: %d valid %s tokens after two %s mails delivered at once, want 1", round+1, n, purpose, kind)
+			}
+		}
+	}
+}

@@ -42,13 +42,14 @@ type Sweeper interface {
 }
 
 // messageBinding is the trigger binding name used in every queue
-// function.json; with dataType binary its value is the base64 body.
+// function.json; with dataType binary its value is the base64 body, but
+// Invocation.Message takes every form the host may send.
 const messageBinding = "message"
 
 // queueTrigger decodes a Service Bus invocation and hands the message to h.
 func (s *Server) queueTrigger(h MessageHandler) TriggerFunc {
 	return func(r *http.Request, inv *Invocation) ([]string, error) {
-		body, err := inv.Binary(messageBinding)
+		body, err := inv.Message(messageBinding)
 		if err != nil {
 			return nil, err
 		}
@@ -90,7 +91,7 @@ type MailHandler interface {
 // delivers the mail.
 func (s *Server) mailTrigger() TriggerFunc {
 	return func(r *http.Request, inv *Invocation) ([]string, error) {
-		body, err := inv.Binary(messageBinding)
+		body, err := inv.Message(messageBinding)
 		if err != nil {
 			return nil, err
 		}

@@ -149,7 +149,7 @@ func New(o Options, store Store, blobs Blobs, progress ProgressSetter, logger *s
 		o.YTDLPPath = "yt-dlp"
 	}
 	if o.BlockSize == 0 {
-		o.BlockSize = 8 << 20
+		o.BlockSize = defaultBlockSize
 	}
 	if o.InFlight == 0 {
 		o.InFlight = 4

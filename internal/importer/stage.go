@@ -23,6 +23,11 @@ var _ BlockBlob = (*blockblob.Client)(nil)
 // maxBlocks is Blob Storage's limit of committed blocks per blob.
 const maxBlocks = 50_000
 
+// defaultBlockSize is the block size unless Options.BlockSize says
+// otherwise: with maxBlocks, a blob of up to ~390 GiB
+// (config.ImportMaxBytesLimit).
+const defaultBlockSize = 8 << 20
+
 // blockID returns the base64 ID of block i. IDs are deterministic and of
 // equal length, so a restarted import re-stages the same IDs (replacing the
 // blocks) and Blob Storage accepts the list.
@@ -46,11 +51,11 @@ type stager struct {
 
 // stage reads r to the end (or to the cap) and stages every block. It
 // returns the block IDs in order and the number of bytes staged. Memory is
-// bounded by (inFlight+1) x blockSize.
+// bounded by (inFlight+1) x blockSize. A stream longer than maxBytes fails
+// with ErrTooLarge; one that would need more than maxBlocks blocks (when
+// maxBytes is above what a blob can hold) fails for good with a permanent
+// error: retrying could never store it.
 func (s *stager) stage(ctx context.Context, r io.Reader) ([]string, int64, error) {
-	if int64(s.blockSize)*maxBlocks < s.maxBytes {
-		return nil, 0, fmt.Errorf("block size %d cannot hold %d bytes in %d blocks", s.blockSize, s.maxBytes, maxBlocks)
-	}
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 
@@ -87,7 +92,7 @@ func (s *stager) stage(ctx context.Context, r io.Reader) ([]string, int64, error
 				break
 			}
 			if len(ids) == maxBlocks {
-				readErr = ErrTooLarge
+				readErr = permanent{fmt.Sprintf("the media is larger than the %d bytes one stored video can hold", int64(s.blockSize)*maxBlocks)}
 				buffers <- buf
 				break
 			}

@@ -110,9 +110,23 @@ func (s AuthStore) UpdatePasswordHash(ctx context.Context, id uuid.UUID, hash []
 }
 
 // CreateAuthToken stores a token and consumes the user's outstanding tokens
-// of the same purpose, in one transaction.
+// of the same purpose, in one transaction. The user's row is locked first,
+// so that two tokens minted at once (two mail-sender workers) are ordered:
+// the second supersedes the first, and exactly one stays valid. Without the
+// lock each transaction supersedes only the tokens committed before its
+// UPDATE, and both new ones stayed valid. FOR NO KEY UPDATE conflicts with
+// itself but not with the key-share locks of foreign keys, so sessions,
+// videos and other rows of the user are not held up. auth.ErrNotFound when
+// the user does not exist.
 func (s AuthStore) CreateAuthToken(ctx context.Context, t auth.AuthToken) error {
 	return pgx.BeginFunc(ctx, s.DB.pool, func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, `SELECT 1 FROM users WHERE id = $1 FOR NO KEY UPDATE`, t.UserID)
+		if err != nil {
+			return fmt.Errorf("lock user: %w", err)
+		}
+		if tag.RowsAffected() == 0 {
+			return fmt.Errorf("lock user: %w", auth.ErrNotFound)
+		}
 		if _, err := tx.Exec(ctx, `
 			UPDATE auth_tokens SET consumed_at = now()
 			WHERE user_id = $1 AND purpose = $2 AND consumed_at IS NULL`, t.UserID, t.Purpose); err != nil {

@@ -52,3 +52,7 @@ var (
 // SetClockForTest makes every query of l use now instead of the database's
 // clock, so that a test expires locks and backoffs by moving it.
 func (l *Local) SetClockForTest(now func() time.Time) { l.now = now }
+
+// SetAfterClaimQueryForTest makes every claim of l call f after its UPDATE
+// returned and before its rows are read.
+func (l *Local) SetAfterClaimQueryForTest(f func()) { l.afterClaimQuery = f }

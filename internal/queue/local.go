@@ -31,6 +31,9 @@ type Local struct {
 	// drive it to expire locks and backoffs without waiting). nil: the
 	// database's now(), one clock for every process sharing the queue.
 	now func() time.Time
+	// afterClaimQuery, when set, runs after the claim's UPDATE returned and
+	// before its rows are read (tests end the consumer's context there).
+	afterClaimQuery func()
 }
 
 var _ Sender = (*Local)(nil)
@@ -387,10 +390,37 @@ FROM (
 WHERE m.id = x.id
 RETURNING m.id, m.claim_token, m.message_id, m.delivery_count, m.enqueued_at, m.body`
 
+// claimTimeout bounds the queries of one claim, which ctx cannot cut short.
+const claimTimeout = 30 * time.Second
+
 // claim dead-letters the visible messages of queue that have had
 // maxDeliveries deliveries already (their last consumer stopped without
 // settling them), then claims up to n visible messages for visibility.
+//
+// The queries run on a context that ctx's end does not cancel (bounded by
+// claimTimeout instead): cancelling a claim whose UPDATE had committed,
+// before its rows were read, lost the messages it claimed (invisible for
+// visibility, with no consumer). When ctx has ended by the time the rows
+// are read, claim gives them back at once (visible, their delivery not
+// counted) and returns ctx's error: a consumer that is stopping takes no
+// message.
 func (l *Local) claim(ctx context.Context, queue string, n int, visibility time.Duration, maxDeliveries int) ([]claimed, error) {
+	qctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), claimTimeout)
+	defer cancel()
+	out, err := l.claimOn(qctx, queue, n, visibility, maxDeliveries)
+	if err == nil && ctx.Err() != nil {
+		err = fmt.Errorf("claim messages: %w", context.Cause(ctx))
+		if uerr := l.unclaim(qctx, out); uerr != nil {
+			l.logger.WarnContext(qctx, "local queue: give back messages claimed as the consumer stopped; they are redelivered when their locks expire",
+				"queue", queue, "messages", len(out), "error", uerr)
+		}
+		return nil, err
+	}
+	return out, err
+}
+
+// claimOn is claim's queries, all on ctx.
+func (l *Local) claimOn(ctx context.Context, queue string, n int, visibility time.Duration, maxDeliveries int) ([]claimed, error) {
 	now := l.clock()
 	rows, err := l.pool.Query(ctx, deadLetterExpiredSQL, queue, maxDeliveries, now)
 	if err != nil {
@@ -411,6 +441,9 @@ func (l *Local) claim(ctx context.Context, queue string, n int, visibility time.
 	if err != nil {
 		return nil, fmt.Errorf("claim messages: %w", err)
 	}
+	if l.afterClaimQuery != nil {
+		l.afterClaimQuery()
+	}
 	var c claimed
 	var out []claimed
 	_, err = pgx.ForEachRow(rows, []any{&c.id, &c.token, &c.MessageID, &c.DeliveryCount, &c.EnqueuedTime, &c.Body}, func() error {
@@ -422,6 +455,28 @@ func (l *Local) claim(ctx context.Context, queue string, n int, visibility time.
 		return nil, fmt.Errorf("claim messages: %w", err)
 	}
 	return out, nil
+}
+
+// unclaim gives back messages claimed but never handed to a handler:
+// visible at once, their delivery not counted.
+func (l *Local) unclaim(ctx context.Context, cs []claimed) error {
+	if len(cs) == 0 {
+		return nil
+	}
+	ids, tokens := make([]uuid.UUID, len(cs)), make([]uuid.UUID, len(cs))
+	for i, c := range cs {
+		ids[i], tokens[i] = c.id, c.token
+	}
+	_, err := l.pool.Exec(ctx, `
+		UPDATE queue_messages m
+		SET claim_token = NULL, delivery_count = m.delivery_count - 1, visible_at = `+sqlNow(3)+`
+		FROM unnest($1::uuid[], $2::uuid[]) AS u(id, token)
+		WHERE m.id = u.id AND m.claim_token = u.token`,
+		ids, tokens, l.clock())
+	if err != nil {
+		return fmt.Errorf("unclaim messages: %w", err)
+	}
+	return nil
 }
 
 // deliver runs h on c with a heartbeat and settles the message by its

@@ -136,15 +136,20 @@ type Limiter struct {
 	prefix string // caller's prefix + "rl:"
 	logger *slog.Logger
 	local  *localLimiters
-	// now is the clock of the local counts, the probes and the warnings;
-	// tests drive it. Redis keeps its own clock.
+	// now is the clock of the local counts and the warnings; tests drive
+	// it. Redis keeps its own clock.
 	now func() time.Time
+	// elapsed is the clock of the probes: monotonic time since an arbitrary
+	// origin, so that a step of the wall clock (NTP, a VM resumed) neither
+	// keeps the Limiter off Redis for as long as the clock went back nor
+	// skips the back-off when it went forward. Tests drive it.
+	elapsed func() time.Duration
 
 	// probeEvery is probeInterval; tests that need a Redis outage without
 	// probes lengthen it.
 	probeEvery time.Duration
 	// downUntil is zero while Redis is healthy; after a failure it holds the
-	// time (Unix ns) before which Redis is not asked.
+	// reading of elapsed (ns) before which Redis is not asked.
 	downUntil atomic.Int64
 
 	warnMu   sync.Mutex
@@ -162,15 +167,23 @@ func New(rdb *redis.Client, prefix string, logger *slog.Logger) *Limiter {
 		logger = slog.New(slog.DiscardHandler)
 	}
 	return &Limiter{
-		rdb:    rdb,
-		gcra:   redis_rate.NewLimiter(keyspace{rdb: rdb}),
-		prefix: prefix + "rl:",
-		logger: logger,
-		local:  newLocalLimiters(maxLocalKeys),
-		now:    time.Now,
+		rdb:     rdb,
+		gcra:    redis_rate.NewLimiter(keyspace{rdb: rdb}),
+		prefix:  prefix + "rl:",
+		logger:  logger,
+		local:   newLocalLimiters(maxLocalKeys),
+		now:     time.Now,
+		elapsed: monotonic(),
 
 		probeEvery: probeInterval,
 	}
+}
+
+// monotonic returns a clock of the time elapsed since it was made. It reads
+// the monotonic clock: time.Since compares time.Now's monotonic readings.
+func monotonic() func() time.Duration {
+	origin := time.Now()
+	return func() time.Duration { return time.Since(origin) }
 }
 
 // Allow consumes one request for subject under the rule called name. It is
@@ -469,17 +482,17 @@ func (l *Limiter) tryRedis() bool {
 	if until == 0 {
 		return true
 	}
-	now := l.now().UnixNano()
+	now := int64(l.elapsed())
 	if now < until {
 		return false
 	}
 	return l.downUntil.CompareAndSwap(until, now+int64(l.probeEvery))
 }
 
-// redisFailed keeps callers off Redis for probeEvery and remembers err for
-// the next warning.
+// redisFailed keeps callers off Redis for probeEvery (on the monotonic
+// clock) and remembers err for the next warning.
 func (l *Limiter) redisFailed(err error) {
-	l.downUntil.Store(l.now().Add(l.probeEvery).UnixNano())
+	l.downUntil.Store(max(int64(l.elapsed()+l.probeEvery), 1)) // never 0, which means healthy
 	l.warnMu.Lock()
 	l.lastErr = err
 	l.warnMu.Unlock()

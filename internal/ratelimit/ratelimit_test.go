@@ -66,7 +66,7 @@ func degradedLimiter(t *testing.T) (l *Limiter, wait func(time.Duration)) {
 	t.Helper()
 	l = downLimiter(t, nil)
 	clock := newFakeClock()
-	l.now = clock.Now
+	clock.drive(l)
 	l.probeEvery = time.Hour
 	d, err := l.Allow(context.Background(), "prime:ip", "x", PerHour(1))
 	if err != nil || !d.Degraded {
@@ -432,7 +432,7 @@ func TestRedisDownStillLimitsAndWarnsRarely(t *testing.T) {
 	logger, logs := bufferLogger()
 	l := downLimiter(t, logger)
 	clock := newFakeClock()
-	l.now = clock.Now
+	clock.drive(l)
 	limit := PerMinute(3)
 
 	call := func() Decision {
@@ -515,7 +515,7 @@ func TestRedisHangingAnswersWithinTheTimeout(t *testing.T) {
 	})
 	l.rdb.AddHook(countCommands{&started})
 	clock := newFakeClock()
-	l.now = clock.Now
+	clock.drive(l)
 	for i := range 3 {
 		d := mustAllow(t, l, "login:ip", "203.0.113.7", PerMinute(5))
 		if !d.Allowed || !d.Degraded {
@@ -790,7 +790,7 @@ func TestRedisTimeoutsNeverGrantMoreThanTheLimit(t *testing.T) {
 			u.Host = addr
 			l := openLimiter(t, u.String(), prefix, nil)
 			clock := newFakeClock()
-			l.now = clock.Now
+			clock.drive(l)
 			// 20 per hour: nothing refills in Redis while the test runs.
 			rule := Rule{Name: "login:account", Subject: "alice@example.com", Limit: PerHour(20)}
 
@@ -838,13 +838,19 @@ func TestRedisTimeoutsNeverGrantMoreThanTheLimit(t *testing.T) {
 	}
 }
 
-// fakeClock is a clock that moves only when the test says so.
+// fakeClock is a wall clock and a monotonic clock that move only when the
+// test says so: together (advance), or the wall clock alone (step), as when
+// NTP or a resumed VM sets the time.
 type fakeClock struct {
-	mu  sync.Mutex
-	now time.Time
+	mu   sync.Mutex
+	now  time.Time
+	mono time.Duration
 }
 
 func newFakeClock() *fakeClock { return &fakeClock{now: time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)} }
+
+// drive makes l use c for both of its clocks.
+func (c *fakeClock) drive(l *Limiter) { l.now, l.elapsed = c.Now, c.Elapsed }
 
 func (c *fakeClock) Now() time.Time {
 	c.mu.Lock()
@@ -852,7 +858,21 @@ func (c *fakeClock) Now() time.Time {
 	return c.now
 }
 
+func (c *fakeClock) Elapsed() time.Duration {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.mono
+}
+
 func (c *fakeClock) advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+	c.mono += d
+}
+
+// step moves the wall clock alone.
+func (c *fakeClock) step(d time.Duration) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.now = c.now.Add(d)
@@ -930,5 +950,51 @@ func TestPeekAndRefund(t *testing.T) {
 				t.Fatalf("after refunding an exhausted rule: got %+v, want one request allowed", d)
 			}
 		})
+	}
+}
+
+// TestRedisBackoffIgnoresWallClockSteps: after a Redis failure the Limiter
+// asks Redis again once probeInterval has passed on the monotonic clock,
+// whatever the wall clock does meanwhile. A step forward must not end the
+// back-off early (every caller would probe a Redis that is down), and a step
+// back must not prolong it by the size of the step (the Limiter would stay
+// per-instance for hours after Redis recovered).
+func TestRedisBackoffIgnoresWallClockSteps(t *testing.T) {
+	var scripts atomic.Int32
+	l := downLimiter(t, nil)
+	l.rdb.AddHook(countCommands{&scripts})
+	clock := newFakeClock()
+	clock.drive(l)
+	// A new subject each time: the fake wall clock's steps would confuse
+	// the local counts, which in production compare monotonic readings.
+	subject := 0
+	call := func() int32 {
+		t.Helper()
+		before := scripts.Load()
+		subject++
+		if d := mustAllow(t, l, "login:ip", "203.0.113."+strconv.Itoa(subject), PerHour(100)); !d.Allowed || !d.Degraded {
+			t.Fatalf("got %+v, want allowed by the fallback", d)
+		}
+		return scripts.Load() - before
+	}
+	if n := call(); n == 0 {
+		t.Fatal("the first call did not ask Redis")
+	}
+
+	clock.step(2 * time.Hour)
+	if n := call(); n != 0 {
+		t.Errorf("wall clock 2 h ahead, no monotonic time passed: %d Redis scripts, want 0 (still backing off)", n)
+	}
+	clock.step(-5 * time.Hour)
+	clock.advance(probeInterval - time.Millisecond)
+	if n := call(); n != 0 {
+		t.Errorf("just before the probe is due: %d Redis scripts, want 0", n)
+	}
+	clock.advance(time.Millisecond)
+	if n := call(); n == 0 {
+		t.Error("wall clock 3 h behind, probeInterval passed: Redis not asked again")
+	}
+	if n := call(); n != 0 {
+		t.Errorf("right after the failed probe: %d Redis scripts, want 0", n)
 	}
 }
