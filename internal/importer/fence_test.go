@@ -16,14 +16,12 @@ import (
 	"github.com/videofn/videofn/internal/postgres"
 )
 
-// importerOn returns an importer of e's services on db, with a heartbeat
-// that never beats during a test, so a worker looks dead (a minute without
-// a heartbeat) exactly when the test backdates it, and a yt-dlp that waits on a silent source for as long as a test
-// holds it.
+// importerOn returns an importer of e's services on db whose yt-dlp waits
+// on a silent source for as long as a test holds it.
 func (e *env) importerOn(db *postgres.DB, allow []netip.AddrPort) *importer.Importer {
 	return importer.New(importer.Options{
 		MaxBytes: 100 << 20, BlockSize: 1 << 20, InFlight: 3, Allow: allow, Sandbox: confined(),
-		ProgressInterval: 50 * time.Millisecond, CancelPoll: 100 * time.Millisecond, HeartbeatEvery: time.Hour, TakeOverAfter: time.Minute,
+		ProgressInterval: 50 * time.Millisecond, CancelPoll: 100 * time.Millisecond,
 		SocketTimeout: 10 * time.Minute,
 	}, postgres.ImportStore{DB: db}, importer.ContainerBlobs{Client: e.store.Container(), Name: e.store.ContainerName()}, e.progress,
 		slog.New(slog.DiscardHandler))
@@ -50,14 +48,15 @@ func (e *env) waitStaging(id uuid.UUID, done <-chan error) {
 }
 
 // TestSupersededAttemptStopsAndKeepsTheWinnersBlob reproduces issue 9's
-// first item: attempt A loses its database session mid-import and its
-// heartbeat is old, so a second delivery starts attempt B. Before, A (whose
-// advisory lock had gone with its session) kept running, committed and
-// finished; B then committed the same block IDs, found the video ready and
-// deleted the blob: a ready video with a file_storage row and no bytes.
+// first item: attempt A loses its database session mid-import and a second
+// delivery (the queue's lock was lost too) starts attempt B. Before, A
+// (whose advisory lock had gone with its session) kept running, committed
+// and finished; B then committed the same block IDs, found the video ready
+// and deleted the blob: a ready video with a file_storage row and no bytes.
 // Now B's attempt fences A: A stops on its own (its source still holding
 // it half-way) and touches nothing, and the video B finishes keeps exactly
-// the source bytes.
+// the source bytes. The same holds for any second delivery while A runs
+// (the newest delivery takes the import over).
 func TestSupersededAttemptStopsAndKeepsTheWinnersBlob(t *testing.T) {
 	src := newSource(t, "")
 	e := newEnv(t, []netip.AddrPort{src.addr(t)}, 100<<20)
@@ -70,15 +69,25 @@ func TestSupersededAttemptStopsAndKeepsTheWinnersBlob(t *testing.T) {
 	e.waitStaging(id, a)
 	releaseA := src.splitGate() // B's requests wait at a gate of their own
 
-	// A's session ends (server restart, reset connection) and its heartbeat
-	// is long past: to the database, A is dead.
-	if _, err := e.db.Exec(ctx, `
-		SELECT pg_terminate_backend(pid) FROM pg_locks
-		WHERE locktype = 'advisory' AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`); err != nil {
+	// A's session ends (server restart, reset connection): before the fix
+	// this released A's advisory lock; now no session holds anything.
+	const advisory = `FROM pg_locks WHERE locktype = 'advisory'
+		AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`
+	if _, err := e.db.Exec(ctx, `SELECT pg_terminate_backend(pid) `+advisory); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := e.db.Exec(ctx, `UPDATE videos SET updated_at = now() - interval '1 hour' WHERE id = $1`, id); err != nil {
-		t.Fatal(err)
+	for deadline := time.Now().Add(30 * time.Second); ; {
+		var held int
+		if err := e.db.QueryRow(ctx, `SELECT count(*) `+advisory).Scan(&held); err != nil {
+			t.Fatal(err)
+		}
+		if held == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the terminated session still holds its advisory lock after 30 s")
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 	b := make(chan error, 1)
 	go func() { b <- imp.Run(ctx, id) }()
@@ -171,9 +180,9 @@ func TestImportsShareAOneConnectionPool(t *testing.T) {
 	}
 }
 
-// TestOnlyTheCurrentAttemptCounts: StartDownload hands out a new attempt
-// only for a queued import or one whose heartbeat is old; an attempt that
-// is no longer current changes nothing and is told so.
+// TestOnlyTheCurrentAttemptCounts: each StartDownload of a queued or
+// downloading import hands out a new attempt, which fences the one before;
+// an attempt that is no longer current changes nothing and is told so.
 func TestOnlyTheCurrentAttemptCounts(t *testing.T) {
 	e := newEnv(t, nil, 1<<20)
 	ctx := context.Background()
@@ -181,19 +190,13 @@ func TestOnlyTheCurrentAttemptCounts(t *testing.T) {
 	res := importer.Result{Title: "t", ContentType: "video/mp4", Size: 10, Container: "videos", BlobName: "b"}
 	id := e.queue("https://videos.example.com/v.mp4")
 
-	a1, ok, err := store.StartDownload(ctx, id, time.Minute)
+	a1, ok, err := store.StartDownload(ctx, id)
 	if err != nil || !ok {
 		t.Fatalf("first attempt: %v %v", ok, err)
 	}
-	// A duplicate delivery while a1's heartbeat is fresh: acknowledged.
-	if _, ok, err := store.StartDownload(ctx, id, time.Minute); err != nil || ok {
-		t.Fatalf("second delivery with a live attempt: ok=%v %v, want not started", ok, err)
-	}
-	// a1's heartbeat grows old: the next delivery takes over.
-	e.db.Exec(ctx, `UPDATE videos SET updated_at = now() - interval '2 minutes' WHERE id = $1`, id)
-	a2, ok, err := store.StartDownload(ctx, id, time.Minute)
+	a2, ok, err := store.StartDownload(ctx, id)
 	if err != nil || !ok || a2 == a1 {
-		t.Fatalf("take-over: %v %v %v (first %v)", a2, ok, err, a1)
+		t.Fatalf("second delivery: %v %v %v (first %v), want a new attempt", a2, ok, err, a1)
 	}
 	if status, cur, err := store.Status(ctx, id); err != nil || status != "downloading" || cur != a2 {
 		t.Errorf("status %q attempt %v %v, want downloading, %v", status, cur, err, a2)
@@ -207,9 +210,6 @@ func TestOnlyTheCurrentAttemptCounts(t *testing.T) {
 	if done, err := store.Finish(ctx, id, a1, res, 0); done || !errors.Is(err, importer.ErrNotCurrent) {
 		t.Errorf("Finish by the superseded attempt: %v %v", done, err)
 	}
-	if err := store.Release(ctx, id, a1); err != nil {
-		t.Fatal(err)
-	}
 	if v := e.video(id); v.Status != "downloading" {
 		t.Fatalf("after the superseded attempt's calls: %+v", v)
 	}
@@ -219,29 +219,18 @@ func TestOnlyTheCurrentAttemptCounts(t *testing.T) {
 	if done, err := store.Finish(ctx, id, a2, res, 0); !done || err != nil {
 		t.Fatalf("Finish by the current attempt: %v %v", done, err)
 	}
-	// The winner finished: the loser learns it is not current, and the
-	// import never starts again.
+	// The winner finished: the loser learns it is not current (so it
+	// deletes nothing), and the import never starts again.
 	if done, err := store.Finish(ctx, id, a1, res, 0); done || !errors.Is(err, importer.ErrNotCurrent) {
 		t.Errorf("late Finish by the superseded attempt: %v %v", done, err)
 	}
 	if err := store.Fail(ctx, id, a2, "x"); !errors.Is(err, importer.ErrNotCurrent) {
 		t.Errorf("Fail after the finish: %v", err)
 	}
-	if _, ok, _ := store.StartDownload(ctx, id, 0); ok {
+	if _, ok, _ := store.StartDownload(ctx, id); ok {
 		t.Error("a ready import started again")
 	}
 	if v := e.video(id); v.Status != "ready" {
 		t.Errorf("%+v", v)
-	}
-
-	// An attempt stopped by shutdown or an outage hands the import back:
-	// the redelivery starts at once.
-	id2 := e.queue("https://videos.example.com/w.mp4")
-	b1, _, _ := store.StartDownload(ctx, id2, time.Hour)
-	if err := store.Release(ctx, id2, b1); err != nil {
-		t.Fatal(err)
-	}
-	if b2, ok, err := store.StartDownload(ctx, id2, time.Hour); err != nil || !ok || b2 == b1 {
-		t.Errorf("delivery after a release: %v %v %v", b2, ok, err)
 	}
 }

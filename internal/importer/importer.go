@@ -72,12 +72,11 @@ var ErrNotCurrent = errors.New("the import attempt is no longer current")
 type Store interface {
 	// Job returns the import, or ErrNotFound.
 	Job(ctx context.Context, id uuid.UUID) (Job, error)
-	// StartDownload starts a new attempt: it moves a queued import, or a
-	// downloading one whose heartbeat is older than takeOverAfter (its
-	// worker is presumed dead), to downloading under a new attempt number
-	// and returns it. ok is false, and nothing changes, for an import in
-	// any other state or one whose current attempt is alive.
-	StartDownload(ctx context.Context, id uuid.UUID, takeOverAfter time.Duration) (a Attempt, ok bool, err error)
+	// StartDownload starts a new attempt: it moves a queued or downloading
+	// import to downloading under a new attempt number, which fences the
+	// attempt running before (if any), and returns it. ok is false, and
+	// nothing changes, for an import in any other state.
+	StartDownload(ctx context.Context, id uuid.UUID) (a Attempt, ok bool, err error)
 	// Status returns the import's status and its current attempt (for
 	// cancellation and fencing), or ErrNotFound.
 	Status(ctx context.Context, id uuid.UUID) (string, Attempt, error)
@@ -100,12 +99,6 @@ type Store interface {
 	// current attempt and it is queued or downloading; ErrNotCurrent
 	// otherwise.
 	Fail(ctx context.Context, id uuid.UUID, a Attempt, message string) error
-	// Release hands the import back after attempt a stopped for a reason a
-	// redelivery may not meet (shutdown, storage or database trouble): if a
-	// is still current and downloading, the import is queued again, so the
-	// next delivery starts a new attempt at once instead of waiting for a's
-	// heartbeat to grow old. A no longer current attempt changes nothing.
-	Release(ctx context.Context, id uuid.UUID, a Attempt) error
 }
 
 // Blobs gives the job the blobs of the media container.
@@ -151,11 +144,6 @@ type Options struct {
 	// wanted: not cancelled, and still the import's current attempt.
 	CancelPoll     time.Duration // default 500 ms
 	HeartbeatEvery time.Duration // default 30 s
-	// TakeOverAfter is how old the heartbeat of a downloading import must
-	// be for a new delivery to take it over (a fresh one means its worker
-	// is alive: the delivery is a duplicate and is acknowledged); default
-	// 4 x HeartbeatEvery.
-	TakeOverAfter time.Duration
 	// SocketTimeout is how long yt-dlp waits on a silent connection before
 	// it retries (--socket-timeout); default 30 s.
 	SocketTimeout time.Duration
@@ -200,9 +188,6 @@ func New(o Options, store Store, blobs Blobs, progress ProgressSetter, logger *s
 	if o.HeartbeatEvery == 0 {
 		o.HeartbeatEvery = 30 * time.Second
 	}
-	if o.TakeOverAfter == 0 {
-		o.TakeOverAfter = 4 * o.HeartbeatEvery
-	}
 	im := &Importer{opts: o, store: store, blobs: blobs, progress: progress, logger: logger,
 		progressWarn: &throttledWarn{every: progressWarnInterval, now: time.Now}}
 	// Prepared on first use and kept once it works; a failure is retried
@@ -246,12 +231,16 @@ func (p permanent) Error() string { return p.msg }
 // failed for good, cancelled, nothing to do, or another attempt running or
 // owning the import) and an error when a redelivery may succeed.
 //
-// Each Run that does work is one attempt (StartDownload). An attempt that
-// is no longer current, because a newer one took the import over or the
-// import ended, stops within CancelPoll, commits nothing (it checks right
-// before the commit) and deletes nothing: the blob name is the same for
-// every attempt, so what is there may be the winner's. Blob Storage keeps
-// the attempts apart besides: the attempt is in the block IDs, and a commit
+// Each Run that does work is one attempt (StartDownload), and the newest
+// delivery wins: a delivery of an import that is downloading takes it over,
+// because the database cannot tell a duplicate delivery to a live worker
+// from the redelivery after a crash, and only the latter is common (the
+// queue's lock outlives an import). An attempt that is no longer current,
+// because a newer one took the import over or the import ended, stops
+// within CancelPoll, commits nothing (it checks again right before the
+// commit) and deletes nothing: the blob name is the same for every
+// attempt, so what is there may be the winner's. Blob Storage keeps the
+// attempts apart besides: the attempt is in the block IDs, and a commit
 // discards every uncommitted block it does not list, so an attempt that
 // commits late finds its blocks gone and fails instead of replacing the
 // winner's bytes.
@@ -264,15 +253,12 @@ func (im *Importer) Run(ctx context.Context, id uuid.UUID) error {
 		return fmt.Errorf("load import: %w", err)
 	}
 	log := im.logger.With("video_id", id)
-	attempt, ok, err := im.store.StartDownload(ctx, id, im.opts.TakeOverAfter)
+	attempt, ok, err := im.store.StartDownload(ctx, id)
 	if err != nil {
 		return fmt.Errorf("start import: %w", err)
 	}
 	if !ok {
-		// Finished, failed, cancelled, or running in a worker whose
-		// heartbeat is fresh (a duplicate delivery); if that worker dies,
-		// the next delivery or the sweeper starts it again.
-		log.Info("import has nothing to do or runs elsewhere; message acknowledged", "status", job.Status)
+		log.Info("import has nothing to do", "status", job.Status)
 		return nil
 	}
 	log = log.With("attempt", attempt)
@@ -301,7 +287,7 @@ func (im *Importer) Run(ctx context.Context, id uuid.UUID) error {
 		return err
 	case err != nil:
 		pw.update(still, true, func(p *Progress) { p.Step = "retrying" })
-		return im.release(still, id, attempt, err, log)
+		return err
 	}
 
 	done, err := im.store.Finish(ctx, id, attempt, res, im.opts.QuotaBytes)
@@ -324,7 +310,7 @@ func (im *Importer) Run(ctx context.Context, id uuid.UUID) error {
 		log.Info("import attempt superseded before it finished; the blob is left to the current attempt")
 		return nil
 	case err != nil:
-		return im.release(still, id, attempt, fmt.Errorf("record import: %w", err), log)
+		return fmt.Errorf("record import: %w", err)
 	case !done:
 		// Cancelled (or deleted) after the commit: the blob must not
 		// outlive the video. Finish saw this attempt current and the video
@@ -362,16 +348,6 @@ func (im *Importer) fail(ctx context.Context, id uuid.UUID, a Attempt, msg strin
 		p.ETASeconds = nil
 	})
 	return true, nil
-}
-
-// release hands the import back (Store.Release) after attempt a stopped
-// with the transient error cause, and returns cause, so that the
-// redelivery starts again at once.
-func (im *Importer) release(ctx context.Context, id uuid.UUID, a Attempt, cause error, log *slog.Logger) error {
-	if err := im.store.Release(ctx, id, a); err != nil {
-		log.Warn("import not handed back; a redelivery waits until its heartbeat is old", "err", err.Error())
-	}
-	return cause
 }
 
 // download runs yt-dlp into the blob and commits it.

@@ -38,16 +38,14 @@ func (s ImportStore) Job(ctx context.Context, id uuid.UUID) (importer.Job, error
 }
 
 // StartDownload implements importer.Store. An import found downloading
-// with an old heartbeat (updated_at) was interrupted (its worker died or
-// lost the database) and is taken over: the new attempt number fences the
-// old worker.
-func (s ImportStore) StartDownload(ctx context.Context, id uuid.UUID, takeOverAfter time.Duration) (importer.Attempt, bool, error) {
+// was interrupted (its worker died) or is running in a worker that the new
+// attempt number now fences.
+func (s ImportStore) StartDownload(ctx context.Context, id uuid.UUID) (importer.Attempt, bool, error) {
 	var a importer.Attempt
 	err := s.DB.pool.QueryRow(ctx, `
 		UPDATE videos SET status = 'downloading', error = NULL, import_attempt = import_attempt + 1
-		WHERE id = $1 AND source = 'url' AND (status = 'queued'
-			OR (status = 'downloading' AND updated_at < now() - make_interval(secs => $2)))
-		RETURNING import_attempt`, id, takeOverAfter.Seconds()).Scan(&a)
+		WHERE id = $1 AND source = 'url' AND status IN ('queued', 'downloading')
+		RETURNING import_attempt`, id).Scan(&a)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return 0, false, nil
 	}
@@ -84,16 +82,6 @@ func (s ImportStore) Touch(ctx context.Context, id uuid.UUID, a importer.Attempt
 	}
 	if tag.RowsAffected() == 0 {
 		return importer.ErrNotCurrent
-	}
-	return nil
-}
-
-// Release implements importer.Store.
-func (s ImportStore) Release(ctx context.Context, id uuid.UUID, a importer.Attempt) error {
-	if _, err := s.DB.pool.Exec(ctx, `
-		UPDATE videos SET status = 'queued'
-		WHERE id = $1 AND import_attempt = $2 AND status = 'downloading'`, id, a); err != nil {
-		return fmt.Errorf("release import: %w", err)
 	}
 	return nil
 }
