@@ -5,7 +5,9 @@
 //
 // The job is idempotent: a finished or cancelled video is left alone (but
 // for the deletion of a blob that an earlier attempt could not record), and a
-// half-done import restarts with the same blob name and block IDs.
+// half-done import restarts into the same blob under a new attempt number
+// (fencing the old attempt, see Run). No database connection is held
+// across the import: each step is one short statement or transaction.
 // Permanent failures (bad source, too large, unsupported) are recorded on
 // the video and acknowledged; transient ones (storage or database down)
 // return an error so the message is delivered again.
@@ -54,34 +56,50 @@ var ErrNotFound = errors.New("not found")
 // quota.
 var ErrQuota = errors.New("the storage quota is full")
 
-// Store is the persistence the job needs.
+// Attempt numbers one attempt at an import. StartDownload hands out a new
+// one; the latest is the import's current attempt, and only the current
+// attempt's heartbeat, finish and failure change the video (fencing).
+type Attempt int64
+
+// ErrNotCurrent is returned by Touch, Finish and Fail when the attempt is no
+// longer the import's current one: a newer attempt took the import over, or
+// the import ended (another attempt finished it, the sweeper failed it).
+// Nothing was changed; what the import stores (its blob included) belongs
+// to someone else.
+var ErrNotCurrent = errors.New("the import attempt is no longer current")
+
+// Store is the persistence the job needs. None of its methods holds a
+// database connection beyond one short statement or transaction.
 type Store interface {
 	// Job returns the import, or ErrNotFound.
 	Job(ctx context.Context, id uuid.UUID) (Job, error)
-	// StartDownload moves a queued (or interrupted downloading) import to
-	// downloading; false when it is in any other state.
-	StartDownload(ctx context.Context, id uuid.UUID) (bool, error)
-	// Status returns the current status (for cancellation).
-	Status(ctx context.Context, id uuid.UUID) (string, error)
-	// Touch records that the import is alive (and takes it back if the
-	// sweeper queued it again meanwhile).
-	Touch(ctx context.Context, id uuid.UUID) error
+	// StartDownload starts a new attempt: it moves a queued or downloading
+	// import to downloading under a new attempt number, which fences the
+	// attempt running before (if any), and returns it. ok is false, and
+	// nothing changes, for an import in any other state.
+	StartDownload(ctx context.Context, id uuid.UUID) (a Attempt, ok bool, err error)
+	// Status returns the import's status and its current attempt (for
+	// cancellation and fencing), or ErrNotFound.
+	Status(ctx context.Context, id uuid.UUID) (string, Attempt, error)
+	// Touch records that attempt a is alive (and takes the import back if
+	// the sweeper queued it again meanwhile); ErrNotCurrent when a is no
+	// longer current.
+	Touch(ctx context.Context, id uuid.UUID, a Attempt) error
 	// Finish records a committed blob and marks the video ready, with its
-	// file_storage row, atomically, if the user's stored bytes stay within
-	// quotaBytes (ErrQuota otherwise; 0 means no quota); false when the
-	// video is no longer queued or downloading (cancelled or deleted
-	// meanwhile).
-	Finish(ctx context.Context, id uuid.UUID, r Result, quotaBytes int64) (bool, error)
+	// file_storage row, atomically, if a is the current attempt and the
+	// user's stored bytes stay within quotaBytes (ErrQuota otherwise; 0
+	// means no quota). ErrNotCurrent when another attempt took the import
+	// over or the video is ready; false when a is current but the video is
+	// no longer queued or downloading (cancelled, failed or deleted
+	// meanwhile), so that no attempt can make it ready any more.
+	Finish(ctx context.Context, id uuid.UUID, a Attempt, r Result, quotaBytes int64) (bool, error)
 	// FreeBytes returns how much of quotaBytes the user's other videos
 	// leave free.
 	FreeBytes(ctx context.Context, userID, videoID uuid.UUID, quotaBytes int64) (int64, error)
-	// Fail marks a queued or downloading import failed with a readable
-	// message.
-	Fail(ctx context.Context, id uuid.UUID, message string) error
-	// Lock makes this worker the only one running the import, until
-	// release; ok is false when another worker holds it. A worker that
-	// dies releases it.
-	Lock(ctx context.Context, id uuid.UUID) (release func(), ok bool, err error)
+	// Fail marks the import failed with a readable message if a is its
+	// current attempt and it is queued or downloading; ErrNotCurrent
+	// otherwise.
+	Fail(ctx context.Context, id uuid.UUID, a Attempt, message string) error
 }
 
 // Blobs gives the job the blobs of the media container.
@@ -123,8 +141,10 @@ type Options struct {
 	// tests that show what the sandbox prevents do that.
 	Sandbox          func(proxyPort uint16, workDir string, argv []string) []string
 	ProgressInterval time.Duration // default 500 ms
-	CancelPoll       time.Duration // default 500 ms
-	HeartbeatEvery   time.Duration // default 30 s
+	// CancelPoll is how often a running import checks that it is still
+	// wanted: not cancelled, and still the import's current attempt.
+	CancelPoll     time.Duration // default 500 ms
+	HeartbeatEvery time.Duration // default 30 s
 	// SocketTimeout is how long yt-dlp waits on a silent connection before
 	// it retries (--socket-timeout); default 30 s.
 	SocketTimeout time.Duration
@@ -204,14 +224,32 @@ const postCommitTimeout = 30 * time.Second
 // errCancelled is the cause of a job stopped because its video was cancelled.
 var errCancelled = errors.New("import cancelled")
 
+// errNotCurrent is the cause of a job stopped because its attempt is no
+// longer the import's current one (see ErrNotCurrent).
+var errNotCurrent = fmt.Errorf("stopped: %w", ErrNotCurrent)
+
 // permanent is a failure recorded on the video; the message is done.
 type permanent struct{ msg string }
 
 func (p permanent) Error() string { return p.msg }
 
 // Run imports video id. It returns nil when the message is done (imported,
-// failed for good, cancelled, or nothing to do) and an error when a
-// redelivery may succeed.
+// failed for good, cancelled, nothing to do, or another attempt running or
+// owning the import) and an error when a redelivery may succeed.
+//
+// Each Run that does work is one attempt (StartDownload), and the newest
+// delivery wins: a delivery of an import that is downloading takes it over,
+// because the database cannot tell a duplicate delivery to a live worker
+// from the redelivery after a crash, and only the latter is common (the
+// queue's lock outlives an import). An attempt that is no longer current,
+// because a newer one took the import over or the import ended, stops
+// within CancelPoll, commits nothing (it checks again right before the
+// commit) and deletes nothing: the blob name is the same for every
+// attempt, so what is there may be the winner's. Blob Storage keeps the
+// attempts apart besides: the attempt is in the block IDs, and a commit
+// discards every uncommitted block it does not list, so an attempt that
+// commits late finds its blocks gone and fails instead of replacing the
+// winner's bytes.
 func (im *Importer) Run(ctx context.Context, id uuid.UUID) error {
 	job, err := im.store.Job(ctx, id)
 	if errors.Is(err, ErrNotFound) {
@@ -221,18 +259,7 @@ func (im *Importer) Run(ctx context.Context, id uuid.UUID) error {
 		return fmt.Errorf("load import: %w", err)
 	}
 	log := im.logger.With("video_id", id)
-	release, ok, err := im.store.Lock(ctx, id)
-	if err != nil {
-		return fmt.Errorf("lock import: %w", err)
-	}
-	if !ok {
-		// Another delivery of this message is running it; if that worker
-		// dies, the sweeper queues the import again.
-		log.Info("import already running elsewhere; message acknowledged")
-		return nil
-	}
-	defer release()
-	ok, err = im.store.StartDownload(ctx, id)
+	attempt, ok, err := im.store.StartDownload(ctx, id)
 	if err != nil {
 		return fmt.Errorf("start import: %w", err)
 	}
@@ -242,6 +269,10 @@ func (im *Importer) Run(ctx context.Context, id uuid.UUID) error {
 		// record it before the import was cancelled or failed.
 		return im.discardBlob(ctx, job)
 	}
+	log = log.With("attempt", attempt)
+	// After this, ctx may be cancelled (shutdown) while the outcome must
+	// still be recorded.
+	still := context.WithoutCancel(ctx)
 
 	pw := &progressWriter{store: im.progress, interval: im.opts.ProgressInterval, onError: func(err error) {
 		im.progressWarn.warn(log, "progress not written", err)
@@ -249,53 +280,59 @@ func (im *Importer) Run(ctx context.Context, id uuid.UUID) error {
 	pw.p = Progress{VideoID: id, Status: "downloading", Step: "starting"}
 	pw.update(ctx, true, func(*Progress) {})
 
-	res, err := im.download(ctx, job, pw, log)
+	res, err := im.download(ctx, job, attempt, pw, log)
 	var perm permanent
 	switch {
+	case errors.Is(err, errNotCurrent):
+		log.Info("import attempt superseded or ended elsewhere; stopped without changes")
+		return nil
 	case errors.Is(err, errCancelled):
 		log.Info("import cancelled")
-		pw.update(context.WithoutCancel(ctx), true, func(p *Progress) { p.Status, p.Step = "cancelled", "cancelled" })
-		return im.discardBlob(ctx, job)
+		pw.update(still, true, func(p *Progress) { p.Status, p.Step = "cancelled", "cancelled" })
+		return im.discardBlob(still, job)
 	case errors.As(err, &perm):
-		log.Info("import failed", "reason", perm.msg)
-		if err := im.store.Fail(context.WithoutCancel(ctx), id, perm.msg); err != nil {
-			return fmt.Errorf("record failure: %w", err)
+		if _, err := im.fail(still, id, attempt, perm.msg, pw, log); err != nil {
+			return err
 		}
-		pw.update(context.WithoutCancel(ctx), true, func(p *Progress) {
-			p.Status, p.Step, p.Error = "failed", "failed", &perm.msg
-			p.ETASeconds = nil
-		})
-		return im.discardBlob(ctx, job)
+		// Failed by this attempt, or ended by another: either way a blob an
+		// earlier attempt committed without recording it must go.
+		return im.discardBlob(still, job)
 	case err != nil:
-		pw.update(context.WithoutCancel(ctx), true, func(p *Progress) { p.Step = "retrying" })
+		pw.update(still, true, func(p *Progress) { p.Step = "retrying" })
 		return err
 	}
 
 	// The blob is committed: record it even if the delivery is cancelled
 	// now (the host gave up, shutdown), or it would be stored with no row.
-	finishCtx, cancelFinish := context.WithTimeout(context.WithoutCancel(ctx), postCommitTimeout)
-	done, err := im.store.Finish(finishCtx, id, res, im.opts.QuotaBytes)
+	finishCtx, cancelFinish := context.WithTimeout(still, postCommitTimeout)
+	done, err := im.store.Finish(finishCtx, id, attempt, res, im.opts.QuotaBytes)
 	cancelFinish()
-	if errors.Is(err, ErrQuota) {
-		// Another upload or import filled the quota meanwhile.
+	switch {
+	case errors.Is(err, ErrQuota):
+		// Another upload or import filled the quota meanwhile. Failing the
+		// import first fences it (no attempt can make it ready), so the
+		// blob deleted after is nobody else's.
 		msg := "the video does not fit in your storage quota"
-		if err := im.store.Fail(context.WithoutCancel(ctx), id, msg); err != nil {
-			return fmt.Errorf("record failure: %w", err)
+		if failed, err := im.fail(still, id, attempt, msg, pw, log); !failed {
+			return err
 		}
-		pw.update(context.WithoutCancel(ctx), true, func(p *Progress) { p.Status, p.Step, p.Error = "failed", "failed", &msg })
-		return im.discardBlob(ctx, job)
-	}
-	if err != nil {
+		return im.discardBlob(still, job)
+	case errors.Is(err, ErrNotCurrent):
+		// A newer attempt owns the import, or finished it: the blob is
+		// (or will be) its.
+		log.Info("import attempt superseded before it finished; the blob is left to the current attempt")
+		return nil
+	case err != nil:
 		// Delivered again, the import either completes into the same blob
 		// or ends cancelled or failed, and then its blob is deleted (by
 		// that delivery, the cancel, a deletion or the sweeper).
 		return fmt.Errorf("record import: %w", err)
-	}
-	if !done {
-		// Cancelled or deleted after the commit: the blob must not outlive
-		// the video.
+	case !done:
+		// Cancelled (or deleted) after the commit: the blob must not
+		// outlive the video. Finish saw this attempt current and the video
+		// ended, and an ended import cannot become ready again.
 		log.Info("import cancelled at the end; deleting the blob")
-		return im.discardBlob(ctx, job)
+		return im.discardBlob(still, job)
 	}
 	pw.update(context.WithoutCancel(ctx), true, func(p *Progress) {
 		hundred := 100.0
@@ -314,7 +351,7 @@ func (im *Importer) Run(ctx context.Context, id uuid.UUID) error {
 func (im *Importer) discardBlob(ctx context.Context, job Job) error {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), postCommitTimeout)
 	defer cancel()
-	status, err := im.store.Status(ctx, job.VideoID)
+	status, _, err := im.store.Status(ctx, job.VideoID)
 	switch {
 	case errors.Is(err, ErrNotFound):
 	case err != nil:
@@ -328,13 +365,33 @@ func (im *Importer) discardBlob(ctx context.Context, job Job) error {
 	return nil
 }
 
+// fail records a permanent failure of attempt a and publishes it; failed
+// says whether it did. An attempt that is no longer current records
+// nothing, and the message is done (nil error).
+func (im *Importer) fail(ctx context.Context, id uuid.UUID, a Attempt, msg string, pw *progressWriter, log *slog.Logger) (failed bool, err error) {
+	err = im.store.Fail(ctx, id, a, msg)
+	if errors.Is(err, ErrNotCurrent) {
+		log.Info("import attempt superseded before its failure was recorded", "reason", msg)
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("record failure: %w", err)
+	}
+	log.Info("import failed", "reason", msg)
+	pw.update(ctx, true, func(p *Progress) {
+		p.Status, p.Step, p.Error = "failed", "failed", &msg
+		p.ETASeconds = nil
+	})
+	return true, nil
+}
+
 // download runs yt-dlp into the blob and commits it.
-func (im *Importer) download(parent context.Context, job Job, pw *progressWriter, log *slog.Logger) (Result, error) {
+func (im *Importer) download(parent context.Context, job Job, attempt Attempt, pw *progressWriter, log *slog.Logger) (Result, error) {
 	ctx, cancel := context.WithCancelCause(parent)
 	defer cancel(nil)
 	ctx, stopTimeout := context.WithTimeoutCause(ctx, im.opts.Timeout, permanent{fmt.Sprintf("the import took longer than %s", im.opts.Timeout)})
 	defer stopTimeout()
-	go im.watch(ctx, job.VideoID, cancel, log)
+	go im.watch(ctx, job.VideoID, attempt, cancel, log)
 
 	// The stream may not pass the import cap nor the quota left.
 	limit, quotaBound := im.opts.MaxBytes, false
@@ -396,7 +453,7 @@ func (im *Importer) download(parent context.Context, job Job, pw *progressWriter
 	name := BlobName(job.UserID, job.VideoID)
 	bb := im.blobs.BlockBlob(name)
 	sniff := &sniffer{}
-	st := &stager{blob: bb, blockSize: im.opts.BlockSize, inFlight: im.opts.InFlight, maxBytes: limit,
+	st := &stager{blob: bb, attempt: attempt, blockSize: im.opts.BlockSize, inFlight: im.opts.InFlight, maxBytes: limit,
 		onStaged: func(acked int64) { pw.acked(ctx, acked) }}
 	ids, size, stageErr := st.stage(ctx, teeReader(proc.stdout, sniff))
 	if stageErr != nil {
@@ -405,8 +462,8 @@ func (im *Importer) download(parent context.Context, job Job, pw *progressWriter
 	exit, diag, waitErr := proc.wait()
 
 	if cause := context.Cause(ctx); cause != nil && parent.Err() == nil {
-		if errors.Is(cause, errCancelled) {
-			return Result{}, errCancelled
+		if errors.Is(cause, errCancelled) || errors.Is(cause, errNotCurrent) {
+			return Result{}, cause
 		}
 		var perm permanent
 		if errors.As(cause, &perm) {
@@ -455,6 +512,12 @@ func (im *Importer) download(parent context.Context, job Job, pw *progressWriter
 	if contentType == "" {
 		return Result{}, permanent{"the downloaded file is not a supported video format"}
 	}
+	// Commit only as the current attempt: the watch polls, and this closes
+	// all but the last statement's worth of the gap (see Run for why a late
+	// commit cannot replace a winner's bytes).
+	if err := im.current(ctx, job.VideoID, attempt); err != nil {
+		return Result{}, err
+	}
 	pw.update(ctx, true, func(p *Progress) { p.Step = "finalizing" })
 	_, err = bb.CommitBlockList(ctx, ids, &blockblob.CommitBlockListOptions{
 		HTTPHeaders: &blob.HTTPHeaders{BlobContentType: to.Ptr(contentType)},
@@ -469,28 +532,59 @@ func (im *Importer) download(parent context.Context, job Job, pw *progressWriter
 	return Result{Title: truncateTitle(title), ContentType: contentType, Size: size, Container: im.blobs.ContainerName(), BlobName: name}, nil
 }
 
-// watch cancels the job when its video is cancelled, and keeps it marked
-// alive, until ctx ends.
-func (im *Importer) watch(ctx context.Context, id uuid.UUID, cancel context.CancelCauseFunc, log *slog.Logger) {
+// current returns nil while attempt is the import's current attempt and
+// the import is queued or downloading; errCancelled when it was cancelled
+// or deleted; errNotCurrent when a newer attempt took it over or it ended
+// otherwise (finished by another attempt, failed by the sweeper).
+func (im *Importer) current(ctx context.Context, id uuid.UUID, attempt Attempt) error {
+	status, now, err := im.store.Status(ctx, id)
+	switch {
+	case errors.Is(err, ErrNotFound), err == nil && status == "cancelled":
+		return errCancelled
+	case err != nil:
+		return fmt.Errorf("check import: %w", err)
+	case now != attempt || (status != "queued" && status != "downloading"):
+		return errNotCurrent
+	}
+	return nil
+}
+
+// watch stops the job (cancel with errCancelled or errNotCurrent) as soon
+// as its video is cancelled or its attempt is no longer current, checking
+// every CancelPoll, and keeps the attempt marked alive, until ctx ends.
+func (im *Importer) watch(ctx context.Context, id uuid.UUID, attempt Attempt, cancel context.CancelCauseFunc, log *slog.Logger) {
 	poll := time.NewTicker(im.opts.CancelPoll)
 	defer poll.Stop()
 	beat := time.NewTicker(im.opts.HeartbeatEvery)
 	defer beat.Stop()
+	check := func() bool {
+		err := im.current(ctx, id, attempt)
+		if errors.Is(err, errCancelled) || errors.Is(err, errNotCurrent) {
+			cancel(err)
+			return true
+		}
+		if err != nil && ctx.Err() == nil {
+			log.Warn("cancel check failed", "err", err.Error())
+		}
+		return false
+	}
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-poll.C:
-			status, err := im.store.Status(ctx, id)
-			if errors.Is(err, ErrNotFound) || (err == nil && status == "cancelled") {
-				cancel(errCancelled)
+			if check() {
 				return
 			}
-			if err != nil && ctx.Err() == nil {
-				log.Warn("cancel check failed", "err", err.Error())
-			}
 		case <-beat.C:
-			if err := im.store.Touch(ctx, id); err != nil && ctx.Err() == nil {
+			err := im.store.Touch(ctx, id, attempt)
+			if errors.Is(err, ErrNotCurrent) {
+				if check() {
+					return
+				}
+				continue
+			}
+			if err != nil && ctx.Err() == nil {
 				log.Warn("heartbeat failed", "err", err.Error())
 			}
 		}

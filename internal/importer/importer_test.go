@@ -3,6 +3,7 @@ package importer_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -39,14 +40,35 @@ type source struct {
 	hls  string // directory with index.m3u8 and segments
 	// gate holds /slow.mp4 half-way until release closes it: a test can
 	// act on a download in flight without racing the source's end.
+	// splitGate gives later requests a gate of their own.
+	mu      sync.Mutex
 	gate    chan struct{}
 	release func()
+}
+
+func (s *source) currentGate() <-chan struct{} {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.gate
+}
+
+// splitGate makes /slow.mp4 requests that start from now on wait at a new
+// gate (opened by s.release from now on) and returns the function that
+// opens the gate of the requests already started.
+func (s *source) splitGate() (releaseEarlier func()) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	releaseEarlier = s.release
+	g := make(chan struct{})
+	s.gate, s.release = g, sync.OnceFunc(func() { close(g) })
+	return releaseEarlier
 }
 
 func newSource(t *testing.T, redirectTo string) *source {
 	t.Helper()
 	s := &source{mp4: mediatest.MP4Like(3<<20 + 12345), big: mediatest.MP4Like(6 << 20), gate: make(chan struct{})}
-	s.release = sync.OnceFunc(func() { close(s.gate) })
+	gate := s.gate
+	s.release = sync.OnceFunc(func() { close(gate) })
 	mux := http.NewServeMux()
 	mux.HandleFunc("/video.mp4", func(w http.ResponseWriter, r *http.Request) {
 		http.ServeContent(w, r, "video.mp4", time.Time{}, bytes.NewReader(s.mp4))
@@ -70,6 +92,7 @@ func newSource(t *testing.T, redirectTo string) *source {
 		w.Header().Set("Content-Type", "video/mp4")
 		w.Header().Set("Content-Length", fmt.Sprint(len(s.big)))
 		half := len(s.big) / 2
+		gate := s.currentGate()
 		if _, err := w.Write(s.big[:half]); err != nil {
 			return
 		}
@@ -77,7 +100,7 @@ func newSource(t *testing.T, redirectTo string) *source {
 		select {
 		case <-r.Context().Done():
 			return
-		case <-s.gate:
+		case <-gate:
 		}
 		w.Write(s.big[half:])
 	})
@@ -119,6 +142,7 @@ func (s *source) addr(t *testing.T) netip.AddrPort {
 // env is one test's importer with real PostgreSQL, Redis, Azurite and yt-dlp.
 type env struct {
 	t        *testing.T
+	dbURL    string
 	db       *pgx.Conn
 	pg       *postgres.DB
 	store    *blob.Store
@@ -160,7 +184,7 @@ func newEnv(t *testing.T, allow []netip.AddrPort, maxBytes int64) *env {
 	if err := conn.QueryRow(ctx, `INSERT INTO users (email) VALUES ('imp@example.com') RETURNING id`).Scan(&user); err != nil {
 		t.Fatal(err)
 	}
-	return &env{t: t, db: conn, pg: db, store: store, imp: imp, progress: progress, user: user}
+	return &env{t: t, dbURL: dbURL, db: conn, pg: db, store: store, imp: imp, progress: progress, user: user}
 }
 
 func (e *env) queue(url string) uuid.UUID {
@@ -430,31 +454,6 @@ func TestNothingToDo(t *testing.T) {
 	}
 }
 
-func TestOneWorkerPerImport(t *testing.T) {
-	src := newSource(t, "")
-	e := newEnv(t, []netip.AddrPort{src.addr(t)}, 100<<20)
-	id := e.queue(src.srv.URL + "/slow.mp4")
-	first := make(chan error, 1)
-	go func() { first <- e.imp.Run(context.Background(), id) }()
-	for {
-		if p, ok, _ := e.progress.Get(context.Background(), id); ok && p.BytesUploaded > 0 {
-			break
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	// A second delivery while the first runs is acknowledged without effect.
-	if err := e.imp.Run(context.Background(), id); err != nil {
-		t.Fatalf("second delivery: %v", err)
-	}
-	src.release()
-	if err := <-first; err != nil {
-		t.Fatal(err)
-	}
-	if got := e.blobBytes(id); !bytes.Equal(got, src.big) || e.video(id).Status != "ready" {
-		t.Errorf("after two deliveries: %d bytes, %+v", len(got), e.video(id))
-	}
-}
-
 func TestImportRespectsTheStorageQuota(t *testing.T) {
 	src := newSource(t, "")
 	e := newEnv(t, []netip.AddrPort{src.addr(t)}, 100<<20)
@@ -507,29 +506,32 @@ func TestWorkerKeepsAnImportTheSweeperQueuedAgain(t *testing.T) {
 	ctx := context.Background()
 	store := postgres.ImportStore{DB: e.pg}
 	id := e.queue("https://videos.example.com/v.mp4")
-	if ok, err := store.StartDownload(ctx, id); err != nil || !ok {
+	a, ok, err := store.StartDownload(ctx, id)
+	if err != nil || !ok {
 		t.Fatalf("start: %v %v", ok, err)
 	}
 	e.db.Exec(ctx, `UPDATE videos SET status = 'queued' WHERE id = $1`, id) // the sweeper
-	if err := store.Touch(ctx, id); err != nil {
+	if err := store.Touch(ctx, id, a); err != nil {
 		t.Fatal(err)
 	}
 	if v := e.video(id); v.Status != "downloading" {
 		t.Fatalf("after the heartbeat: %q", v.Status)
 	}
 	e.db.Exec(ctx, `UPDATE videos SET status = 'queued' WHERE id = $1`, id) // the sweeper again
-	done, err := store.Finish(ctx, id, importer.Result{Title: "t", ContentType: "video/mp4", Size: 10, Container: "videos", BlobName: "b"}, 0)
+	done, err := store.Finish(ctx, id, a, importer.Result{Title: "t", ContentType: "video/mp4", Size: 10, Container: "videos", BlobName: "b"}, 0)
 	if err != nil || !done || e.video(id).Status != "ready" {
 		t.Fatalf("finish after a requeue: %v %v %+v", done, err, e.video(id))
 	}
 	// A cancelled import stays cancelled.
 	id2 := e.queue("https://videos.example.com/w.mp4")
-	store.StartDownload(ctx, id2)
+	a2, _, _ := store.StartDownload(ctx, id2)
 	e.db.Exec(ctx, `UPDATE videos SET status = 'cancelled' WHERE id = $1`, id2)
-	if done, err := store.Finish(ctx, id2, importer.Result{Title: "t", ContentType: "video/mp4", Size: 10, Container: "videos", BlobName: "b2"}, 0); err != nil || done {
+	if done, err := store.Finish(ctx, id2, a2, importer.Result{Title: "t", ContentType: "video/mp4", Size: 10, Container: "videos", BlobName: "b2"}, 0); err != nil || done {
 		t.Errorf("finish of a cancelled import: %v %v", done, err)
 	}
-	store.Touch(ctx, id2)
+	if err := store.Touch(ctx, id2, a2); !errors.Is(err, importer.ErrNotCurrent) {
+		t.Errorf("heartbeat of a cancelled import: %v, want ErrNotCurrent", err)
+	}
 	if v := e.video(id2); v.Status != "cancelled" {
 		t.Errorf("heartbeat revived a cancelled import: %q", v.Status)
 	}

@@ -33,13 +33,13 @@ type finishResult struct {
 	err  error
 }
 
-func (s *gatedStore) Finish(ctx context.Context, id uuid.UUID, r importer.Result, quotaBytes int64) (bool, error) {
+func (s *gatedStore) Finish(ctx context.Context, id uuid.UUID, a importer.Attempt, r importer.Result, quotaBytes int64) (bool, error) {
 	if s.before != nil {
 		if err := s.before(ctx); err != nil {
 			return false, err
 		}
 	}
-	done, err := s.Store.Finish(ctx, id, r, quotaBytes)
+	done, err := s.Store.Finish(ctx, id, a, r, quotaBytes)
 	if s.finished != nil {
 		s.finished <- finishResult{done, err}
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/base64"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -28,11 +29,17 @@ const maxBlocks = 50_000
 // (config.ImportMaxBytesLimit).
 const defaultBlockSize = 8 << 20
 
-// blockID returns the base64 ID of block i. IDs are deterministic and of
-// equal length, so a restarted import re-stages the same IDs (replacing the
-// blocks) and Blob Storage accepts the list.
-func blockID(i int) string {
-	return base64.StdEncoding.EncodeToString(fmt.Appendf(nil, "block-%08d", i))
+// blockID returns the base64 ID of block i of attempt a: "at", the attempt
+// (8 bytes) and i (4 bytes), big-endian. Within an attempt the IDs are
+// deterministic; two attempts never share one, so an attempt cannot
+// overwrite the blocks another staged into the same blob. Blob Storage
+// requires every block ID of a blob to have the same length: these are 14
+// bytes (20 base64 characters) whatever a and i, the length of the
+// "block-%08d" IDs used before, so blocks left by an older import in flight
+// do not make the blob refuse the new ones.
+func blockID(a Attempt, i int) string {
+	raw := binary.BigEndian.AppendUint64([]byte("at"), uint64(a))
+	return base64.StdEncoding.EncodeToString(binary.BigEndian.AppendUint32(raw, uint32(i)))
 }
 
 // ErrTooLarge is returned when the stream passes the byte cap.
@@ -40,7 +47,9 @@ var ErrTooLarge = errors.New("the media is larger than the import limit")
 
 // stager reads a stream in blocks and stages them, several at once.
 type stager struct {
-	blob      BlockBlob
+	blob BlockBlob
+	// attempt is in the block IDs (blockID).
+	attempt   Attempt
 	blockSize int
 	inFlight  int
 	maxBytes  int64
@@ -96,7 +105,7 @@ func (s *stager) stage(ctx context.Context, r io.Reader) ([]string, int64, error
 				buffers <- buf
 				break
 			}
-			id := blockID(i)
+			id := blockID(s.attempt, i)
 			ids = append(ids, id)
 			sem <- struct{}{}
 			wg.Go(func() {

@@ -37,31 +37,51 @@ func (s ImportStore) Job(ctx context.Context, id uuid.UUID) (importer.Job, error
 	return j, nil
 }
 
-// StartDownload implements importer.Store. An import found "downloading"
-// was interrupted (its worker died) and starts over.
-func (s ImportStore) StartDownload(ctx context.Context, id uuid.UUID) (bool, error) {
-	tag, err := s.DB.pool.Exec(ctx, `
-		UPDATE videos SET status = 'downloading', error = NULL
-		WHERE id = $1 AND status IN ('queued', 'downloading')`, id)
-	if err != nil {
-		return false, fmt.Errorf("start import: %w", err)
+// StartDownload implements importer.Store. An import found downloading
+// was interrupted (its worker died) or is running in a worker that the new
+// attempt number now fences.
+func (s ImportStore) StartDownload(ctx context.Context, id uuid.UUID) (importer.Attempt, bool, error) {
+	var a importer.Attempt
+	err := s.DB.pool.QueryRow(ctx, `
+		UPDATE videos SET status = 'downloading', error = NULL, import_attempt = import_attempt + 1
+		WHERE id = $1 AND source = 'url' AND status IN ('queued', 'downloading')
+		RETURNING import_attempt`, id).Scan(&a)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return 0, false, nil
 	}
-	return tag.RowsAffected() == 1, nil
+	if err != nil {
+		return 0, false, fmt.Errorf("start import: %w", err)
+	}
+	return a, true, nil
 }
 
 // Status implements importer.Store.
-func (s ImportStore) Status(ctx context.Context, id uuid.UUID) (string, error) {
-	return Jobs{DB: s.DB}.videoStatus(ctx, id, importer.ErrNotFound)
+func (s ImportStore) Status(ctx context.Context, id uuid.UUID) (string, importer.Attempt, error) {
+	var status string
+	var a importer.Attempt
+	err := s.DB.pool.QueryRow(ctx, `SELECT status, import_attempt FROM videos WHERE id = $1`, id).Scan(&status, &a)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return "", 0, importer.ErrNotFound
+	}
+	if err != nil {
+		return "", 0, fmt.Errorf("select import status: %w", err)
+	}
+	return status, a, nil
 }
 
 // Touch implements importer.Store.
-func (s ImportStore) Touch(ctx context.Context, id uuid.UUID) error {
+func (s ImportStore) Touch(ctx context.Context, id uuid.UUID, a importer.Attempt) error {
 	// A live worker also takes back an import the sweeper queued again
-	// while this worker's heartbeat was late.
-	if _, err := s.DB.pool.Exec(ctx, `
+	// while this worker's heartbeat was late, unless another attempt
+	// started meanwhile.
+	tag, err := s.DB.pool.Exec(ctx, `
 		UPDATE videos SET status = 'downloading', updated_at = now()
-		WHERE id = $1 AND status IN ('queued', 'downloading')`, id); err != nil {
+		WHERE id = $1 AND import_attempt = $2 AND status IN ('queued', 'downloading')`, id, a)
+	if err != nil {
 		return fmt.Errorf("touch import: %w", err)
+	}
+	if tag.RowsAffected() == 0 {
+		return importer.ErrNotCurrent
 	}
 	return nil
 }
@@ -78,20 +98,30 @@ func (s ImportStore) FreeBytes(ctx context.Context, userID, videoID uuid.UUID, q
 	return free, err
 }
 
-// Finish implements importer.Store. The user row is locked for the quota
-// check, as uploads do.
-func (s ImportStore) Finish(ctx context.Context, id uuid.UUID, r importer.Result, quotaBytes int64) (bool, error) {
+// Finish implements importer.Store. The video row is locked first, so a
+// concurrent StartDownload, cancel or sweeper waits for the outcome; the
+// user row is locked for the quota check, as uploads do.
+func (s ImportStore) Finish(ctx context.Context, id uuid.UUID, a importer.Attempt, r importer.Result, quotaBytes int64) (bool, error) {
 	var done bool
 	err := pgx.BeginFunc(ctx, s.DB.pool, func(tx pgx.Tx) error {
 		var userID uuid.UUID
-		// 'queued' too: the sweeper may have queued the import again while
-		// this worker, alive but late with its heartbeat, was finishing.
-		err := tx.QueryRow(ctx, `SELECT user_id FROM videos WHERE id = $1 AND status IN ('queued', 'downloading')`, id).Scan(&userID)
+		var status string
+		var current importer.Attempt
+		err := tx.QueryRow(ctx, `SELECT user_id, status, import_attempt FROM videos WHERE id = $1 FOR UPDATE`, id).
+			Scan(&userID, &status, &current)
 		if errors.Is(err, pgx.ErrNoRows) {
-			return nil
+			return nil // deleted
 		}
 		if err != nil {
 			return fmt.Errorf("finish import: %w", err)
+		}
+		switch {
+		case current != a || status == "ready":
+			return importer.ErrNotCurrent
+		// 'queued' too: the sweeper may have queued the import again while
+		// this worker, alive but late with its heartbeat, was finishing.
+		case status != "queued" && status != "downloading":
+			return nil // cancelled or failed
 		}
 		if quotaBytes > 0 {
 			if err := lockUser(ctx, tx, userID); err != nil {
@@ -105,14 +135,10 @@ func (s ImportStore) Finish(ctx context.Context, id uuid.UUID, r importer.Result
 				return importer.ErrQuota
 			}
 		}
-		tag, err := tx.Exec(ctx, `
+		if _, err := tx.Exec(ctx, `
 			UPDATE videos SET status = 'ready', title = $2, content_type = $3, size_bytes = $4, error = NULL
-			WHERE id = $1 AND status IN ('queued', 'downloading')`, id, r.Title, r.ContentType, r.Size)
-		if err != nil {
+			WHERE id = $1`, id, r.Title, r.ContentType, r.Size); err != nil {
 			return fmt.Errorf("finish import: %w", err)
-		}
-		if tag.RowsAffected() == 0 {
-			return nil // cancelled between the two statements
 		}
 		if _, err := tx.Exec(ctx, `
 			INSERT INTO file_storage (user_id, video_id, kind, container, blob_name, content_type, size_bytes)
@@ -128,42 +154,17 @@ func (s ImportStore) Finish(ctx context.Context, id uuid.UUID, r importer.Result
 }
 
 // Fail implements importer.Store.
-func (s ImportStore) Fail(ctx context.Context, id uuid.UUID, message string) error {
-	if _, err := s.DB.pool.Exec(ctx, `
-		UPDATE videos SET status = 'failed', error = $2
-		WHERE id = $1 AND status IN ('queued', 'downloading')`, id, message); err != nil {
+func (s ImportStore) Fail(ctx context.Context, id uuid.UUID, a importer.Attempt, message string) error {
+	tag, err := s.DB.pool.Exec(ctx, `
+		UPDATE videos SET status = 'failed', error = $3
+		WHERE id = $1 AND import_attempt = $2 AND status IN ('queued', 'downloading')`, id, a, message)
+	if err != nil {
 		return fmt.Errorf("fail import: %w", err)
 	}
+	if tag.RowsAffected() == 0 {
+		return importer.ErrNotCurrent
+	}
 	return nil
-}
-
-// Lock implements importer.Store with a session-level advisory lock held on
-// a dedicated connection for the import's duration; if the process dies,
-// PostgreSQL ends the session and releases the lock.
-func (s ImportStore) Lock(ctx context.Context, id uuid.UUID) (func(), bool, error) {
-	conn, err := s.DB.pool.Acquire(ctx)
-	if err != nil {
-		return nil, false, fmt.Errorf("acquire connection: %w", err)
-	}
-	key := "import:" + id.String()
-	var ok bool
-	if err := conn.QueryRow(ctx, `SELECT pg_try_advisory_lock(hashtextextended($1, 0))`, key).Scan(&ok); err != nil {
-		conn.Release()
-		return nil, false, fmt.Errorf("advisory lock: %w", err)
-	}
-	if !ok {
-		conn.Release()
-		return nil, false, nil
-	}
-	return func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		if _, err := conn.Exec(ctx, `SELECT pg_advisory_unlock(hashtextextended($1, 0))`, key); err != nil {
-			// The lock must not stay with a pooled connection.
-			conn.Conn().Close(ctx)
-		}
-		conn.Release()
-	}, true, nil
 }
 
 // ImportService implements importer.ServiceStore.

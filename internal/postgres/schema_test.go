@@ -84,6 +84,7 @@ videos check videos_title_check
 videos check videos_size_bytes_check
 videos check videos_duration_check
 videos check videos_dimensions_check
+videos check videos_import_attempt_check
 videos index videos_user_created_idx
 videos index videos_status_updated_idx
 videos index videos_active_imports_idx

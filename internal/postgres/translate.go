@@ -70,7 +70,10 @@ func (p pool) Begin(ctx context.Context) (pgx.Tx, error) {
 }
 
 // Acquire bounds only the wait for a connection: the caller uses the
-// connection with its own context (session-level advisory locks).
+// connection with its own context. No query of this package holds a
+// connection beyond one statement or transaction (session state such as
+// advisory locks would not survive a transaction-mode pooler), so only a
+// caller that must pin a session would use it.
 func (p pool) Acquire(ctx context.Context) (*pgxpool.Conn, error) {
 	ctx, cancel := p.bound(ctx)
 	defer cancel()
