@@ -174,9 +174,17 @@ func (w *mailWorker) DeliverMail(ctx context.Context, id uuid.UUID) error {
 }
 
 // waitMailSettled waits until the outbox holds no pending mail (every mail
-// recorded so far is sent, skipped or failed), re-checking after each
-// attempt of the mail sender.
+// recorded so far is sent, skipped or failed).
 func (h *authHarness) waitMailSettled() {
+	h.t.Helper()
+	h.waitMailSender(func() bool {
+		return h.count(`SELECT count(*) FROM mail_outbox WHERE state = 'pending'`) == 0
+	}, func() string { return "mails still pending" })
+}
+
+// waitMailSender waits up to 30 s for done, re-checking it after each
+// attempt of the mail sender; on timeout it fails with what().
+func (h *authHarness) waitMailSender(done func() bool, what func() string) {
 	h.t.Helper()
 	deadline := time.NewTimer(30 * time.Second)
 	defer deadline.Stop()
@@ -184,13 +192,13 @@ func (h *authHarness) waitMailSettled() {
 		h.outbox.mu.Lock()
 		changed := h.outbox.changed
 		h.outbox.mu.Unlock()
-		if h.count(`SELECT count(*) FROM mail_outbox WHERE state = 'pending'`) == 0 {
+		if done() {
 			return
 		}
 		select {
 		case <-changed:
 		case <-deadline.C:
-			h.t.Fatalf("mails still pending after 30 s")
+			h.t.Fatalf("after 30 s: %s", what())
 		}
 	}
 }

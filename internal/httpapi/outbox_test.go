@@ -60,21 +60,10 @@ func (h *authHarness) outboxFor(email, kind string) outboxRow {
 // re-checking after each attempt of the mail sender.
 func (h *authHarness) waitOutbox(email, kind string, what string, cond func(outboxRow) bool) outboxRow {
 	h.t.Helper()
-	deadline := time.NewTimer(30 * time.Second)
-	defer deadline.Stop()
-	for {
-		h.outbox.mu.Lock()
-		changed := h.outbox.changed
-		h.outbox.mu.Unlock()
-		if r := h.outboxFor(email, kind); cond(r) {
-			return r
-		}
-		select {
-		case <-changed:
-		case <-deadline.C:
-			h.t.Fatalf("outbox mail %s to %s: not %s within 30 s: %+v", kind, email, what, h.outboxFor(email, kind))
-		}
-	}
+	var r outboxRow
+	h.waitMailSender(func() bool { r = h.outboxFor(email, kind); return cond(r) },
+		func() string { return fmt.Sprintf("outbox mail %s to %s: not %s: %+v", kind, email, what, r) })
+	return r
 }
 
 func TestOutboxDeliversThroughTheQueue(t *testing.T) {
