@@ -733,32 +733,12 @@ func TestConcurrentRequestsGetExactlyTheBurst(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			var allowed, degraded atomic.Int32
-			start := make(chan struct{})
-			var wg sync.WaitGroup
-			for range 50 {
-				wg.Go(func() {
-					<-start
-					d, err := l.AllowAll(context.Background(), tc.rules...)
-					if err != nil {
-						t.Error(err)
-						return
-					}
-					if d.Allowed {
-						allowed.Add(1)
-					}
-					if d.Degraded {
-						degraded.Add(1)
-					}
-				})
+			allowed, degraded := parallelAllow(t, l, 50, tc.rules...)
+			if degraded != 0 {
+				t.Fatalf("%d decisions were degraded; Redis should have answered all", degraded)
 			}
-			close(start)
-			wg.Wait()
-			if got := degraded.Load(); got != 0 {
-				t.Fatalf("%d decisions were degraded; Redis should have answered all", got)
-			}
-			if got := allowed.Load(); got != 10 {
-				t.Errorf("allowed %d of 50, want exactly the burst of 10", got)
+			if allowed != 10 {
+				t.Errorf("allowed %d of 50, want exactly the burst of 10", allowed)
 			}
 		})
 	}
