@@ -12,8 +12,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-
 	"github.com/videofn/videofn/internal/mail/mailtest"
 )
 
@@ -98,11 +96,7 @@ func TestLogMailerWithoutSMTPHost(t *testing.T) {
 	env := testEnv(t)
 	h := start(t, env)
 	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, env["DATABASE_URL"])
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close(ctx)
+	conn := connectDB(t, env)
 	if _, err := conn.Exec(ctx, `INSERT INTO users (email, name, password_hash) VALUES ('dev@example.com', 'Dev', 'x')`); err != nil {
 		t.Fatal(err)
 	}

@@ -14,7 +14,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/videofn/videofn/internal/apitest"
@@ -34,11 +33,7 @@ type apiClient struct {
 func loginAs(t *testing.T, h *handlerProcess, env map[string]string, email string) *apiClient {
 	t.Helper()
 	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, env["DATABASE_URL"])
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close(ctx)
+	conn := connectDB(t, env)
 	hash, _ := bcrypt.GenerateFromPassword([]byte("import password"), 4)
 	if _, err := conn.Exec(ctx, `INSERT INTO users (email, password_hash, email_verified_at) VALUES ($1, $2, now())`, email, string(hash)); err != nil {
 		t.Fatal(err)

@@ -17,8 +17,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-
 	"github.com/videofn/videofn/internal/blob"
 	"github.com/videofn/videofn/internal/media/mediatest"
 )
@@ -59,11 +57,7 @@ func TestImportSurvivesAKilledWorker(t *testing.T) {
 	}
 
 	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, env["DATABASE_URL"])
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close(ctx)
+	conn := connectDB(t, env)
 	var userID, videoID string
 	conn.QueryRow(ctx, `INSERT INTO users (email) VALUES ('kill@example.com') RETURNING id`).Scan(&userID)
 	if err := conn.QueryRow(ctx, `INSERT INTO videos (user_id, source, source_url, status) VALUES ($1, 'url', $2, 'queued') RETURNING id`,

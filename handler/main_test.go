@@ -132,6 +132,18 @@ func testEnvWithDatabase(t *testing.T, dbURL string) map[string]string {
 	}
 }
 
+// connectDB connects to the test's database (env's DATABASE_URL) for the
+// test's own queries; the connection is closed at cleanup.
+func connectDB(t *testing.T, env map[string]string) *pgx.Conn {
+	t.Helper()
+	conn, err := pgx.Connect(context.Background(), env["DATABASE_URL"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close(context.Background()) })
+	return conn
+}
+
 // handlerProcess is a handler started through run, as main starts it.
 type handlerProcess struct {
 	URL  string
@@ -304,11 +316,7 @@ func TestQueueInvocationsAgainstTheDatabase(t *testing.T) {
 	h := start(t, env)
 
 	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, env["DATABASE_URL"])
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close(ctx)
+	conn := connectDB(t, env)
 	var userID string
 	if err := conn.QueryRow(ctx, `INSERT INTO users (email, name) VALUES ('a@example.com', 'A') RETURNING id`).Scan(&userID); err != nil {
 		t.Fatal(err)
@@ -389,11 +397,7 @@ func TestSweeperPurgesExpiredAuthRecords(t *testing.T) {
 	env := testEnv(t)
 	h := start(t, env)
 	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, env["DATABASE_URL"])
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close(ctx)
+	conn := connectDB(t, env)
 	var userID string
 	if err := conn.QueryRow(ctx, `INSERT INTO users (email) VALUES ('s@example.com') RETURNING id`).Scan(&userID); err != nil {
 		t.Fatal(err)
@@ -479,11 +483,7 @@ func TestMigrateOnStart(t *testing.T) {
 	env["MIGRATE_ON_START"] = "true"
 	h := start(t, env)
 	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, env["DATABASE_URL"])
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close(ctx)
+	conn := connectDB(t, env)
 	deadline := time.Now().Add(15 * time.Second)
 	for {
 		var tables int

@@ -14,8 +14,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-
 	"github.com/videofn/videofn/internal/media/mediatest"
 )
 
@@ -80,11 +78,7 @@ func TestREADMEQuickstart(t *testing.T) {
 	}
 	t.Logf("quickstart output:\n%s", out)
 
-	conn, err := pgx.Connect(context.Background(), env["DATABASE_URL"])
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close(context.Background())
+	conn := connectDB(t, env)
 	rows, err := conn.Query(context.Background(),
 		`SELECT source, status, coalesce(size_bytes, 0) FROM videos ORDER BY source`)
 	if err != nil {

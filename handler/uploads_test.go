@@ -151,11 +151,7 @@ func TestSweeperRemovesStaleUploads(t *testing.T) {
 	h := start(t, env)
 	waitHealthy(t, h)
 	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, env["DATABASE_URL"])
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close(ctx)
+	conn := connectDB(t, env)
 	store, err := blob.New(blob.Options{ConnectionString: env["AZURE_STORAGE_CONNECTION_STRING"], Container: env["BLOB_CONTAINER"]})
 	if err != nil {
 		t.Fatal(err)
