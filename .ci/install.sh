@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs what a fresh machine lacks for `make dev` and `make test`:
-# Azurite (npm, pinned in .ci/tools/package.json), and yt-dlp + ffmpeg,
-# plus curl + jq for the README's quickstart (Debian packages). Idempotent:
-# a second run does nothing.
+# Azurite (npm, pinned in .ci/tools/package.json), yt-dlp + ffmpeg, curl +
+# jq for the README's quickstart and chromium for the frontend's end-to-end
+# tests (Debian packages), and the frontend's npm packages (frontend/
+# package-lock.json). Idempotent: a second run does nothing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -16,6 +17,7 @@ command -v yt-dlp >/dev/null 2>&1 || missing+=(yt-dlp)
 command -v ffmpeg >/dev/null 2>&1 || missing+=(ffmpeg)
 command -v curl >/dev/null 2>&1 || missing+=(curl)
 command -v jq >/dev/null 2>&1 || missing+=(jq)
+command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then
     echo "install: missing ${missing[*]}; install them with: sudo apt-get install ${missing[*]}" >&2
