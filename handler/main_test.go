@@ -71,7 +71,7 @@ func (c *logCapture) find(msg string) []map[string]any {
 
 // waitFor waits up to timeout for a line whose msg is msg and returns the
 // first; it fails t otherwise.
-func (c *logCapture) waitFor(t *testing.T, msg string, timeout time.Duration) map[string]any {
+func (c *logCapture) waitFor(t testing.TB, msg string, timeout time.Duration) map[string]any {
 	t.Helper()
 	deadline := time.NewTimer(timeout)
 	defer deadline.Stop()
@@ -104,13 +104,13 @@ func (c *logCapture) all() string {
 
 // testEnv returns a complete, valid environment for the handler against the
 // test's own database (migrated), Redis prefix and blob container.
-func testEnv(t *testing.T) map[string]string {
+func testEnv(t testing.TB) map[string]string {
 	t.Helper()
 	return testEnvWithDatabase(t, testenv.Postgres(t))
 }
 
 // testEnvWithDatabase is testEnv on the database at dbURL (migrated here).
-func testEnvWithDatabase(t *testing.T, dbURL string) map[string]string {
+func testEnvWithDatabase(t testing.TB, dbURL string) map[string]string {
 	t.Helper()
 	if _, err := postgres.Migrate(context.Background(), dbURL, nil); err != nil {
 		t.Fatalf("migrate: %v", err)
@@ -151,13 +151,13 @@ type handlerProcess struct {
 	stop func() error
 }
 
-func start(t *testing.T, env map[string]string, args ...string) *handlerProcess {
+func start(t testing.TB, env map[string]string, args ...string) *handlerProcess {
 	t.Helper()
 	return startLogged(t, env, io.Discard, args...)
 }
 
 // startLogged is start with the handler's log also written to also.
-func startLogged(t *testing.T, env map[string]string, also io.Writer, args ...string) *handlerProcess {
+func startLogged(t testing.TB, env map[string]string, also io.Writer, args ...string) *handlerProcess {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	logs := newLogCapture()
@@ -192,7 +192,7 @@ func startLogged(t *testing.T, env map[string]string, also io.Writer, args ...st
 
 // waitHealthy polls /api/health until it answers 200 (the blob container is
 // created in the background at start).
-func waitHealthy(t *testing.T, h *handlerProcess) {
+func waitHealthy(t testing.TB, h *handlerProcess) {
 	t.Helper()
 	deadline := time.Now().Add(15 * time.Second)
 	for {

@@ -1,0 +1,224 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/videofn/videofn/internal/mail/mailtest"
+	"github.com/videofn/videofn/internal/media/mediatest"
+)
+
+// frontendStack is the product as production runs it, on loopback: the
+// handler started through run serving the static export (FRONTEND_DIR) and
+// /api on one origin, with the test's own PostgreSQL database, Redis prefix
+// and Azurite container, mail to an SMTP sink, and URL imports allowed to
+// reach loopback servers.
+type frontendStack struct {
+	h        *handlerProcess
+	env      map[string]string
+	frontend string // the frontend/ folder, absolute
+	chromium string
+	mail     string // GET <mail>?to=<address>: the newest mail to address, as JSON
+}
+
+// startFrontendStack starts the stack. It fails, never skips, when the
+// static export, the frontend's packages or Chromium are missing: `make
+// test` provides all three.
+func startFrontendStack(tb testing.TB) *frontendStack {
+	tb.Helper()
+	frontend, err := filepath.Abs("../frontend")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	out := filepath.Join(frontend, "out")
+	if _, err := os.Stat(filepath.Join(out, "index.html")); err != nil {
+		tb.Fatalf("the frontend's static export is missing (%v): run `make test`, which builds it (npm --prefix frontend run build)", err)
+	}
+	if _, err := os.Stat(filepath.Join(frontend, "node_modules", "playwright-core")); err != nil {
+		tb.Fatalf("the frontend's npm packages are missing (%v): run `make test` (.ci/install.sh installs them)", err)
+	}
+	chromium, err := exec.LookPath("chromium")
+	if err != nil {
+		tb.Fatalf("chromium is not installed (%v): run `make test` (.ci/install.sh installs it)", err)
+	}
+
+	sink := mailtest.NewSink(tb)
+	mail := httptest.NewServer(mailEndpoint(sink))
+	tb.Cleanup(mail.Close)
+
+	// Mail links and the storage CORS rules name the frontend's origin,
+	// which is the handler's own: its port is chosen before it starts.
+	port := freePort(tb)
+	origin := fmt.Sprintf("http://127.0.0.1:%d", port)
+	env := testEnv(tb)
+	env["FUNCTIONS_CUSTOMHANDLER_PORT"] = strconv.Itoa(port)
+	env["FRONTEND_URL"] = origin
+	env["FRONTEND_DIR"] = out
+	env["SMTP_HOST"] = sink.Host()
+	env["SMTP_PORT"] = strconv.Itoa(sink.Port())
+	env["SMTP_FROM"] = "noreply@example.com"
+	env["IMPORT_ALLOW_PRIVATE_NETWORKS"] = "true"
+	env["YTDLP_PATH"] = "yt-dlp"
+	env["LOG_LEVEL"] = "info"
+	h := start(tb, env)
+	if h.URL != origin {
+		tb.Fatalf("handler listens on %s, want %s", h.URL, origin)
+	}
+	waitHealthy(tb, h)
+	// Browsers upload straight to storage: wait for its CORS rules too.
+	h.logs.waitFor(tb, "blob container ready", 30*time.Second)
+	return &frontendStack{h: h, env: env, frontend: frontend, chromium: chromium, mail: mail.URL + "/mail"}
+}
+
+// mailEndpoint answers GET /mail?to=<address> with the newest mail the sink
+// received for address ({"to", "subject", "text"}), waiting up to a minute
+// for one to arrive; 404 when none did.
+func mailEndpoint(sink *mailtest.Sink) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		to := r.URL.Query().Get("to")
+		deadline := time.NewTimer(time.Minute)
+		defer deadline.Stop()
+		for {
+			msgs := sink.Messages()
+			for i := len(msgs) - 1; i >= 0; i-- {
+				m := msgs[i]
+				if slices.ContainsFunc(m.To, func(rcpt string) bool { return strings.EqualFold(rcpt, to) }) {
+					w.Header().Set("Content-Type", "application/json")
+					json.NewEncoder(w).Encode(map[string]any{"to": m.To, "subject": m.Subject, "text": m.Text})
+					return
+				}
+			}
+			// The sink has no public change notification: look again soon.
+			select {
+			case <-deadline.C:
+				http.Error(w, "no mail to "+to+" within a minute", http.StatusNotFound)
+				return
+			case <-r.Context().Done():
+				return
+			case <-time.After(50 * time.Millisecond):
+			}
+		}
+	})
+}
+
+// runE2E runs `npm run e2e` in frontend/ (Vitest with vitest.e2e.config.ts)
+// against the stack, with the stack's E2E_* variables and vars, and streams
+// its output into tb's log. It fails tb when the run fails, with the end of
+// the handler's log.
+func (s *frontendStack) runE2E(tb testing.TB, timeout time.Duration, vars ...string) {
+	tb.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "npm", "--prefix", s.frontend, "run", "e2e")
+	cmd.Env = append(os.Environ(),
+		"E2E_BASE_URL="+s.h.URL,
+		"E2E_MAIL_URL="+s.mail,
+		"E2E_CHROMIUM="+s.chromium,
+		"E2E_OUTPUT_DIR="+filepath.Join(s.frontend, "test-output", "e2e"),
+		"NEXT_TELEMETRY_DISABLED=1",
+		"NO_COLOR=1", "FORCE_COLOR=0",
+	)
+	cmd.Env = append(cmd.Env, vars...)
+	// npm, node and Chromium's processes form one group, ended together.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
+	cmd.WaitDelay = 10 * time.Second
+	log := &lineLogger{tb: tb, prefix: "e2e: "}
+	cmd.Stdout, cmd.Stderr = log, log
+	err := cmd.Run()
+	log.Flush()
+	if err != nil {
+		tb.Fatalf("npm run e2e: %v (ctx: %v); screenshots in frontend/test-output/e2e; the handler's last log lines:\n%s",
+			err, ctx.Err(), lastLines(s.h.logs.all(), 40))
+	}
+}
+
+// lineLogger writes each complete line to tb's log.
+type lineLogger struct {
+	mu     sync.Mutex
+	tb     testing.TB
+	prefix string
+	buf    bytes.Buffer
+}
+
+func (l *lineLogger) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.buf.Write(p)
+	for {
+		line, err := l.buf.ReadString('\n')
+		if err != nil { // no newline yet: keep the start for later
+			l.buf.WriteString(line)
+			return len(p), nil
+		}
+		l.tb.Log(l.prefix + strings.TrimRight(line, "\r\n"))
+	}
+}
+
+// Flush logs a last line that had no newline.
+func (l *lineLogger) Flush() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.buf.Len() > 0 {
+		l.tb.Log(l.prefix + l.buf.String())
+		l.buf.Reset()
+	}
+}
+
+func lastLines(s string, n int) string {
+	var lines []string
+	sc := bufio.NewScanner(strings.NewReader(s))
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	for sc.Scan() {
+		lines = append(lines, sc.Text())
+	}
+	return strings.Join(lines[max(0, len(lines)-n):], "\n")
+}
+
+// TestFrontendInChromium runs the frontend's end-to-end flows
+// (frontend/e2e/*.e2e.ts) in headless Chromium against the static export
+// served by the handler: register, verify from the mail, sign in, upload and
+// play a real MP4, import one from a local HTTP server, reload, rename,
+// sign out; axe-core, console errors and CSP violations on every page.
+func TestFrontendInChromium(t *testing.T) {
+	s := startFrontendStack(t)
+
+	clip := mediatest.Video(t, "mp4")
+	src := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/imported-clip.mp4" {
+			http.NotFound(w, r)
+			return
+		}
+		http.ServeContent(w, r, "imported-clip.mp4", time.Time{}, bytes.NewReader(clip))
+	}))
+	t.Cleanup(src.Close)
+
+	upload := filepath.Join(t.TempDir(), "sample-upload.mp4")
+	if err := os.WriteFile(upload, clip, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	outDir := filepath.Join(s.frontend, "test-output", "e2e")
+	if err := os.RemoveAll(outDir); err != nil { // no screenshot of an earlier run left to mislead
+		t.Fatal(err)
+	}
+
+	s.runE2E(t, 15*time.Minute,
+		"E2E_IMPORT_URL="+src.URL+"/imported-clip.mp4",
+		"E2E_UPLOAD_FILE="+upload,
+	)
+}
