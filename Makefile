@@ -1,6 +1,8 @@
 # make dev     install what is missing, start services, migrate, serve on :7071
-# make test    vet + every test with -race against real PostgreSQL, Redis, Azurite
-# make bench   every benchmark the project has
+# make test    frontend lint, types, unit tests and static export; vet + every
+#              Go test with -race against real PostgreSQL, Redis, Azurite
+#              (the end-to-end tests drive that export in Chromium)
+# make bench   every benchmark the project has, then the frontend's first-load JS
 # make build   the handler for this machine (bin/handler)
 # make package the linux/amd64 deploy folder (dist/deploy)
 
@@ -10,8 +12,10 @@ GO ?= go
 DEV_DATABASE ?= videofn
 # Set YTDLP_BINARY to a standalone yt-dlp build (yt-dlp_linux) to ship it.
 YTDLP_BINARY ?=
+FRONTEND := npm --prefix frontend
+export NEXT_TELEMETRY_DISABLED := 1
 
-.PHONY: dev test bench build package tools services migrate vet fmt clean
+.PHONY: dev test bench build package tools services migrate vet fmt clean frontend-check frontend-build screenshots
 
 tools:
 	.ci/install.sh
@@ -36,13 +40,32 @@ vet:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './.ci/*')); \
 	  if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 
+# The frontend's own checks, then the static export (frontend/out) that the
+# handler's end-to-end tests serve and drive in Chromium.
+frontend-check: tools
+	$(FRONTEND) run lint
+	$(FRONTEND) run typecheck
+	$(FRONTEND) test
+	$(FRONTEND) run build
+
+frontend-build: tools
+	$(FRONTEND) run build
+
 # -timeout: go test's default (10 min per package) is the handler package's
 # whole run on a loaded 2-core machine; a hung test still fails, later.
-test: services vet
+test: services vet frontend-check
 	$(GO) test -race -count=1 -timeout 25m ./...
 
-bench: services
+# The first-load JavaScript report comes last: it fails when the library
+# page's scripts pass their budget, after every benchmark has printed.
+bench: services frontend-build
 	$(GO) test -p 1 -timeout 60m -run '^$$' -bench . -count 1 ./...
+	node frontend/scripts/first-load-js.mjs frontend/out
+
+# The end-to-end screenshots of the main pages, for the README
+# (docs/screenshots/); run `make test` (or TestFrontendInChromium) first.
+screenshots:
+	node frontend/scripts/copy-screenshots.mjs frontend/test-output/e2e docs/screenshots
 
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -o bin/handler ./handler
