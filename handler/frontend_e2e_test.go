@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -19,6 +20,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/service"
+
+	"github.com/videofn/videofn/internal/blob"
 	"github.com/videofn/videofn/internal/mail/mailtest"
 	"github.com/videofn/videofn/internal/media/mediatest"
 )
@@ -75,6 +79,9 @@ func startFrontendStack(tb testing.TB) *frontendStack {
 	env["IMPORT_ALLOW_PRIVATE_NETWORKS"] = "true"
 	env["YTDLP_PATH"] = "yt-dlp"
 	env["LOG_LEVEL"] = "info"
+	pruneLoopbackCORS(tb, env["AZURE_STORAGE_CONNECTION_STRING"])
+	// Registered before the handler starts, so it runs after it stopped.
+	tb.Cleanup(func() { pruneLoopbackCORS(tb, env["AZURE_STORAGE_CONNECTION_STRING"], origin) })
 	h := start(tb, env)
 	if h.URL != origin {
 		tb.Fatalf("handler listens on %s, want %s", h.URL, origin)
@@ -83,6 +90,48 @@ func startFrontendStack(tb testing.TB) *frontendStack {
 	// Browsers upload straight to storage: wait for its CORS rules too.
 	h.logs.waitFor(tb, "blob container ready", 30*time.Second)
 	return &frontendStack{h: h, env: env, frontend: frontend, chromium: chromium, mail: mail.URL + "/mail"}
+}
+
+// pruneLoopbackCORS removes from the storage account the CORS rules of the
+// given origins and of loopback origins nothing listens on any more (runs
+// killed before their cleanup). The handler adds a rule for its
+// FRONTEND_URL, every run here has its own origin, and Blob Storage keeps
+// at most five rules: without this the sixth run could not upload.
+func pruneLoopbackCORS(tb testing.TB, connectionString string, origins ...string) {
+	tb.Helper()
+	store, err := blob.New(blob.Options{ConnectionString: connectionString, Container: "unused"})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	props, err := store.Service().GetProperties(ctx, nil)
+	if err != nil {
+		tb.Fatalf("storage CORS rules: %v", err)
+	}
+	stale := func(o string) bool {
+		if slices.Contains(origins, o) {
+			return true
+		}
+		host, ok := strings.CutPrefix(o, "http://127.0.0.1:")
+		if !ok {
+			return false
+		}
+		c, err := net.DialTimeout("tcp", "127.0.0.1:"+host, time.Second)
+		if err == nil {
+			c.Close()
+		}
+		return err != nil
+	}
+	kept := slices.DeleteFunc(slices.Clone(props.CORS), func(r *service.CORSRule) bool {
+		return r == nil || r.AllowedOrigins == nil || stale(*r.AllowedOrigins)
+	})
+	if len(kept) == len(props.CORS) {
+		return
+	}
+	if _, err := store.Service().SetProperties(ctx, &service.SetPropertiesOptions{CORS: kept}); err != nil {
+		tb.Errorf("storage CORS rules: %v", err)
+	}
 }
 
 // mailEndpoint answers GET /mail?to=<address> with the newest mail the sink
