@@ -33,10 +33,12 @@ test("upload a large file through the app's uploader", async () => {
     await page.getByLabel("Email", { exact: true }).fill(env("E2E_EMAIL"));
     await page.getByLabel("Password", { exact: true }).fill(env("E2E_PASSWORD"));
     await page.getByRole("button", { name: "Sign in", exact: true }).click();
-    const nav = page.getByRole("navigation", { name: "Main" });
-    await nav.waitFor();
-    await nav.getByRole("link", { name: "Upload" }).click();
+    await page.waitForURL((u) => !u.pathname.startsWith("/auth/"));
+    await page.goto("/upload/");
     await page.getByRole("heading", { name: "Upload videos", exact: true }).waitFor();
+    await page.waitForLoadState("networkidle");
+    // Only what happens during the upload counts here; the flows check the rest.
+    problems.take();
 
     const tab = await context.newCDPSession(page);
     await tab.send("Performance.enable");
@@ -61,10 +63,9 @@ test("upload a large file through the app's uploader", async () => {
     clearInterval(sampler);
     await sample();
     await item.getByRole("link", { name: "Open in library" }).waitFor({ timeout: WAIT });
-    assertNoProblems(problems, "upload benchmark");
-
     const result = { seconds, peakJSHeapMiB: peakHeap / MiB, peakRendererRSSMiB: peakRSS / MiB, renderers: renderers.length };
     console.log(`browser upload of ${name}: ${JSON.stringify(result)}`);
+    assertNoProblems(problems, "upload benchmark");
     expect(renderers.length).toBeGreaterThan(0);
     writeFileSync(env("E2E_RESULT_FILE"), JSON.stringify(result));
   } finally {
