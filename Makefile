@@ -59,6 +59,12 @@ package:
 	else \
 	  echo "package: no YTDLP_BINARY given; URL imports need one (make package YTDLP_BINARY=/path/to/yt-dlp_linux)"; \
 	fi
+	@if [ -f frontend/out/index.html ]; then \
+	  cp -r frontend/out dist/deploy/www && \
+	  echo "package: copied the frontend export (frontend/out) to dist/deploy/www, served with frontendHosting=functionApp"; \
+	else \
+	  echo "package: no frontend/out (build it: npm --prefix frontend ci && npm --prefix frontend run build); the function app serves no frontend (fine with frontendHosting=staticWebApp)"; \
+	fi
 	@echo "package: dist/deploy is ready: cd dist/deploy && func azure functionapp publish <app> --custom"
 
 migrate: local.settings.json
