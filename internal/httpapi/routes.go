@@ -24,6 +24,7 @@ func (s *Server) routes() []route {
 		{"GET /api/health", s.handle(s.health)},
 		{"GET /api/openapi.json", s.handle(s.openAPI)},
 
+		{"GET /api/auth/providers", s.handle(s.authProviders)},
 		{"POST /api/auth/register", s.handle(s.register)},
 		{"POST /api/auth/verify-email", s.handle(s.verifyEmail)},
 		{"POST /api/auth/resend-verification", s.handle(s.resendVerification)},
