@@ -42,6 +42,7 @@ func (s *Server) routes() []route {
 		{"PATCH /api/users/me", s.authed(s.patchMe)},
 
 		{"POST /api/uploads", s.authed(s.createUpload)},
+		{"GET /api/uploads/{video_id}", s.authed(s.getUpload)},
 		{"POST /api/uploads/{video_id}/renew", s.authed(s.renewUpload)},
 		{"POST /api/uploads/{video_id}/complete", s.authed(s.completeUpload)},
 		{"GET /api/videos", s.authed(s.listVideos)},
