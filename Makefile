@@ -1,4 +1,5 @@
-# make dev     install what is missing, start services, migrate, serve on :7071
+# make dev     install what is missing, start services, migrate, serve the API on :7071
+#              and the frontend (next dev) on :3000
 # make test    vet + every test with -race against real PostgreSQL, Redis, Azurite
 # make bench   every benchmark the project has
 # make build   the handler for this machine (bin/handler)
@@ -29,7 +30,7 @@ dev: local.settings.json
 	psql -h 127.0.0.1 -U postgres -d postgres -tAc "SELECT 1 FROM pg_database WHERE datname = '$(DEV_DATABASE)'" | grep -q 1 \
 	  || createdb -h 127.0.0.1 -U postgres $(DEV_DATABASE)
 	$(GO) build -o bin/handler ./handler
-	eval "$$(node .ci/local-settings-env.mjs local.settings.json)" && bin/handler migrate && exec bin/handler serve
+	eval "$$(node .ci/local-settings-env.mjs local.settings.json)" && bin/handler migrate && exec .ci/dev.sh
 
 vet:
 	$(GO) vet ./...
