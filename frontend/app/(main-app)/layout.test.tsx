@@ -20,7 +20,7 @@ function deferred<T>() {
 }
 
 beforeEach(() => {
-  useAuthStore.setState({ status: "unknown", accessToken: null, user: null, signedOutByUser: false });
+  useAuthStore.setState({ status: "unknown", accessToken: null, user: null, signedOutByUser: false, restoreError: null });
   nav.replace.mockClear();
   window.history.replaceState(null, "", "/settings?tab=password");
 });
@@ -80,5 +80,30 @@ describe("opening a signed-in page", () => {
     });
 
     expect(nav.replace).toHaveBeenCalledWith("/auth/login");
+  });
+
+  it("when the server cannot be reached, says so instead of sending the person to sign in, and retries on request", async () => {
+    let up = false;
+    const net = fakeApi({ "POST /auth/refresh": () => (up ? sessionReply() : { status: 503, body: {}, headers: { "retry-after": "3" } }) });
+
+    await act(async () => {
+      render(
+        <MainAppLayout>
+          <h1>Settings</h1>
+        </MainAppLayout>,
+      );
+    });
+
+    expect(screen.getByRole("heading", { name: "We could not reach Videofn" })).toBeTruthy();
+    expect(screen.getByRole("status").textContent).toContain("Try again in 3 s");
+    expect(nav.replace).not.toHaveBeenCalled();
+
+    up = true;
+    await act(async () => {
+      screen.getByRole("button", { name: "Try again" }).click();
+    });
+
+    expect(screen.getByRole("heading", { name: "Settings" })).toBeTruthy();
+    expect(net.called("POST", "/auth/refresh")).toHaveLength(2);
   });
 });
