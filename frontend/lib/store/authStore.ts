@@ -52,3 +52,16 @@ export async function restoreSession(): Promise<boolean> {
   const token = await refreshAccessToken();
   return token !== null;
 }
+
+// Signing out in one tab signs out the others at once, instead of when their access token expires.
+const channel = typeof window !== "undefined" && typeof BroadcastChannel !== "undefined" ? new BroadcastChannel("videofn-auth") : null;
+channel?.addEventListener("message", (e: MessageEvent<unknown>) => {
+  if (e.data === "signed-out" && useAuthStore.getState().status === "authenticated") {
+    useAuthStore.getState().signOutLocal({ byUser: true });
+  }
+});
+
+/** Tells the app's other tabs that this browser has signed out. */
+export function announceSignOut(): void {
+  channel?.postMessage("signed-out");
+}
