@@ -12,10 +12,22 @@ export interface TextFieldProps extends Omit<InputHTMLAttributes<HTMLInputElemen
   id?: string;
   /** Shown right of the label (for example a "Forgot password?" link). */
   labelAside?: ReactNode;
+  /** A control inside the field's right edge (for example "Show password"). */
+  trailing?: ReactNode;
   ref?: React.Ref<HTMLInputElement>;
 }
 
-export function TextField({ label, error, hint, id, labelAside, className, type = "text", ...rest }: TextFieldProps) {
+export function TextField({
+  label,
+  error,
+  hint,
+  id,
+  labelAside,
+  trailing,
+  className,
+  type = "text",
+  ...rest
+}: TextFieldProps) {
   const autoId = useId();
   const inputId = id ?? `field${autoId}`;
   const hintId = hint ? `${inputId}-hint` : undefined;
@@ -29,17 +41,21 @@ export function TextField({ label, error, hint, id, labelAside, className, type 
         </label>
         {labelAside}
       </div>
-      <input
-        {...rest}
-        id={inputId}
-        type={type}
-        aria-invalid={error ? true : undefined}
-        aria-describedby={describedBy}
-        className={cx(
-          inputClasses,
-          error ? "border-danger/80 focus-visible:outline-danger" : "border-line hover:border-muted/50",
-        )}
-      />
+      <div className="relative">
+        <input
+          {...rest}
+          id={inputId}
+          type={type}
+          aria-invalid={error ? true : undefined}
+          aria-describedby={describedBy}
+          className={cx(
+            inputClasses,
+            error ? "border-danger/80 focus-visible:outline-danger" : "border-line hover:border-muted/50",
+            trailing ? "pr-12" : undefined,
+          )}
+        />
+        {trailing && <div className="absolute inset-y-0 right-1 flex items-center">{trailing}</div>}
+      </div>
       {hint && (
         <p id={hintId} className="text-xs text-muted">
           {hint}

@@ -10,18 +10,23 @@ export interface AuthState {
   /** The access token lives here, in memory only: never in web storage or a readable cookie. */
   accessToken: string | null;
   user: User | null;
+  /** True after the person signed out themselves (not after an expired session): no "come back" link. */
+  signedOutByUser: boolean;
   setSession(s: Session): void;
   setUser(u: User): void;
-  signOutLocal(): void;
+  /** Forgets the session in this tab (the server side is the caller's business). */
+  signOutLocal(opts?: { byUser?: boolean }): void;
 }
 
 export const useAuthStore = create<AuthState>()((set) => ({
   status: "unknown",
   accessToken: null,
   user: null,
-  setSession: (s) => set({ status: "authenticated", accessToken: s.access_token, user: s.user }),
+  signedOutByUser: false,
+  setSession: (s) => set({ status: "authenticated", accessToken: s.access_token, user: s.user, signedOutByUser: false }),
   setUser: (u) => set({ user: u }),
-  signOutLocal: () => set({ status: "anonymous", accessToken: null, user: null }),
+  signOutLocal: (opts) =>
+    set({ status: "anonymous", accessToken: null, user: null, signedOutByUser: opts?.byUser ?? false }),
 }));
 
 /**
