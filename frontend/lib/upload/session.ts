@@ -5,6 +5,9 @@ import type { components } from "@/lib/api/schema";
 import { planBlocks, blocksToSend, type StagedBlock } from "./blocks";
 import { transferBlocks, type TransferOptions, type UploadTarget } from "./uploader";
 import { fingerprint, type ResumeStore } from "./resume";
+import { UploadApiError } from "./errors";
+
+export { UploadApiError } from "./errors";
 
 type Upload = components["schemas"]["Upload"];
 type Video = components["schemas"]["Video"];
@@ -18,18 +21,6 @@ export interface StagedUpload {
   block_size_bytes: number;
   committed: boolean;
   staged_blocks: StagedBlock[];
-}
-
-/** An API call of the upload that failed; `message` is in words for the person uploading. */
-export class UploadApiError extends Error {
-  readonly status: number;
-  readonly code: string;
-  constructor(status: number, code: string, message: string) {
-    super(message);
-    this.name = "UploadApiError";
-    this.status = status;
-    this.code = code;
-  }
 }
 
 export interface UploadApi {
