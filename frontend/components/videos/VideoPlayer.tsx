@@ -22,6 +22,7 @@ export function VideoPlayer({ videoId, title }: { videoId: string; title: string
   /** Set while a fresh URL replaces an expired one: where to carry on, and whether it was playing. */
   const resume = useRef<{ time: number; playing: boolean } | null>(null);
   const refreshed = useRef(false);
+  const fetching = useRef(false);
 
   useEffect(() => {
     const controller = new AbortController();
@@ -33,18 +34,22 @@ export function VideoPlayer({ videoId, title }: { videoId: string; title: string
 
   const onError = useCallback(async () => {
     const el = ref.current;
-    if (!el || resume.current) return;
+    if (!el || fetching.current) return;
     if (refreshed.current) {
+      resume.current = null;
       setError("The video could not be played. Reload the page to try again.");
       return;
     }
     refreshed.current = true;
+    fetching.current = true;
     resume.current = { time: el.currentTime, playing: !el.paused || el.autoplay };
     try {
       setSrc(await playbackUrl(videoId));
     } catch (err) {
       resume.current = null;
       setError(describeError(toApiError(err)));
+    } finally {
+      fetching.current = false;
     }
   }, [videoId]);
 
