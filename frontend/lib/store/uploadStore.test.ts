@@ -199,6 +199,33 @@ describe("uploadStore", () => {
     expect(api.create).toHaveBeenCalledTimes(1);
   });
 
+  it("removes the video when the upload is cancelled while the API is still creating it", async () => {
+    let answer: (u: Upload) => void = () => undefined;
+    api.create.mockImplementationOnce(() => new Promise<Upload>((resolve) => (answer = resolve)));
+    const [id] = useUploadStore.getState().addFiles([mp4("early.mp4", BLOCK)]);
+    await vi.waitFor(() => expect(api.create).toHaveBeenCalled());
+    useUploadStore.getState().cancel(id!);
+    answer(upload("v-early"));
+    await waitForItem(id!, (i) => i.status === "cancelled");
+    await vi.waitFor(() => expect(deleteVideo).toHaveBeenCalledWith("v-early"));
+    expect(server.requests).toHaveLength(0);
+    expect(resume.map.size).toBe(0);
+  });
+
+  it("does not upload the same file twice at once", async () => {
+    server.holdBlocks();
+    const file = mp4("twice.mp4", BLOCK);
+    const first = useUploadStore.getState().addFiles([file]);
+    const second = useUploadStore.getState().addFiles([file]);
+    expect(first).toHaveLength(1);
+    expect(second).toEqual([]);
+    expect(useUploadStore.getState().announcement).toBe("twice.mp4 is already uploading.");
+    await server.waitForHeld(1);
+    server.releaseAll();
+    await waitForItem(first[0]!, (i) => i.status === "done");
+    expect(api.create).toHaveBeenCalledTimes(1);
+  });
+
   it("warns before the tab closes while an upload runs, not after", async () => {
     server.holdBlocks();
     const [id] = useUploadStore.getState().addFiles([mp4("w.mp4", BLOCK)]);

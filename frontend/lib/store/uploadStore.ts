@@ -92,7 +92,20 @@ export const useUploadStore = create<UploadStore>()((set, get) => ({
   addFiles(files) {
     installUnloadGuard();
     const added: UploadItem[] = [];
+    const running = new Set(
+      get()
+        .items.filter((i) => ACTIVE_STATUSES.has(i.status))
+        .map((i) => runtimes.get(i.id))
+        .filter((rt) => rt !== undefined)
+        .map((rt) => fingerprint(rt.file)),
+    );
     for (const file of Array.from(files)) {
+      // The same file twice at once would write the same blob from two places.
+      if (running.has(fingerprint(file))) {
+        announce(`${file.name} is already uploading.`);
+        continue;
+      }
+      running.add(fingerprint(file));
       const id = `u${nextId++}`;
       const problem = checkFile(file);
       runtimes.set(id, { file, controller: null, meter: createSpeedMeter(), lastEmit: 0, lastQuarter: 0 });

@@ -92,12 +92,12 @@ export async function uploadFile(o: UploadFileOptions): Promise<Video> {
   const fp = fingerprint(file);
   o.onPhase?.("preparing");
   const start = await resumeOrCreate(o, fp);
-  signal?.throwIfAborted();
-
   const plan = planBlocks(file.size, start.blockSize);
   const toSend = start.committed ? [] : blocksToSend(plan, start.staged);
   const alreadySent = plan.reduce((n, b) => (toSend.includes(b) ? n : n + b.size), 0);
+  // Before the cancel check: a cancel during createUpload must still learn the video to remove.
   o.onVideo?.(start.videoId, { resumed: alreadySent > 0 || start.committed, alreadySent });
+  signal?.throwIfAborted();
 
   if (!start.committed) {
     const target = start.target ?? toTarget(await api.renew(start.videoId));
