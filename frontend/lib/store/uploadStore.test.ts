@@ -142,6 +142,8 @@ describe("uploadStore", () => {
     const staged: StagedUpload = {
       video_id: "v-old",
       status: "pending_upload",
+      title: "again.mp4",
+      expires_at: "2026-11-30T07:15:00Z",
       size_bytes: file.size,
       content_type: "video/mp4",
       block_size_bytes: BLOCK,
@@ -187,6 +189,8 @@ describe("uploadStore", () => {
     api.staged.mockResolvedValueOnce({
       video_id: "v1",
       status: "pending_upload",
+      title: "broken.mp4",
+      expires_at: "2026-11-30T07:15:00Z",
       size_bytes: file.size,
       content_type: "video/mp4",
       block_size_bytes: BLOCK,

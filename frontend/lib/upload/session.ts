@@ -13,15 +13,7 @@ type Upload = components["schemas"]["Upload"];
 type Video = components["schemas"]["Video"];
 
 /** GET /api/uploads/{video_id}: what a pending upload has staged (for resume). */
-export interface StagedUpload {
-  video_id: string;
-  status: string;
-  size_bytes: number;
-  content_type: string;
-  block_size_bytes: number;
-  committed: boolean;
-  staged_blocks: StagedBlock[];
-}
+export type StagedUpload = components["schemas"]["UploadStatus"];
 
 export interface UploadApi {
   create(body: { filename: string; content_type: string; size_bytes: number }): Promise<Upload>;
