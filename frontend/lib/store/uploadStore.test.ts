@@ -142,6 +142,8 @@ describe("uploadStore", () => {
     const staged: StagedUpload = {
       video_id: "v-old",
       status: "pending_upload",
+      title: "again.mp4",
+      expires_at: "2026-11-30T07:15:00Z",
       size_bytes: file.size,
       content_type: "video/mp4",
       block_size_bytes: BLOCK,
@@ -187,6 +189,8 @@ describe("uploadStore", () => {
     api.staged.mockResolvedValueOnce({
       video_id: "v1",
       status: "pending_upload",
+      title: "broken.mp4",
+      expires_at: "2026-11-30T07:15:00Z",
       size_bytes: file.size,
       content_type: "video/mp4",
       block_size_bytes: BLOCK,
@@ -196,6 +200,33 @@ describe("uploadStore", () => {
     useUploadStore.getState().retry(id!);
     const done = await waitForItem(id!, (i) => i.status === "done");
     expect(done.resumedBytes).toBe(BLOCK);
+    expect(api.create).toHaveBeenCalledTimes(1);
+  });
+
+  it("removes the video when the upload is cancelled while the API is still creating it", async () => {
+    let answer: (u: Upload) => void = () => undefined;
+    api.create.mockImplementationOnce(() => new Promise<Upload>((resolve) => (answer = resolve)));
+    const [id] = useUploadStore.getState().addFiles([mp4("early.mp4", BLOCK)]);
+    await vi.waitFor(() => expect(api.create).toHaveBeenCalled());
+    useUploadStore.getState().cancel(id!);
+    answer(upload("v-early"));
+    await waitForItem(id!, (i) => i.status === "cancelled");
+    await vi.waitFor(() => expect(deleteVideo).toHaveBeenCalledWith("v-early"));
+    expect(server.requests).toHaveLength(0);
+    expect(resume.map.size).toBe(0);
+  });
+
+  it("does not upload the same file twice at once", async () => {
+    server.holdBlocks();
+    const file = mp4("twice.mp4", BLOCK);
+    const first = useUploadStore.getState().addFiles([file]);
+    const second = useUploadStore.getState().addFiles([file]);
+    expect(first).toHaveLength(1);
+    expect(second).toEqual([]);
+    expect(useUploadStore.getState().announcement).toBe("twice.mp4 is already uploading.");
+    await server.waitForHeld(1);
+    server.releaseAll();
+    await waitForItem(first[0]!, (i) => i.status === "done");
     expect(api.create).toHaveBeenCalledTimes(1);
   });
 

@@ -2,11 +2,10 @@
 // The uploads themselves run here at module level, outside React, so they go on while the person
 // moves around the app; the wire (blocks, retries, renewals, resume) lives in lib/upload.
 import { create } from "zustand";
-import { uploadApi, deleteVideo } from "@/lib/upload/api";
-import { BlobRequestError, isAbortError } from "@/lib/upload/blob";
+import { BlobRequestError, UploadApiError, isAbortError } from "@/lib/upload/errors";
 import { videoContentType } from "@/lib/upload/contentType";
 import { fingerprint, localResumeStore, type ResumeStore } from "@/lib/upload/resume";
-import { UploadApiError, uploadFile, type UploadApi, type UploadFileOptions } from "@/lib/upload/session";
+import type { UploadApi, UploadFileOptions } from "@/lib/upload/session";
 import { createSpeedMeter, type SpeedMeter } from "@/lib/upload/speed";
 import { formatBytes } from "@/lib/format";
 
@@ -52,14 +51,24 @@ export const MAX_ACTIVE_FILES = 2;
 const PROGRESS_INTERVAL_MS = 250;
 
 export interface UploadDeps {
-  api: UploadApi;
-  deleteVideo: (videoId: string) => Promise<void>;
+  /** The upload routes; the real ones (lib/upload/api) are loaded with the uploader when first needed. */
+  api: UploadApi | null;
+  deleteVideo: ((videoId: string) => Promise<void>) | null;
   resume: ResumeStore;
   now: () => number;
   options: Pick<UploadFileOptions, "concurrency" | "maxAttempts" | "retryDelay" | "renewMarginMs" | "stallMs">;
 }
 
-let deps: UploadDeps = { api: uploadApi, deleteVideo, resume: localResumeStore(), now: Date.now, options: {} };
+let deps: UploadDeps = { api: null, deleteVideo: null, resume: localResumeStore(), now: Date.now, options: {} };
+
+/**
+ * The uploader and the API adapter, loaded on the first upload: pages that only show the queue
+ * (the library) do not carry the wire in their first-load JavaScript.
+ */
+async function loadWire() {
+  const [{ uploadFile }, wire] = await Promise.all([import("@/lib/upload/session"), import("@/lib/upload/api")]);
+  return { uploadFile, api: deps.api ?? wire.uploadApi, deleteVideo: deps.deleteVideo ?? wire.deleteVideo };
+}
 
 /** Tests: swap the API, storage and clock. */
 export function configureUploads(next: Partial<UploadDeps>): void {
@@ -83,7 +92,20 @@ export const useUploadStore = create<UploadStore>()((set, get) => ({
   addFiles(files) {
     installUnloadGuard();
     const added: UploadItem[] = [];
+    const running = new Set(
+      get()
+        .items.filter((i) => ACTIVE_STATUSES.has(i.status))
+        .map((i) => runtimes.get(i.id))
+        .filter((rt) => rt !== undefined)
+        .map((rt) => fingerprint(rt.file)),
+    );
     for (const file of Array.from(files)) {
+      // The same file twice at once would write the same blob from two places.
+      if (running.has(fingerprint(file))) {
+        announce(`${file.name} is already uploading.`);
+        continue;
+      }
+      running.add(fingerprint(file));
       const id = `u${nextId++}`;
       const problem = checkFile(file);
       runtimes.set(id, { file, controller: null, meter: createSpeedMeter(), lastEmit: 0, lastQuarter: 0 });
@@ -196,12 +218,16 @@ async function run(id: string): Promise<void> {
   };
 
   let videoId: string | null = item.videoId;
+  let removeVideo: ((videoId: string) => Promise<void>) | null = deps.deleteVideo;
   try {
-    const video = await uploadFile({
+    const wire = await loadWire();
+    removeVideo = wire.deleteVideo;
+    controller.signal.throwIfAborted();
+    const video = await wire.uploadFile({
       ...deps.options,
       file: rt.file,
       contentType,
-      api: deps.api,
+      api: wire.api,
       resume: deps.resume,
       signal: controller.signal,
       now: deps.now,
@@ -221,7 +247,7 @@ async function run(id: string): Promise<void> {
       announce(`Upload of ${item.name} cancelled.`);
       // A cancelled upload leaves nothing behind: no pending video in the library, no resume entry.
       deps.resume.delete(fingerprint(rt.file));
-      if (videoId) void deps.deleteVideo(videoId).catch(() => undefined);
+      if (videoId && removeVideo) void removeVideo(videoId).catch(() => undefined);
     } else {
       const error = describeUploadError(err);
       patch(id, { status: "failed", speedBps: 0, etaSeconds: null, error });

@@ -7,34 +7,9 @@
 // planner, the retries around 403 + renew, and the progress across blocks ourselves. Never through the
 // `api` Axios instance: storage must not see the Authorization header.
 
-/** A failed storage request. `status` 0 means the request never got an answer (network, stall). */
-export class BlobRequestError extends Error {
-  readonly status: number;
-  readonly code: string;
-  constructor(status: number, code: string, message?: string) {
-    super(message ?? `Blob Storage answered ${status} ${code}`);
-    this.name = "BlobRequestError";
-    this.status = status;
-    this.code = code;
-  }
-  /** Worth sending again unchanged: no answer, a timeout, throttling or a server error. */
-  get retryable(): boolean {
-    return this.status === 0 || this.status === 408 || this.status === 429 || this.status >= 500;
-  }
-  /** The SAS was refused (expired or otherwise): a renewed URL may succeed. */
-  get authFailure(): boolean {
-    return this.status === 403 || this.status === 401;
-  }
-}
+import { BlobRequestError, abortError } from "./errors";
 
-/** The error a cancelled request rejects with (same name as fetch's, so callers check one thing). */
-export function abortError(): DOMException {
-  return new DOMException("The upload was cancelled.", "AbortError");
-}
-
-export function isAbortError(err: unknown): boolean {
-  return err instanceof DOMException ? err.name === "AbortError" : err instanceof Error && err.name === "AbortError";
-}
+export { BlobRequestError, abortError, isAbortError } from "./errors";
 
 export interface SendOptions {
   signal?: AbortSignal;

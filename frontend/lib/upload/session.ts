@@ -5,32 +5,15 @@ import type { components } from "@/lib/api/schema";
 import { planBlocks, blocksToSend, type StagedBlock } from "./blocks";
 import { transferBlocks, type TransferOptions, type UploadTarget } from "./uploader";
 import { fingerprint, type ResumeStore } from "./resume";
+import { UploadApiError } from "./errors";
+
+export { UploadApiError } from "./errors";
 
 type Upload = components["schemas"]["Upload"];
 type Video = components["schemas"]["Video"];
 
 /** GET /api/uploads/{video_id}: what a pending upload has staged (for resume). */
-export interface StagedUpload {
-  video_id: string;
-  status: string;
-  size_bytes: number;
-  content_type: string;
-  block_size_bytes: number;
-  committed: boolean;
-  staged_blocks: StagedBlock[];
-}
-
-/** An API call of the upload that failed; `message` is in words for the person uploading. */
-export class UploadApiError extends Error {
-  readonly status: number;
-  readonly code: string;
-  constructor(status: number, code: string, message: string) {
-    super(message);
-    this.name = "UploadApiError";
-    this.status = status;
-    this.code = code;
-  }
-}
+export type StagedUpload = components["schemas"]["UploadStatus"];
 
 export interface UploadApi {
   create(body: { filename: string; content_type: string; size_bytes: number }): Promise<Upload>;
@@ -101,12 +84,12 @@ export async function uploadFile(o: UploadFileOptions): Promise<Video> {
   const fp = fingerprint(file);
   o.onPhase?.("preparing");
   const start = await resumeOrCreate(o, fp);
-  signal?.throwIfAborted();
-
   const plan = planBlocks(file.size, start.blockSize);
   const toSend = start.committed ? [] : blocksToSend(plan, start.staged);
   const alreadySent = plan.reduce((n, b) => (toSend.includes(b) ? n : n + b.size), 0);
+  // Before the cancel check: a cancel during createUpload must still learn the video to remove.
   o.onVideo?.(start.videoId, { resumed: alreadySent > 0 || start.committed, alreadySent });
+  signal?.throwIfAborted();
 
   if (!start.committed) {
     const target = start.target ?? toTarget(await api.renew(start.videoId));
