@@ -58,6 +58,25 @@ describe("a new user's first session", () => {
     });
   });
 
+  test("the pages carry a strict CSP, and a violation is caught", async () => {
+    const res = await page.goto("/auth/login/");
+    const csp = res?.headers()["content-security-policy"] ?? "";
+    const scriptSrc = csp.split(";").find((d) => d.trim().startsWith("script-src")) ?? "";
+    expect(scriptSrc, `script-src of ${csp}`).toMatch(/'self'/);
+    expect(scriptSrc).not.toMatch(/'unsafe-inline'|'unsafe-eval'|\*/);
+    await heading(page, "Sign in").waitFor();
+    // What a cross-site script would try: the page refuses it, and the
+    // watch reports it (so a clean run means no violation happened).
+    await page.evaluate(() => {
+      const s = document.createElement("script");
+      s.textContent = "window.__injected = true";
+      document.body.append(s);
+    });
+    await problems.waitFor(/CSP violation: script-src(-elem)? blocked inline/);
+    expect(await page.evaluate(() => "__injected" in window)).toBe(false);
+    problems.take();
+  });
+
   test("register", async () => {
     await visit(page, "/auth/register/");
     await heading(page, "Create your account").waitFor();

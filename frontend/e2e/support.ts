@@ -57,6 +57,8 @@ export async function newContext(browser: Browser, viewport = { width: 1280, hei
  */
 export interface Problems {
   take(): string[];
+  /** waitFor resolves with the first problem (collected or to come) that matches. */
+  waitFor(pattern: RegExp, timeout?: number): Promise<string>;
 }
 
 type CspReport = (violation: string) => void;
@@ -64,7 +66,12 @@ type CspReport = (violation: string) => void;
 /** watch starts collecting the problems of every page of context. */
 export async function watch(context: BrowserContext): Promise<Problems> {
   let found: string[] = [];
-  const add = (p: string) => found.push(p);
+  let faviconNoted = false;
+  const waiters = new Set<(p: string) => void>();
+  const add = (p: string) => {
+    found.push(p);
+    waiters.forEach((w) => w(p));
+  };
 
   await context.exposeFunction("__e2eReportCSP", (violation: string) => add(`CSP violation: ${violation}`));
   await context.addInitScript(() => {
@@ -82,6 +89,13 @@ export async function watch(context: BrowserContext): Promise<Problems> {
       // Restoring the session on a signed-out page is one refresh call that
       // answers 401: Chromium logs every 4xx resource as a console error.
       if (/status of 401/.test(msg.text()) && at.includes("/api/auth/refresh")) return;
+      // The browser asks for /favicon.ico by itself; the app not having one
+      // is worth a note, not a failed flow.
+      if (/status of 404/.test(msg.text()) && new URL(at || "http://x/").pathname === "/favicon.ico") {
+        if (!faviconNoted) console.log("note: the app serves no /favicon.ico (add app/icon.svg or app/favicon.ico)");
+        faviconNoted = true;
+        return;
+      }
       add(`console ${msg.type()}: ${msg.text()}${at ? ` (${at})` : ""}`);
     });
     page.on("pageerror", (err) => add(`uncaught exception: ${err.stack ?? err.message}`));
@@ -101,6 +115,23 @@ export async function watch(context: BrowserContext): Promise<Problems> {
       const out = found;
       found = [];
       return out;
+    },
+    waitFor(pattern, timeout = WAIT) {
+      const already = found.find((p) => pattern.test(p));
+      if (already) return Promise.resolve(already);
+      return new Promise((resolve, reject) => {
+        const timer = setTimeout(() => {
+          waiters.delete(waiter);
+          reject(new Error(`no browser problem matching ${pattern} within ${timeout} ms`));
+        }, timeout);
+        const waiter = (p: string) => {
+          if (!pattern.test(p)) return;
+          clearTimeout(timer);
+          waiters.delete(waiter);
+          resolve(p);
+        };
+        waiters.add(waiter);
+      });
     },
   };
 }
