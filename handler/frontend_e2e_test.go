@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -187,13 +188,22 @@ func (s *frontendStack) runE2E(tb testing.TB, timeout time.Duration, vars ...str
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
 	cmd.WaitDelay = 10 * time.Second
+	// A benchmark's log is always printed and cut after ten lines, which
+	// would hide its summary: there the output is shown only on failure.
+	var out io.Writer
+	var kept bytes.Buffer
 	log := &lineLogger{tb: tb, prefix: "e2e: "}
-	cmd.Stdout, cmd.Stderr = log, log
+	if _, bench := tb.(*testing.B); bench {
+		out = &kept
+	} else {
+		out = log
+	}
+	cmd.Stdout, cmd.Stderr = out, out
 	err := cmd.Run()
 	log.Flush()
 	if err != nil {
-		tb.Fatalf("npm run e2e: %v (ctx: %v); screenshots in frontend/test-output/e2e; the handler's last log lines:\n%s",
-			err, ctx.Err(), lastLines(s.h.logs.all(), 40))
+		tb.Fatalf("npm run e2e: %v (ctx: %v)\n%sscreenshots in frontend/test-output/e2e; the handler's last log lines:\n%s",
+			err, ctx.Err(), kept.String(), lastLines(s.h.logs.all(), 40))
 	}
 }
 
