@@ -252,18 +252,39 @@ func lastLines(s string, n int) string {
 // TestFrontendInChromium runs the frontend's end-to-end flows
 // (frontend/e2e/*.e2e.ts) in headless Chromium against the static export
 // served by the handler: register, verify from the mail, sign in, upload and
-// play a real MP4, import one from a local HTTP server, reload, rename,
-// sign out; axe-core, console errors and CSP violations on every page.
+// play a real MP4, import one from a local HTTP server, reload, see a
+// running import live in the library and delete it, rename, sign out; axe-core, console errors and CSP violations on every page.
 func TestFrontendInChromium(t *testing.T) {
 	s := startFrontendStack(t)
 
 	clip := mediatest.Video(t, "mp4")
+	chunk := mediatest.MP4Like(64 << 10)
 	src := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path != "/imported-clip.mp4" {
+		switch r.URL.Path {
+		case "/imported-clip.mp4":
+			http.ServeContent(w, r, "imported-clip.mp4", time.Time{}, bytes.NewReader(clip))
+		case "/slow-clip.mp4":
+			// 64 MiB at about 1.3 MiB/s: still running when the flow
+			// reloads the library, and deleted there.
+			const chunks = 1024
+			w.Header().Set("Content-Type", "video/mp4")
+			w.Header().Set("Content-Length", strconv.Itoa(chunks*len(chunk)))
+			tick := time.NewTicker(50 * time.Millisecond)
+			defer tick.Stop()
+			for range chunks {
+				if _, err := w.Write(chunk); err != nil {
+					return
+				}
+				w.(http.Flusher).Flush()
+				select {
+				case <-r.Context().Done():
+					return
+				case <-tick.C:
+				}
+			}
+		default:
 			http.NotFound(w, r)
-			return
 		}
-		http.ServeContent(w, r, "imported-clip.mp4", time.Time{}, bytes.NewReader(clip))
 	}))
 	t.Cleanup(src.Close)
 
@@ -278,6 +299,7 @@ func TestFrontendInChromium(t *testing.T) {
 
 	s.runE2E(t, 15*time.Minute,
 		"E2E_IMPORT_URL="+src.URL+"/imported-clip.mp4",
+		"E2E_SLOW_IMPORT_URL="+src.URL+"/slow-clip.mp4",
 		"E2E_UPLOAD_FILE="+upload,
 	)
 }

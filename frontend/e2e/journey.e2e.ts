@@ -9,6 +9,7 @@ import type { Browser, BrowserContext, Locator, Page } from "playwright-core";
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from "vitest";
 import {
   LONG_WAIT,
+  assertNoProblems,
   checkpoint,
   env,
   launch,
@@ -180,6 +181,40 @@ describe("a new user's first session", () => {
     await checkpoint(page, problems, "11-library");
   });
 
+  test("an import still running shows its live state in the library after a reload; deleting it asks first", async () => {
+    await mainNav(page).getByRole("link", { name: "Import" }).click();
+    await heading(page, "Import from a link").waitFor();
+    await page.getByLabel("Video URL").fill(env("E2E_SLOW_IMPORT_URL"));
+    await page.getByRole("button", { name: "Import", exact: true }).click();
+    const bar = page.getByRole("progressbar", { name: "Import progress" });
+    await page.waitForFunction((el) => Number(el?.getAttribute("aria-valuenow") ?? 0) > 0, await bar.elementHandle(), {
+      timeout: LONG_WAIT,
+    });
+
+    await mainNav(page).getByRole("link", { name: "Library" }).click();
+    await heading(page, "Library").waitFor();
+    await page.reload();
+    // Its title is still the source's host until the import learns the real one.
+    const running = page.getByRole("article").filter({ has: page.getByText(/^Importing \d+ %$/) });
+    await running.waitFor();
+    const before = Number(/(\d+) %/.exec(await running.getByText(/^Importing \d+ %$/).innerText())?.[1]);
+    await running.getByText(new RegExp(`^Importing (?!${before} %)\\d+ %$`)).waitFor(); // live: the percent moves
+    await checkpoint(page, problems, "11b-library-import-running");
+
+    await running.getByRole("button", { name: "Delete" }).click();
+    const dialog = page.getByRole("dialog", { name: "Delete video?" });
+    await dialog.waitFor();
+    await checkpoint(page, problems, "11c-delete-dialog");
+    await page.keyboard.press("Escape"); // the keyboard closes it, nothing deleted
+    await dialog.waitFor({ state: "hidden" });
+    await running.waitFor();
+    await running.getByRole("button", { name: "Delete" }).click();
+    await dialog.getByRole("button", { name: "Delete", exact: true }).click();
+    await running.waitFor({ state: "detached" });
+    await page.getByRole("article", { name: uploadTitle }).waitFor();
+    assertNoProblems(problems, "after deleting a running import");
+  });
+
   test("change the display name", async () => {
     await mainNav(page).getByRole("link", { name: "Settings" }).click();
     await heading(page, "Settings").waitFor();
@@ -198,7 +233,7 @@ describe("a new user's first session", () => {
     await page.getByRole("article", { name: uploadTitle }).waitFor();
     const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
     expect(overflow, "the page scrolls sideways on a 390 px wide screen").toBeLessThanOrEqual(0);
-    await checkpoint(page, problems, "14-library-phone");
+    await checkpoint(page, problems, "14-library-phone", false);
     await page.setViewportSize({ width: 1280, height: 800 });
   });
 

@@ -143,9 +143,12 @@ export async function outputPath(name: string): Promise<string> {
   return path.join(dir, name);
 }
 
-/** screenshot saves the whole page as <E2E_OUTPUT_DIR>/<name>.png. */
-export async function screenshot(page: Page, name: string): Promise<void> {
-  await page.screenshot({ path: await outputPath(`${name}.png`), fullPage: true, animations: "disabled" });
+/**
+ * screenshot saves the page as <E2E_OUTPUT_DIR>/<name>.png: the whole page,
+ * or only the viewport (as a phone shows it, fixed bars in place).
+ */
+export async function screenshot(page: Page, name: string, fullPage = true): Promise<void> {
+  await page.screenshot({ path: await outputPath(`${name}.png`), fullPage, animations: "disabled" });
 }
 
 const require = createRequire(import.meta.url);
@@ -201,8 +204,8 @@ export function assertNoProblems(problems: Problems, name: string): void {
  * checkpoint ends a step on a page: a screenshot named name, axe-core, and
  * no console error, CSP violation or server error since the last checkpoint.
  */
-export async function checkpoint(page: Page, problems: Problems, name: string): Promise<void> {
-  await screenshot(page, name);
+export async function checkpoint(page: Page, problems: Problems, name: string, fullPage = true): Promise<void> {
+  await screenshot(page, name, fullPage);
   await checkAccessibility(page, name);
   assertNoProblems(problems, name);
 }

@@ -16,6 +16,8 @@ const pages = {
   "04-sign-in": "sign-in",
   "01-register": "register",
   "11-library": "library",
+  "11b-library-import-running": "library-import-running",
+  "11c-delete-dialog": "delete-dialog",
   "08-player": "player",
   "07-upload-done": "upload",
   "10-import-done": "import",
