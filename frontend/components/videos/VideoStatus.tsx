@@ -1,5 +1,6 @@
 "use client";
 
+import Link from "next/link";
 import { useEffect } from "react";
 import { ProgressBar } from "@/components/ui";
 import { useVideoImport } from "@/hooks/useVideoImport";
@@ -111,7 +112,17 @@ function UploadStatus({ video, onSettled }: { video: Video; onSettled: (id: stri
     return (
       <>
         <Line tone="warning">
-          {item?.status === "failed" ? `Upload failed: ${item.error ?? ""}` : "Upload not finished: choose the file again on Upload to continue"}
+          {item?.status === "failed" ? (
+            `Upload failed: ${item.error ?? ""}`
+          ) : (
+            <>
+              Upload not finished:{" "}
+              <Link href="/upload/" className="underline underline-offset-2 hover:text-ink">
+                choose the file again
+              </Link>{" "}
+              to continue
+            </>
+          )}
         </Line>
         <BarSlot />
       </>
