@@ -11,11 +11,6 @@ import { stepWords } from "@/components/import/importWords";
 
 const IMPORTING: ReadonlySet<Video["status"]> = new Set(["queued", "downloading", "processing"]);
 
-/** Whether a video's status changes on its own (so the card shows it live). */
-export function isInProgress(v: Video): boolean {
-  return v.status === "pending_upload" || (v.source === "url" && IMPORTING.has(v.status));
-}
-
 /** Status words for a video, with live progress for imports and this tab's uploads. */
 export function VideoStatus({ video, onSettled }: { video: Video; onSettled: (id: string) => void }) {
   if (video.source === "url" && IMPORTING.has(video.status)) return <ImportStatus video={video} onSettled={onSettled} />;
