@@ -166,6 +166,28 @@ describe("uploadStore", () => {
     expect(resume.map.size).toBe(0);
   });
 
+  it("only completes a resumed upload whose block list was already committed", async () => {
+    const file = mp4("committed.mp4", 2 * BLOCK);
+    resume.set(fingerprint(file), "v-c");
+    api.staged.mockResolvedValueOnce({
+      video_id: "v-c",
+      status: "pending_upload",
+      title: "committed.mp4",
+      size_bytes: file.size,
+      content_type: "video/mp4",
+      block_size_bytes: BLOCK,
+      expires_at: "2026-11-30T07:15:00Z",
+      committed: true,
+      staged_blocks: [],
+    });
+    const [id] = useUploadStore.getState().addFiles([file]);
+    const item = await waitForItem(id!, (i) => i.status === "done");
+    expect(item.sentBytes).toBe(file.size);
+    expect(api.complete).toHaveBeenCalledWith("v-c");
+    expect(api.renew).not.toHaveBeenCalled();
+    expect(server.requests).toHaveLength(0);
+  });
+
   it("starts fresh when the remembered upload is gone (404/409), replacing the stale entry", async () => {
     const file = mp4("stale.mp4", 2 * BLOCK);
     resume.set(fingerprint(file), "v-gone");
