@@ -13,8 +13,8 @@ const StaticWebAppConfigName = "staticwebapp.config.json"
 // Static Web Apps serve the export as ServeHTTP does: headers (the API's
 // security headers, HSTS included: Static Web Apps is HTTPS only) on every
 // response with the site's Content-Security-Policy in place of the API's,
-// the same caching, and the export's 404.html for unknown paths. /api/* is
-// left to the linked backend.
+// the immutable caching of /_next/static/*, and the export's 404.html for
+// unknown paths. /api/* is left to the linked backend.
 //
 // One difference remains: Static Web Apps answers a navigation to an
 // unknown page with its navigation fallback (404.html) and status 200,
@@ -26,7 +26,8 @@ func (s *Site) StaticWebAppConfig(headers [][2]string) ([]byte, error) {
 		global[kv[0]] = kv[1]
 	}
 	global["Content-Security-Policy"] = s.policy
-	global["Cache-Control"] = "no-cache"
+	// No Cache-Control here: global headers may also reach /api responses
+	// through the linked backend, whose no-store must stay.
 	type override struct {
 		Rewrite    string `json:"rewrite"`
 		StatusCode int    `json:"statusCode"`

@@ -269,6 +269,9 @@ func TestStaticWebAppConfigHasTheSitePolicy(t *testing.T) {
 	if cfg.GlobalHeaders["X-Content-Type-Options"] != "nosniff" || cfg.GlobalHeaders["Strict-Transport-Security"] != "max-age=1" {
 		t.Errorf("security headers missing: %v", cfg.GlobalHeaders)
 	}
+	if _, ok := cfg.GlobalHeaders["Cache-Control"]; ok {
+		t.Error("a global Cache-Control would also reach /api responses through the linked backend")
+	}
 	if cfg.TrailingSlash != "auto" || cfg.NavigationFallback.Rewrite != "/404.html" {
 		t.Errorf("trailingSlash %q, fallback %q", cfg.TrailingSlash, cfg.NavigationFallback.Rewrite)
 	}

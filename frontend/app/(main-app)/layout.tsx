@@ -3,6 +3,7 @@
 import { useRouter } from "next/navigation";
 import { useEffect, type ReactNode } from "react";
 import { AppShell } from "@/components/layout/AppShell";
+import { RestoreFailed } from "@/components/layout/RestoreFailed";
 import { ShellSkeleton } from "@/components/layout/ShellSkeleton";
 import { restoreSession, useAuthStore } from "@/lib/store/authStore";
 
@@ -14,6 +15,7 @@ import { restoreSession, useAuthStore } from "@/lib/store/authStore";
 export default function MainAppLayout({ children }: { children: ReactNode }) {
   const status = useAuthStore((s) => s.status);
   const signedOutByUser = useAuthStore((s) => s.signedOutByUser);
+  const restoreError = useAuthStore((s) => s.restoreError);
   const router = useRouter();
 
   useEffect(() => {
@@ -30,6 +32,7 @@ export default function MainAppLayout({ children }: { children: ReactNode }) {
     router.replace(`/auth/login?next=${encodeURIComponent(next)}`);
   }, [status, signedOutByUser, router]);
 
+  if (status === "unknown" && restoreError) return <RestoreFailed message={restoreError} />;
   if (status !== "authenticated") return <ShellSkeleton />;
   return <AppShell>{children}</AppShell>;
 }

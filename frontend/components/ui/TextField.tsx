@@ -50,7 +50,7 @@ export function TextField({
           aria-describedby={describedBy}
           className={cx(
             inputClasses,
-            error ? "border-danger/80 focus-visible:outline-danger" : "border-line hover:border-muted/50",
+            error ? "border-danger focus-visible:outline-danger" : "border-line hover:border-muted/50",
             trailing ? "pr-12" : undefined,
           )}
         />

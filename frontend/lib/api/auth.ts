@@ -1,7 +1,7 @@
 // The auth and account calls, typed from the generated schema. Pages call these; the token
 // handling itself stays in lib/axios.
 import { api } from "@/lib/axios";
-import { useAuthStore } from "@/lib/store/authStore";
+import { announceSignOut, useAuthStore } from "@/lib/store/authStore";
 import type {
   ChangePasswordRequest,
   LoginRequest,
@@ -65,6 +65,7 @@ export async function logout(): Promise<void> {
     await api.post("/auth/logout");
   } finally {
     useAuthStore.getState().signOutLocal({ byUser: true });
+    announceSignOut();
   }
 }
 

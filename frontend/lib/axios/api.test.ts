@@ -71,7 +71,7 @@ afterAll(async () => {
 beforeEach(() => {
   seen = [];
   routes = new Map();
-  useAuthStore.setState({ status: "unknown", accessToken: null, user: null });
+  useAuthStore.setState({ status: "unknown", accessToken: null, user: null, restoreError: null });
   document.cookie = "csrf_token=csrf-123; path=/";
 });
 
@@ -245,5 +245,23 @@ describe("errors in words", () => {
 
     expect(e).toMatchObject({ status: 0, code: "network_error" });
     expect(describeError(toApiError(e))).toMatch(/could not reach the server/i);
+  });
+});
+
+describe("when the server cannot answer on page load", () => {
+  it("does not sign the person out, says why, and can try again", async () => {
+    let available = false;
+    routes.set("POST /api/auth/refresh", (_req, res) =>
+      available
+        ? json(res, 200, session("restored"))
+        : json(res, 503, { error: { code: "unavailable", message: "Busy." } }, { "Retry-After": "5" }),
+    );
+
+    expect(await restoreSession()).toBe(false);
+    expect(useAuthStore.getState()).toMatchObject({ status: "unknown", restoreError: expect.stringContaining("Try again in 5 s") });
+
+    available = true;
+    expect(await restoreSession()).toBe(true);
+    expect(useAuthStore.getState()).toMatchObject({ status: "authenticated", restoreError: null });
   });
 });

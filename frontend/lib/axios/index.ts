@@ -119,8 +119,8 @@ let refreshing: Promise<string | null> | null = null;
 /**
  * Exchanges the refresh cookie for a new access token. Every caller until it answers shares the
  * same request: the server rotates the cookie, so a second refresh in parallel would present a
- * token that was just replaced. Resolves to the new token, or null (and signs out locally) when
- * the session cannot be renewed.
+ * token that was just replaced. Resolves to the new token, or null: signed out locally when the
+ * server refused (401, 403), left as it was when no verdict came (offline, 5xx, 429).
  */
 export function refreshAccessToken(): Promise<string | null> {
   refreshing ??= (async () => {
@@ -128,8 +128,15 @@ export function refreshAccessToken(): Promise<string | null> {
       const { data } = await api.post<Session>("/auth/refresh", undefined, { skipAuthRefresh: true });
       useAuthStore.getState().setSession(data);
       return data.access_token;
-    } catch {
-      useAuthStore.getState().signOutLocal();
+    } catch (err) {
+      const e = toApiError(err);
+      const store = useAuthStore.getState();
+      if (e.status === 0 || e.status === 429 || e.status >= 500) {
+        // No verdict on the session (offline, overloaded): do not sign out over a network hiccup.
+        if (store.status === "unknown") store.setRestoreError(describeError(e));
+        return null;
+      }
+      store.signOutLocal();
       return null;
     } finally {
       refreshing = null;
