@@ -106,10 +106,20 @@ describe("VideoLibrary", () => {
     expect(player.controls).toBe(true);
     expect(player.getAttribute("src")).toBe("https://storage.example/v1?sig=1");
 
+    // Storage refuses the expired URL mid-way: a fresh one, and playback carries on at 42 s.
+    const play = vi.fn(async () => undefined);
+    player.play = play;
+    player.currentTime = 42;
     await act(async () => {
       player.dispatchEvent(new Event("error"));
     });
     await vi.waitFor(() => expect(player.getAttribute("src")).toBe("https://storage.example/v1?sig=2"));
+    player.currentTime = 0; // a new source starts at 0
+    await act(async () => {
+      player.dispatchEvent(new Event("loadedmetadata"));
+    });
+    expect(player.currentTime).toBe(42);
+    expect(play).toHaveBeenCalled();
     await act(async () => {
       player.dispatchEvent(new Event("error"));
     });

@@ -59,7 +59,8 @@ export function VideoPlayer({ videoId, title }: { videoId: string; title: string
     if (!el || !at) return;
     resume.current = null;
     el.currentTime = at.time;
-    if (at.playing) void el.play().catch(() => undefined);
+    // Autoplay rules may refuse; the controls are there.
+    if (at.playing) Promise.resolve(el.play()).catch(() => undefined);
   };
 
   return (

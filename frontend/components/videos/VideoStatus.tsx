@@ -1,5 +1,6 @@
 "use client";
 
+import Link from "next/link";
 import { useEffect } from "react";
 import { ProgressBar } from "@/components/ui";
 import { useVideoImport } from "@/hooks/useVideoImport";
@@ -9,11 +10,6 @@ import { ACTIVE_STATUSES, useUploadStore } from "@/lib/store/uploadStore";
 import { stepWords } from "@/components/import/importWords";
 
 const IMPORTING: ReadonlySet<Video["status"]> = new Set(["queued", "downloading", "processing"]);
-
-/** Whether a video's status changes on its own (so the card shows it live). */
-export function isInProgress(v: Video): boolean {
-  return v.status === "pending_upload" || (v.source === "url" && IMPORTING.has(v.status));
-}
 
 /** Status words for a video, with live progress for imports and this tab's uploads. */
 export function VideoStatus({ video, onSettled }: { video: Video; onSettled: (id: string) => void }) {
@@ -111,7 +107,17 @@ function UploadStatus({ video, onSettled }: { video: Video; onSettled: (id: stri
     return (
       <>
         <Line tone="warning">
-          {item?.status === "failed" ? `Upload failed: ${item.error ?? ""}` : "Upload not finished: choose the file again on Upload to continue"}
+          {item?.status === "failed" ? (
+            `Upload failed: ${item.error ?? ""}`
+          ) : (
+            <>
+              Upload not finished:{" "}
+              <Link href="/upload/" className="underline underline-offset-2 hover:text-ink">
+                choose the file again
+              </Link>{" "}
+              to continue
+            </>
+          )}
         </Line>
         <BarSlot />
       </>

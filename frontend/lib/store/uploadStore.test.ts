@@ -4,6 +4,7 @@ import { blockId } from "@/lib/upload/blocks";
 import { fingerprint, type ResumeStore } from "@/lib/upload/resume";
 import type { StagedUpload, UploadApi } from "@/lib/upload/session";
 import { startBlobServer, type TestBlobServer } from "@/lib/upload/testBlobServer";
+import { useAuthStore } from "./authStore";
 import { configureUploads, hasActiveUploads, useUploadStore, type UploadItem } from "./uploadStore";
 
 const BLOCK = 1024;
@@ -166,6 +167,28 @@ describe("uploadStore", () => {
     expect(resume.map.size).toBe(0);
   });
 
+  it("only completes a resumed upload whose block list was already committed", async () => {
+    const file = mp4("committed.mp4", 2 * BLOCK);
+    resume.set(fingerprint(file), "v-c");
+    api.staged.mockResolvedValueOnce({
+      video_id: "v-c",
+      status: "pending_upload",
+      title: "committed.mp4",
+      size_bytes: file.size,
+      content_type: "video/mp4",
+      block_size_bytes: BLOCK,
+      expires_at: "2026-11-30T07:15:00Z",
+      committed: true,
+      staged_blocks: [],
+    });
+    const [id] = useUploadStore.getState().addFiles([file]);
+    const item = await waitForItem(id!, (i) => i.status === "done");
+    expect(item.sentBytes).toBe(file.size);
+    expect(api.complete).toHaveBeenCalledWith("v-c");
+    expect(api.renew).not.toHaveBeenCalled();
+    expect(server.requests).toHaveLength(0);
+  });
+
   it("starts fresh when the remembered upload is gone (404/409), replacing the stale entry", async () => {
     const file = mp4("stale.mp4", 2 * BLOCK);
     resume.set(fingerprint(file), "v-gone");
@@ -228,6 +251,26 @@ describe("uploadStore", () => {
     server.releaseAll();
     await waitForItem(first[0]!, (i) => i.status === "done");
     expect(api.create).toHaveBeenCalledTimes(1);
+  });
+
+  it("stops and forgets this tab's uploads on sign-out, keeping them resumable", async () => {
+    useAuthStore.getState().setSession({
+      access_token: "t",
+      token_type: "Bearer",
+      expires_in: 900,
+      user: { id: "u-1", email: "ada@example.com", name: "Ada", email_verified: true, created_at: "2026-11-30T06:00:00Z" },
+    });
+    server.holdBlocks();
+    const file = mp4("mine.mp4", 2 * BLOCK);
+    useUploadStore.getState().addFiles([file]);
+    await server.waitForHeld(2);
+    useAuthStore.getState().signOutLocal();
+    expect(useUploadStore.getState().items).toEqual([]);
+    expect(hasActiveUploads()).toBe(false);
+    await server.waitForClientAborts(2);
+    expect(deleteVideo).not.toHaveBeenCalled();
+    expect(resume.map.get(fingerprint(file))).toBe("v1");
+    expect(useUploadStore.getState().announcement).toBe("");
   });
 
   it("warns before the tab closes while an upload runs, not after", async () => {

@@ -8,6 +8,7 @@ import { fingerprint, localResumeStore, type ResumeStore } from "@/lib/upload/re
 import type { UploadApi, UploadFileOptions } from "@/lib/upload/session";
 import { createSpeedMeter, type SpeedMeter } from "@/lib/upload/speed";
 import { formatBytes } from "@/lib/format";
+import { useAuthStore } from "@/lib/store/authStore";
 
 export type UploadItemStatus = "queued" | "preparing" | "uploading" | "finishing" | "done" | "failed" | "cancelled";
 
@@ -81,6 +82,8 @@ interface Runtime {
   meter: SpeedMeter;
   lastEmit: number;
   lastQuarter: number;
+  /** Stopped by a sign-out: keep the video and the resume entry, so the same person can continue later. */
+  keep: boolean;
 }
 const runtimes = new Map<string, Runtime>();
 let nextId = 1;
@@ -108,7 +111,7 @@ export const useUploadStore = create<UploadStore>()((set, get) => ({
       running.add(fingerprint(file));
       const id = `u${nextId++}`;
       const problem = checkFile(file);
-      runtimes.set(id, { file, controller: null, meter: createSpeedMeter(), lastEmit: 0, lastQuarter: 0 });
+      runtimes.set(id, { file, controller: null, meter: createSpeedMeter(), lastEmit: 0, lastQuarter: 0, keep: false });
       added.push({
         id,
         name: file.name,
@@ -242,7 +245,9 @@ async function run(id: string): Promise<void> {
     patch(id, { status: "done", sentBytes: rt.file.size, speedBps: 0, etaSeconds: 0, videoId: video.id });
     announce(`${item.name} uploaded.`);
   } catch (err) {
-    if (controller.signal.aborted || isAbortError(err)) {
+    if (rt.keep) {
+      // stopped by a sign-out: the list is gone already, nothing to say or clean up
+    } else if (controller.signal.aborted || isAbortError(err)) {
       patch(id, { status: "cancelled", speedBps: 0, etaSeconds: null });
       announce(`Upload of ${item.name} cancelled.`);
       // A cancelled upload leaves nothing behind: no pending video in the library, no resume entry.
@@ -273,6 +278,26 @@ export function describeUploadError(err: unknown): string {
   if (err instanceof RangeError) return err.message.charAt(0).toUpperCase() + err.message.slice(1) + ".";
   return err instanceof Error && err.message ? err.message : "The upload failed.";
 }
+
+/**
+ * Signing out, or another person signing in, in this tab stops its uploads and empties the list: the
+ * next person must not see (or cancel) them. Staged blocks and resume entries stay, so choosing the
+ * file again after signing back in continues the upload.
+ */
+function stopForSignOut(): void {
+  for (const rt of runtimes.values()) {
+    if (!rt.controller) continue;
+    rt.keep = true;
+    rt.controller.abort();
+  }
+  runtimes.clear();
+  useUploadStore.setState({ items: [], announcement: "" });
+}
+
+useAuthStore.subscribe((now, before) => {
+  const left = before.status === "authenticated" && (now.status !== "authenticated" || now.user?.id !== before.user?.id);
+  if (left) stopForSignOut();
+});
 
 let guardInstalled = false;
 /** Closing or reloading the tab mid-upload asks first (the browser shows its own words). */

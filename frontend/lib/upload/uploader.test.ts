@@ -203,3 +203,55 @@ describe("backoffDelay", () => {
     expect(backoffDelay(20, () => 1)).toBe(15_000);
   });
 });
+
+describe("transferBlocks progress per byte", () => {
+  // jsdom's XHR reports upload progress only once a body is fully sent; browsers report it as the
+  // bytes go. This stand-in reports each body in quarters, one block at a time, to check the totals.
+  class QuarterXHR {
+    static sent: number[] = [];
+    upload: { onprogress: ((e: { loaded: number }) => void) | null } = { onprogress: null };
+    status = 0;
+    responseText = "";
+    onload: (() => void) | null = null;
+    onerror: (() => void) | null = null;
+    onabort: (() => void) | null = null;
+    open() {}
+    setRequestHeader() {}
+    getResponseHeader() {
+      return null;
+    }
+    abort() {
+      this.onabort?.();
+    }
+    send(body: Blob | string) {
+      const size = typeof body === "string" ? body.length : body.size;
+      queueMicrotask(() => {
+        for (const q of [1, 2, 3, 4]) this.upload.onprogress?.({ loaded: (size * q) / 4 });
+        this.status = 201;
+        this.onload?.();
+      });
+    }
+  }
+
+  afterEach(() => {
+    vi.unstubAllGlobals();
+  });
+
+  it("counts the bytes of blocks in flight, so the bar moves within a block and ends at the size", async () => {
+    vi.stubGlobal("XMLHttpRequest", QuarterXHR);
+    const file = fileOf(2 * BLOCK);
+    const plan = planBlocks(file.size, BLOCK);
+    const progress: number[] = [];
+    await transferBlocks({
+      file,
+      plan,
+      toSend: plan,
+      contentType: "video/mp4",
+      target: target("s1"),
+      renew: () => Promise.reject(new Error("no renew expected")),
+      onProgress: (n) => progress.push(n),
+      concurrency: 1,
+    });
+    expect(progress).toEqual([0, 256, 512, 768, 1024, 1024, 1280, 1536, 1792, 2048, 2048]);
+  });
+});
