@@ -253,7 +253,8 @@ func lastLines(s string, n int) string {
 // (frontend/e2e/*.e2e.ts) in headless Chromium against the static export
 // served by the handler: register, verify from the mail, sign in, upload and
 // play a real MP4, import one from a local HTTP server, reload, see a
-// running import live in the library and delete it, rename, sign out; axe-core, console errors and CSP violations on every page.
+// running import live in the library and delete it, rename, sign out; an
+// upload cut by a reload resumes from the staged blocks; axe-core, console errors and CSP violations on every page.
 func TestFrontendInChromium(t *testing.T) {
 	s := startFrontendStack(t)
 
@@ -292,6 +293,9 @@ func TestFrontendInChromium(t *testing.T) {
 	if err := os.WriteFile(upload, clip, 0o644); err != nil {
 		t.Fatal(err)
 	}
+	// Large enough that the throttled upload is cut by the reload mid-way.
+	resume := filepath.Join(t.TempDir(), "resume-upload.mp4")
+	writeMP4Like(t, resume, 64<<20)
 	outDir := filepath.Join(s.frontend, "test-output", "e2e")
 	if err := os.RemoveAll(outDir); err != nil { // no screenshot of an earlier run left to mislead
 		t.Fatal(err)
@@ -301,5 +305,6 @@ func TestFrontendInChromium(t *testing.T) {
 		"E2E_IMPORT_URL="+src.URL+"/imported-clip.mp4",
 		"E2E_SLOW_IMPORT_URL="+src.URL+"/slow-clip.mp4",
 		"E2E_UPLOAD_FILE="+upload,
+		"E2E_RESUME_FILE="+resume,
 	)
 }

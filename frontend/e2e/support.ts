@@ -235,3 +235,27 @@ export function linkIn(text: string, prefix: string): string {
   if (!link) throw new Error(`no link starting with ${prefix} in:\n${text}`);
   return link;
 }
+
+/**
+ * createVerifiedUser registers through the API and verifies the address
+ * with the token from the mail, as the verification page would.
+ */
+export async function createVerifiedUser(email: string, password: string, name?: string): Promise<void> {
+  const base = env("E2E_BASE_URL");
+  const post = (path: string, body: unknown) =>
+    fetch(`${base}${path}`, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) });
+  const reg = await post("/api/auth/register", { email, password, ...(name ? { name } : {}) });
+  if (reg.status !== 202) throw new Error(`register ${email}: ${reg.status} ${await reg.text()}`);
+  const token = new URL(linkIn((await waitForMail(email)).text, `${base}/auth/verify`)).searchParams.get("token");
+  const verify = await post("/api/auth/verify-email", { token });
+  if (verify.status !== 200) throw new Error(`verify ${email}: ${verify.status} ${await verify.text()}`);
+}
+
+/** signIn signs in on the sign-in page and waits for the app's navigation. */
+export async function signIn(page: Page, email: string, password: string): Promise<void> {
+  await page.goto("/auth/login/");
+  await page.getByLabel("Email", { exact: true }).fill(email);
+  await page.getByLabel("Password", { exact: true }).fill(password);
+  await page.getByRole("button", { name: "Sign in", exact: true }).click();
+  await page.getByRole("navigation", { name: "Main" }).waitFor();
+}

@@ -8,7 +8,7 @@ import { readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { performance } from "node:perf_hooks";
 import { expect, test } from "vitest";
-import { WAIT, env, launch, newContext, watch, assertNoProblems } from "../support";
+import { WAIT, assertNoProblems, env, launch, newContext, signIn, watch } from "../support";
 
 const MiB = 1024 * 1024;
 
@@ -30,11 +30,7 @@ test("upload a large file through the app's uploader", async () => {
     const problems = await watch(context);
     const page = await context.newPage();
 
-    await page.goto("/auth/login/");
-    await page.getByLabel("Email", { exact: true }).fill(env("E2E_EMAIL"));
-    await page.getByLabel("Password", { exact: true }).fill(env("E2E_PASSWORD"));
-    await page.getByRole("button", { name: "Sign in", exact: true }).click();
-    await page.waitForURL((u) => !u.pathname.startsWith("/auth/"));
+    await signIn(page, env("E2E_EMAIL"), env("E2E_PASSWORD"));
     await page.goto("/upload/");
     await page.getByRole("heading", { name: "Upload videos", exact: true }).waitFor();
     await page.waitForLoadState("networkidle");
