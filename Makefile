@@ -14,6 +14,9 @@ DEV_DATABASE ?= videofn
 # Set YTDLP_BINARY to a standalone yt-dlp build (yt-dlp_linux) to ship it.
 YTDLP_BINARY ?=
 FRONTEND := npm --prefix frontend
+# The project's Go packages: ./... would also take in the Go sources some npm
+# packages ship (frontend/node_modules/flatted/golang).
+GO_PACKAGES = $$($(GO) list ./... | grep -v /node_modules/)
 export NEXT_TELEMETRY_DISABLED := 1
 
 .PHONY: dev test bench build package tools services migrate vet fmt clean frontend-check frontend-build screenshots
@@ -37,7 +40,7 @@ dev: local.settings.json
 	eval "$$(node .ci/local-settings-env.mjs local.settings.json)" && bin/handler migrate && exec .ci/dev.sh
 
 vet:
-	$(GO) vet ./...
+	$(GO) vet $(GO_PACKAGES)
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './.ci/*')); \
 	  if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 
@@ -55,12 +58,12 @@ frontend-build: tools
 # -timeout: go test's default (10 min per package) is the handler package's
 # whole run on a loaded 2-core machine; a hung test still fails, later.
 test: services vet frontend-check
-	$(GO) test -race -count=1 -timeout 25m ./...
+	$(GO) test -race -count=1 -timeout 25m $(GO_PACKAGES)
 
 # The first-load JavaScript report comes last: it fails when the library
 # page's scripts pass their budget, after every benchmark has printed.
 bench: services frontend-build
-	$(GO) test -p 1 -timeout 60m -run '^$$' -bench . -count 1 ./...
+	$(GO) test -p 1 -timeout 60m -run '^$$' -bench . -count 1 $(GO_PACKAGES)
 	node frontend/scripts/first-load-js.mjs frontend/out
 
 # The end-to-end screenshots of the main pages, for the README
