@@ -10,6 +10,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, test } from "vitest"
 import {
   LONG_WAIT,
   assertNoProblems,
+  checkKeyboardFocus,
   checkpoint,
   env,
   launch,
@@ -102,6 +103,8 @@ describe("a new user's first session", () => {
     await visit(page, "/auth/login/");
     await heading(page, "Sign in").waitFor();
     await checkpoint(page, problems, "04-sign-in");
+    const stops = await checkKeyboardFocus(page, "sign-in page");
+    expect(stops.join("\n")).toMatch(/Email[\s\S]*Password[\s\S]*Sign in/);
     await page.getByLabel("Email").fill(user.email);
     await page.getByLabel("Password", { exact: true }).fill(user.password);
     await page.getByLabel("Password", { exact: true }).press("Enter"); // the keyboard submits the form
@@ -179,6 +182,7 @@ describe("a new user's first session", () => {
     await page.getByRole("article", { name: uploadTitle }).getByText("Ready").waitFor();
     await page.getByRole("article", { name: importTitle }).getByText("Ready").waitFor({ timeout: LONG_WAIT });
     await checkpoint(page, problems, "11-library");
+    await checkKeyboardFocus(page, "library");
   });
 
   test("an import still running shows its live state in the library after a reload; deleting it asks first", async () => {

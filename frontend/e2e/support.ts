@@ -259,3 +259,38 @@ export async function signIn(page: Page, email: string, password: string): Promi
   await page.getByRole("button", { name: "Sign in", exact: true }).click();
   await page.getByRole("navigation", { name: "Main" }).waitFor();
 }
+
+/**
+ * checkKeyboardFocus tabs through the page from the top, up to limit stops,
+ * and throws when a focused control shows no focus indicator (no outline
+ * and no box-shadow ring) or when focus lands on something hidden. It
+ * returns the accessible names (or tags) of the stops, in order.
+ */
+export async function checkKeyboardFocus(page: Page, name: string, limit = 40): Promise<string[]> {
+  await page.evaluate(() => (document.activeElement as HTMLElement | null)?.blur());
+  const stops: string[] = [];
+  const invisible: string[] = [];
+  let first: string | null = null;
+  for (let i = 0; i < limit; i++) {
+    await page.keyboard.press("Tab");
+    const stop = await page.evaluate(() => {
+      const el = document.activeElement as HTMLElement | null;
+      if (!el || el === document.body) return null;
+      const s = getComputedStyle(el);
+      const ring = (s.outlineStyle !== "none" && parseFloat(s.outlineWidth) > 0) || s.boxShadow !== "none";
+      const r = el.getBoundingClientRect();
+      const label =
+        el.getAttribute("aria-label") ?? (el.innerText || (el as HTMLInputElement).labels?.[0]?.innerText || el.tagName).trim().slice(0, 40);
+      const path = `${el.tagName.toLowerCase()}${el.id ? `#${el.id}` : ""} "${label}"`;
+      return { path, ring, shown: r.width > 0 && r.height > 0 };
+    });
+    if (!stop) break;
+    if (stop.path === first) break; // back at the start
+    first ??= stop.path;
+    stops.push(stop.path);
+    if (!stop.ring || !stop.shown) invisible.push(`${stop.path}${stop.shown ? "" : " (not on screen)"}`);
+  }
+  if (stops.length === 0) throw new Error(`${name}: Tab reaches no control`);
+  if (invisible.length > 0) throw new Error(`${name}: focus is not visible on:\n  ${invisible.join("\n  ")}`);
+  return stops;
+}
