@@ -4,6 +4,8 @@
 #              Go test with -race against real PostgreSQL, Redis, Azurite
 #              (the end-to-end tests drive that export in Chromium)
 # make bench   every benchmark the project has, then the frontend's first-load JS
+# make e2e     only the end-to-end flows in Chromium; make screenshots copies
+#              their screenshots of the main pages to docs/screenshots
 # make build   the handler for this machine (bin/handler)
 # make package the linux/amd64 deploy folder (dist/deploy)
 
@@ -19,7 +21,7 @@ FRONTEND := npm --prefix frontend
 GO_PACKAGES = $$($(GO) list ./... | grep -v /node_modules/)
 export NEXT_TELEMETRY_DISABLED := 1
 
-.PHONY: dev test bench build package tools services migrate vet fmt clean frontend-check frontend-build screenshots
+.PHONY: dev test bench build package tools services migrate vet fmt clean frontend-check frontend-build e2e screenshots
 
 tools:
 	.ci/install.sh
@@ -66,9 +68,13 @@ bench: services frontend-build
 	$(GO) test -p 1 -timeout 60m -run '^$$' -bench . -count 1 $(GO_PACKAGES)
 	node frontend/scripts/first-load-js.mjs frontend/out
 
-# The end-to-end screenshots of the main pages, for the README
-# (docs/screenshots/); run `make test` (or TestFrontendInChromium) first.
-screenshots:
+# Only the end-to-end flows in Chromium (part of `make test`), against a fresh
+# export; screenshots land in frontend/test-output/e2e.
+e2e: services frontend-build
+	$(GO) test -count=1 -timeout 20m -run '^TestFrontendInChromium$$' -v ./handler
+
+# The end-to-end screenshots of the main pages, for the README (docs/screenshots/).
+screenshots: e2e
 	node frontend/scripts/copy-screenshots.mjs frontend/test-output/e2e docs/screenshots
 
 build:
