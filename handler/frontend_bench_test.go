@@ -51,7 +51,6 @@ func BenchmarkBrowserUpload256MiB(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	b.Cleanup(func() { store.Container().Delete(context.Background(), nil) })
 
 	var browserTotal, transferTotal, baselineTotal time.Duration
 	var peakHeap, peakRSS float64

@@ -80,9 +80,17 @@ func startFrontendStack(tb testing.TB) *frontendStack {
 	env["IMPORT_ALLOW_PRIVATE_NETWORKS"] = "true"
 	env["YTDLP_PATH"] = "yt-dlp"
 	env["LOG_LEVEL"] = "info"
-	pruneLoopbackCORS(tb, env["AZURE_STORAGE_CONNECTION_STRING"])
-	// Registered before the handler starts, so it runs after it stopped.
-	tb.Cleanup(func() { pruneLoopbackCORS(tb, env["AZURE_STORAGE_CONNECTION_STRING"], origin) })
+	store, err := blob.New(blob.Options{ConnectionString: env["AZURE_STORAGE_CONNECTION_STRING"], Container: env["BLOB_CONTAINER"]})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	pruneLoopbackCORS(tb, store)
+	// Registered before the handler starts, so they run after it stopped:
+	// the shared Azurite keeps blobs in memory, and a rule per origin.
+	tb.Cleanup(func() {
+		pruneLoopbackCORS(tb, store, origin)
+		store.Container().Delete(context.Background(), nil)
+	})
 	h := start(tb, env)
 	if h.URL != origin {
 		tb.Fatalf("handler listens on %s, want %s", h.URL, origin)
@@ -98,12 +106,8 @@ func startFrontendStack(tb testing.TB) *frontendStack {
 // killed before their cleanup). The handler adds a rule for its
 // FRONTEND_URL, every run here has its own origin, and Blob Storage keeps
 // at most five rules: without this the sixth run could not upload.
-func pruneLoopbackCORS(tb testing.TB, connectionString string, origins ...string) {
+func pruneLoopbackCORS(tb testing.TB, store *blob.Store, origins ...string) {
 	tb.Helper()
-	store, err := blob.New(blob.Options{ConnectionString: connectionString, Container: "unused"})
-	if err != nil {
-		tb.Fatal(err)
-	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	props, err := store.Service().GetProperties(ctx, nil)

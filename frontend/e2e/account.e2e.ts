@@ -23,7 +23,9 @@ describe("a forgotten password", () => {
   });
 
   afterAll(async () => {
+    const left = problems?.take() ?? [];
     await browser?.close();
+    if (left.length > 0) throw new Error(`after the last step: ${left.join("\n  ")}`);
   });
 
   test("a wrong password is refused in words", async () => {

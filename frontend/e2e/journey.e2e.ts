@@ -49,7 +49,10 @@ describe("a new user's first session", () => {
   });
 
   afterAll(async () => {
+    const left = problems?.take() ?? [];
     await browser?.close();
+    // What arrived after the last checkpoint counts too.
+    if (!failed && left.length > 0) throw new Error(`after the last step: ${left.join("\n  ")}`);
   });
 
   beforeEach(({ skip, onTestFailed, task }) => {

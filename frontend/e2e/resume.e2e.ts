@@ -22,7 +22,9 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  const left = problems?.take() ?? [];
   await browser?.close();
+  if (left.length > 0) throw new Error(`after the last step: ${left.join("\n  ")}`);
 });
 
 /** blockId returns the blockid of a Put Block request, or null for any other. */
