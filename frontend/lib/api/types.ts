@@ -1,0 +1,42 @@
+// Named API types, all aliases of the schema generated from openapi.yaml
+// (lib/api/schema.ts, `npm run gen:api`): never copy a shape by hand here.
+import type { components, paths } from "./schema";
+
+type Schemas = components["schemas"];
+
+export type Video = Schemas["Video"];
+export type VideoStatus = Video["status"];
+export type User = Schemas["User"];
+export type Upload = Schemas["Upload"];
+export type ImportAccepted = Schemas["ImportAccepted"];
+export type ImportProgress = Schemas["ImportProgress"];
+export type ImportStatus = ImportProgress["status"];
+export type Session = Schemas["Session"];
+export type ApiErrorBody = Schemas["Error"];
+
+type JsonOf<R> = R extends { content: { "application/json": infer B } } ? B : never;
+
+/** GET /api/videos: one page of the user's videos. */
+export type VideoPage = JsonOf<paths["/api/videos"]["get"]["responses"][200]>;
+/** Bodies of the routes that answer `{video}` or `{user}`. */
+export type VideoResponse = JsonOf<components["responses"]["Video"]>;
+export type UserResponse = JsonOf<components["responses"]["User"]>;
+
+/** Request bodies, as the API declares them. */
+type RequestJson<Op> = Op extends { requestBody?: { content: { "application/json": infer B } } } ? B : never;
+export type RegisterRequest = RequestJson<paths["/api/auth/register"]["post"]>;
+export type LoginRequest = RequestJson<paths["/api/auth/login"]["post"]>;
+export type ResetPasswordRequest = RequestJson<paths["/api/auth/password/reset"]["post"]>;
+export type ChangePasswordRequest = RequestJson<paths["/api/auth/password/change"]["post"]>;
+export type UpdateMeRequest = RequestJson<paths["/api/users/me"]["patch"]>;
+export type CreateUploadRequest = RequestJson<paths["/api/uploads"]["post"]>;
+export type CreateImportRequest = RequestJson<paths["/api/imports"]["post"]>;
+
+/**
+ * GET /api/auth/providers: which ways of signing in the backend offers. Taken from the generated
+ * schema once the route is in openapi.yaml; until then the documented shape.
+ */
+export type Providers = "/api/auth/providers" extends keyof paths
+  ? JsonOf<ProvidersResponse<paths>>
+  : { password: boolean; google: boolean };
+type ProvidersResponse<P> = P extends { "/api/auth/providers": { get: { responses: { 200: infer R } } } } ? R : never;
