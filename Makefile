@@ -1,4 +1,5 @@
-# make dev     install what is missing, start services, migrate, serve on :7071
+# make dev     install what is missing, start services, migrate, serve the API on :7071
+#              and the frontend (next dev) on :3000
 # make test    vet + every test with -race against real PostgreSQL, Redis, Azurite
 # make bench   every benchmark the project has
 # make build   the handler for this machine (bin/handler)
@@ -29,7 +30,7 @@ dev: local.settings.json
 	psql -h 127.0.0.1 -U postgres -d postgres -tAc "SELECT 1 FROM pg_database WHERE datname = '$(DEV_DATABASE)'" | grep -q 1 \
 	  || createdb -h 127.0.0.1 -U postgres $(DEV_DATABASE)
 	$(GO) build -o bin/handler ./handler
-	eval "$$(node .ci/local-settings-env.mjs local.settings.json)" && bin/handler migrate && exec bin/handler serve
+	eval "$$(node .ci/local-settings-env.mjs local.settings.json)" && bin/handler migrate && exec .ci/dev.sh
 
 vet:
 	$(GO) vet ./...
@@ -58,6 +59,12 @@ package:
 	  echo "package: shipped $(YTDLP_BINARY) as tools/yt-dlp ($$(cut -c1-16 dist/deploy/tools/yt-dlp.sha256)...)"; \
 	else \
 	  echo "package: no YTDLP_BINARY given; URL imports need one (make package YTDLP_BINARY=/path/to/yt-dlp_linux)"; \
+	fi
+	@if [ -f frontend/out/index.html ]; then \
+	  cp -r frontend/out dist/deploy/www && \
+	  echo "package: copied the frontend export (frontend/out) to dist/deploy/www, served with frontendHosting=functionApp"; \
+	else \
+	  echo "package: no frontend/out (build it: npm --prefix frontend ci && npm --prefix frontend run build); the function app serves no frontend (fine with frontendHosting=staticWebApp)"; \
 	fi
 	@echo "package: dist/deploy is ready: cd dist/deploy && func azure functionapp publish <app> --custom"
 

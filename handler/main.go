@@ -5,6 +5,9 @@
 //
 //	handler [serve]   serve on FUNCTIONS_CUSTOMHANDLER_PORT (default 7071)
 //	handler migrate   apply database migrations and exit
+//	handler swa-config --dir <export> --storage-origin <origin>
+//	                  write <export>/staticwebapp.config.json (Azure Static
+//	                  Web Apps) with the policy serve uses for FRONTEND_DIR
 //
 // The importer also runs the binary as `handler sandbox-exec ... -- yt-dlp
 // ...` to start yt-dlp confined (internal/sandbox); that is not for people.
@@ -13,6 +16,7 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -21,6 +25,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"sync"
@@ -48,6 +53,7 @@ import (
 	"github.com/videofn/videofn/internal/ratelimit"
 	"github.com/videofn/videofn/internal/redisstore"
 	"github.com/videofn/videofn/internal/sandbox"
+	"github.com/videofn/videofn/internal/webapp"
 )
 
 func main() {
@@ -64,9 +70,13 @@ func main() {
 	}
 }
 
-const usage = `usage: handler [serve | migrate]
-  serve    serve on FUNCTIONS_CUSTOMHANDLER_PORT (default 7071); the default
-  migrate  apply database migrations (DATABASE_URL) and exit`
+const usage = `usage: handler [serve | migrate | swa-config --dir <export> --storage-origin <origin>]
+  serve       serve on FUNCTIONS_CUSTOMHANDLER_PORT (default 7071); the default
+  migrate     apply database migrations (DATABASE_URL) and exit
+  swa-config  write <export>/staticwebapp.config.json for Azure Static Web Apps:
+              the security headers and Content-Security-Policy serve sends with
+              FRONTEND_DIR=<export>, for a blob endpoint at <origin>
+              (https://<account>.blob.core.windows.net)`
 
 // run is the whole program; main only wires the process to it. Tests call it
 // with their own environment and stdout, and port 0.
@@ -74,6 +84,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	cmd := "serve"
 	if len(args) > 1 {
 		cmd = args[1]
+	}
+	if cmd == "swa-config" {
+		return swaConfig(args[2:], stdout)
 	}
 	if len(args) > 2 {
 		return fmt.Errorf("unexpected arguments %q\n%s", args[2:], usage)
@@ -194,6 +207,15 @@ func serve(ctx context.Context, getenv func(string) string, stdout io.Writer) er
 	if err != nil {
 		return err
 	}
+	var frontend http.Handler
+	if cfg.FrontendDir != "" {
+		site, err := openSite(cfg.FrontendDir, store.Service().URL())
+		if err != nil {
+			return err
+		}
+		defer site.Close()
+		frontend = site
+	}
 	limiter := ratelimit.New(rdb.Client, rdb.Prefix, logger)
 	mediaService := media.NewService(media.Options{
 		Container:      cfg.BlobContainer,
@@ -303,6 +325,8 @@ func serve(ctx context.Context, getenv func(string) string, stdout io.Writer) er
 
 		Media:   mediaService,
 		Imports: importService,
+
+		Frontend: frontend,
 	})
 
 	httpServer := &http.Server{
@@ -338,6 +362,53 @@ func serve(ctx context.Context, getenv func(string) string, stdout io.Writer) er
 	}
 	// The deferred calls wait for the consumers (until consumersDeadline)
 	// and then close the pools (closeWait).
+	return nil
+}
+
+// openSite opens the frontend's static export in dir for serving, with a
+// policy that allows the blob endpoint (the origin of blobEndpoint, where
+// upload and playback URLs point).
+func openSite(dir, blobEndpoint string) (*webapp.Site, error) {
+	origin, err := webapp.Origin(blobEndpoint)
+	if err != nil {
+		return nil, fmt.Errorf("storage origin for the frontend: %w", err)
+	}
+	return webapp.Open(dir, origin)
+}
+
+// swaConfig is `handler swa-config --dir <export> --storage-origin
+// <origin>`: it writes <export>/staticwebapp.config.json from the same code
+// that serves the export, so both hostings send the same policy.
+func swaConfig(args []string, stdout io.Writer) error {
+	fs := flag.NewFlagSet("swa-config", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	dir := fs.String("dir", "", "the frontend's static export (frontend/out)")
+	origin := fs.String("storage-origin", "", "the blob endpoint's origin, https://<account>.blob.core.windows.net")
+	if err := fs.Parse(args); err != nil {
+		return fmt.Errorf("swa-config: %w\n%s", err, usage)
+	}
+	if *dir == "" || *origin == "" || fs.NArg() > 0 {
+		return fmt.Errorf("swa-config needs --dir and --storage-origin and nothing else\n%s", usage)
+	}
+	storage, err := webapp.Origin(*origin)
+	if err != nil {
+		return fmt.Errorf("swa-config: --storage-origin: %w", err)
+	}
+	site, err := webapp.Open(*dir, storage)
+	if err != nil {
+		return err
+	}
+	defer site.Close()
+	// Static Web Apps serves HTTPS only: the headers of COOKIE_SECURE=true.
+	b, err := site.StaticWebAppConfig(httpapi.SecurityHeaders(true))
+	if err != nil {
+		return err
+	}
+	name := filepath.Join(*dir, webapp.StaticWebAppConfigName)
+	if err := os.WriteFile(name, b, 0o644); err != nil {
+		return fmt.Errorf("swa-config: %w", err)
+	}
+	fmt.Fprintf(stdout, "wrote %s\n", name)
 	return nil
 }
 

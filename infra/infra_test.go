@@ -521,3 +521,62 @@ func TestAPIVersionsAreExplicit(t *testing.T) {
 		t.Errorf("found only %d resource declarations; is the parser still matching?", total)
 	}
 }
+
+// TestFrontendHostingChoosesWhoServesTheFrontend: frontendHosting picks the
+// Static Web App with its linked backend (default) or the function app
+// serving the static export itself; each choice deploys only what it uses
+// and gives the handler what it needs.
+func TestFrontendHostingChoosesWhoServesTheFrontend(t *testing.T) {
+	main := read(t, "main.bicep")
+	p := bicepParam(t, main, "frontendHosting")
+	if p.def != "'staticWebApp'" {
+		t.Errorf("frontendHosting defaults to %s, want 'staticWebApp'", p.def)
+	}
+	for _, v := range []string{"'staticWebApp'", "'functionApp'"} {
+		if !strings.Contains(p.decorators, v) {
+			t.Errorf("frontendHosting does not allow %s; decorators:\n%s", v, p.decorators)
+		}
+	}
+	if !strings.Contains(main, "var useStaticWebApp = frontendHosting == 'staticWebApp'") {
+		t.Fatal("main.bicep has no useStaticWebApp derived from frontendHosting")
+	}
+	for _, m := range []string{"module staticWebApp 'modules/staticwebapp.bicep'", "module staticWebAppBackend 'modules/staticwebapp-backend.bicep'"} {
+		if !regexp.MustCompile(`(?m)^` + regexp.QuoteMeta(m) + ` = if \(useStaticWebApp\) \{`).MatchString(main) {
+			t.Errorf("%s is not deployed only with useStaticWebApp", m)
+		}
+	}
+
+	// functionApp: the handler gets FRONTEND_DIR, pointing at the deploy
+	// folder's www (what make package fills), and nothing else does.
+	if !regexp.MustCompile(`(?m)^var frontendSettings = useStaticWebApp \? \{\} : \{`).MatchString(main) {
+		t.Error("frontendSettings must be empty with the Static Web App and set otherwise")
+	}
+	dir := strings.Trim(objectKeys(block(t, main, `var frontendSettings =`))["FRONTEND_DIR"], "'")
+	if dir != "/home/site/wwwroot/www" {
+		t.Errorf("FRONTEND_DIR = %q, want the deploy folder's www (/home/site/wwwroot/www)", dir)
+	}
+	if !strings.Contains(read(t, "../Makefile"), "dist/deploy/www") {
+		t.Error("make package does not put the export in dist/deploy/www, where FRONTEND_DIR points")
+	}
+	if !strings.Contains(block(t, main, `module functionApp 'modules/functionapp.bicep' =`), "frontendSettings") {
+		t.Error("the function app's appSettings do not include frontendSettings")
+	}
+
+	// The origin the browser sees: FRONTEND_URL and the media account's CORS
+	// follow the choice.
+	if !strings.Contains(main, "var hostedOrigin = useStaticWebApp ? 'https://${staticWebApp!.outputs.defaultHostname}' : 'https://${names.functionApp}.azurewebsites.net'") {
+		t.Error("hostedOrigin does not follow frontendHosting")
+	}
+	if !strings.Contains(main, "var frontendUrl = empty(customOrigin) ? hostedOrigin : customOrigin") {
+		t.Error("FRONTEND_URL does not default to the hosted origin")
+	}
+	if !strings.Contains(block(t, main, `module mediaStorage 'modules/storage.bicep' =`), "union([hostedOrigin, frontendUrl]") {
+		t.Error("the media account's CORS does not allow the hosted origin")
+	}
+
+	// The catch-all function gets / only when the host's placeholder page is off.
+	host := objectKeys(block(t, read(t, "modules/functionapp.bicep"), `var hostSettings =`))
+	if host["AzureWebJobsDisableHomepage"] != "'true'" {
+		t.Errorf("AzureWebJobsDisableHomepage = %q, want 'true'", host["AzureWebJobsDisableHomepage"])
+	}
+}

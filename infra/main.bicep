@@ -9,6 +9,8 @@
 //              ├─ Key Vault      (JWT_SECRET, DATA_ENCRYPTION_KEY, GOOGLE_CLIENT_SECRET, SMTP_PASSWORD)
 //              └─ App Insights   (Entra-only ingestion) + Log Analytics
 //   Static Web App (Next.js) ── linked backend ──> Flex Consumption function app (custom handler)
+//   (or, with frontendHosting = 'functionApp', no Static Web App: the function app serves the
+//   static export itself, FRONTEND_DIR)
 //
 // Deploy: see infra/README.md.
 
@@ -84,6 +86,13 @@ param uploadMaxBytes int = 5368709120
 // ---------------------------------------------------------------------------------------------
 // Frontend and origins
 // ---------------------------------------------------------------------------------------------
+
+@description('Who serves the frontend (a Next.js static export) on the API\'s origin. staticWebApp: an Azure Static Web App (Standard) whose linked backend forwards /api/* to the function app. functionApp: no Static Web App; the function app serves the export from its package\'s www folder (FRONTEND_DIR, the catch-all `frontend` function) with the same headers and Content-Security-Policy. Azure documents linked backends for Consumption, Premium and Dedicated plans, not Flex Consumption: use functionApp if linking fails.')
+@allowed([
+  'staticWebApp'
+  'functionApp'
+])
+param frontendHosting string = 'staticWebApp'
 
 @description('Origin of the frontend when a custom domain is bound to the Static Web App (e.g. https://app.example.com, no trailing slash). Empty uses the Static Web App default host name. Drives FRONTEND_URL, GOOGLE_REDIRECT_URL and storage CORS.')
 param frontendCustomOrigin string = ''
@@ -366,7 +375,9 @@ module monitoring 'modules/monitoring.bicep' = {
   }
 }
 
-module staticWebApp 'modules/staticwebapp.bicep' = {
+var useStaticWebApp = frontendHosting == 'staticWebApp'
+
+module staticWebApp 'modules/staticwebapp.bicep' = if (useStaticWebApp) {
   name: 'staticWebApp'
   params: {
     name: names.staticWebApp
@@ -375,10 +386,13 @@ module staticWebApp 'modules/staticwebapp.bicep' = {
   }
 }
 
-var staticWebAppOrigin = 'https://${staticWebApp.outputs.defaultHostname}'
+// The origin the frontend is served from without a custom domain: the Static Web App's, or the
+// function app's default host name (<name>.azurewebsites.net, known before the app exists, which
+// FRONTEND_URL in its own settings needs).
+var hostedOrigin = useStaticWebApp ? 'https://${staticWebApp!.outputs.defaultHostname}' : 'https://${names.functionApp}.azurewebsites.net'
 // An origin has no trailing slash (CORS compares it exactly; URLs are built by appending paths).
 var customOrigin = endsWith(frontendCustomOrigin, '/') ? take(frontendCustomOrigin, length(frontendCustomOrigin) - 1) : frontendCustomOrigin
-var frontendUrl = empty(customOrigin) ? staticWebAppOrigin : customOrigin
+var frontendUrl = empty(customOrigin) ? hostedOrigin : customOrigin
 
 // Functions host storage. Blob Data Owner: host leases/keys and the deployment package; Queue and
 // Table Data Contributor: what the host and its extensions use in AzureWebJobsStorage.
@@ -419,7 +433,7 @@ module mediaStorage 'modules/storage.bicep' = {
     corsRules: [
       {
         // union() drops the duplicate when no custom domain is set.
-        allowedOrigins: union([staticWebAppOrigin, frontendUrl], extraStorageCorsOrigins)
+        allowedOrigins: union([hostedOrigin, frontendUrl], extraStorageCorsOrigins)
         allowedMethods: [
           'PUT'
           'GET'
@@ -574,6 +588,12 @@ var coreSettings = {
   TRUSTED_PROXY_HOPS: '1'
 }
 
+// The function app serves the static export only when no Static Web App does. The deploy folder
+// holds it in www/ (make package copies frontend/out there).
+var frontendSettings = useStaticWebApp ? {} : {
+  FRONTEND_DIR: '/home/site/wwwroot/www'
+}
+
 var corsSettings = empty(allowedOrigins) ? {} : {
   ALLOWED_ORIGINS: join(allowedOrigins, ',')
 }
@@ -614,15 +634,15 @@ module functionApp 'modules/functionapp.bicep' = {
     maximumInstanceCount: maximumInstanceCount
     instanceMemoryMB: instanceMemoryMB
     appInsightsConnectionString: monitoring.outputs.appInsightsConnectionString
-    appSettings: union(coreSettings, corsSettings, googleSettings, smtpSettings, smtpAuthSettings)
+    appSettings: union(coreSettings, frontendSettings, corsSettings, googleSettings, smtpSettings, smtpAuthSettings)
     allowBasicPublishingCredentials: allowBasicPublishingCredentials
   }
 }
 
-module staticWebAppBackend 'modules/staticwebapp-backend.bicep' = {
+module staticWebAppBackend 'modules/staticwebapp-backend.bicep' = if (useStaticWebApp) {
   name: 'staticWebAppBackend'
   params: {
-    staticWebAppName: staticWebApp.outputs.name
+    staticWebAppName: staticWebApp!.outputs.name
     backendResourceId: functionApp.outputs.id
     backendRegion: location
   }
@@ -635,14 +655,17 @@ module staticWebAppBackend 'modules/staticwebapp-backend.bicep' = {
 @description('Function app name: func azure functionapp publish <this> --custom.')
 output functionAppName string = functionApp.outputs.name
 
-@description('Function app default host name (HTTP functions answer only through the Static Web App).')
+@description('Function app default host name (with frontendHosting staticWebApp, HTTP functions answer only through the Static Web App; with functionApp, this host serves the frontend and the API).')
 output functionAppHostName string = functionApp.outputs.defaultHostName
 
-@description('Static Web App name (for swa deploy / az staticwebapp secrets list).')
-output staticWebAppName string = staticWebApp.outputs.name
+@description('Static Web App name (for swa deploy / az staticwebapp secrets list); empty with frontendHosting functionApp.')
+output staticWebAppName string = useStaticWebApp ? staticWebApp!.outputs.name : ''
 
-@description('Static Web App default host name.')
-output staticWebAppHostName string = staticWebApp.outputs.defaultHostname
+@description('Static Web App default host name; empty with frontendHosting functionApp.')
+output staticWebAppHostName string = useStaticWebApp ? staticWebApp!.outputs.defaultHostname : ''
+
+@description('How the frontend is hosted (the frontendHosting parameter).')
+output frontendHosting string = frontendHosting
 
 @description('FRONTEND_URL as configured.')
 output frontendUrl string = frontendUrl

@@ -74,6 +74,9 @@ var hostSettings = {
   // Selects the user-assigned identity for azidentity's DefaultAzureCredential /
   // ManagedIdentityCredential in the handler (blob, Service Bus sender, PostgreSQL and Redis tokens).
   AZURE_CLIENT_ID: identityClientId
+  // host.json's routePrefix is empty (the catch-all `frontend` function serves the static export
+  // at /): the host's own placeholder page at / must not answer instead.
+  AzureWebJobsDisableHomepage: 'true'
 }
 
 var settings = union(appSettings, hostSettings)

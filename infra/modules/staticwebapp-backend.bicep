@@ -1,5 +1,6 @@
-// Links the function app to the Static Web App as its backend: requests to https://<swa>/api/* are
-// forwarded to the function app with the path unchanged (the function app's route prefix is "api").
+// Deployed only with frontendHosting = 'staticWebApp'. Links the function app to the Static Web App as its backend: requests to https://<swa>/api/* are
+// forwarded to the function app with the path unchanged (every API function's route starts with
+// api/; host.json's routePrefix is empty).
 //
 // Side effect, by design: linking configures App Service authentication on the function app with
 // the Static Web App as identity provider, so only requests that come through the Static Web App

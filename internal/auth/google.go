@@ -39,6 +39,10 @@ type Google struct {
 // stateTTL bounds how long a sign-in may take between start and callback.
 const stateTTL = 10 * time.Minute
 
+// GoogleEnabled reports whether Google sign-in is configured (EnableGoogle
+// was called).
+func (s *Service) GoogleEnabled() bool { return s.google != nil }
+
 // EnableGoogle turns Google sign-in on. secret is the same secret that keys
 // access tokens; the state cookie uses a key derived for that purpose only.
 func (s *Service) EnableGoogle(o GoogleOptions, secret []byte) {

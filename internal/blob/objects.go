@@ -9,6 +9,7 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/to"
 	sdkblob "github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/blob"
 	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/bloberror"
+	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/blockblob"
 	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/container"
 	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/lease"
 	"github.com/google/uuid"
@@ -189,4 +190,28 @@ func (s *Store) Delete(ctx context.Context, name string) error {
 		return fmt.Errorf("blob: delete: %w", err)
 	}
 	return nil
+}
+
+// StagedBlocks returns the uncommitted blocks of the blob, as Get Block List
+// lists them; none when the blob does not exist (nothing staged).
+func (s *Store) StagedBlocks(ctx context.Context, name string) ([]media.StagedBlock, error) {
+	resp, err := s.container.NewBlockBlobClient(name).GetBlockList(ctx, blockblob.BlockListTypeUncommitted, nil)
+	if bloberror.HasCode(err, bloberror.BlobNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("blob: get block list: %w", err)
+	}
+	var out []media.StagedBlock
+	for _, b := range resp.UncommittedBlocks {
+		if b == nil || b.Name == nil {
+			continue
+		}
+		var size int64
+		if b.Size != nil {
+			size = *b.Size
+		}
+		out = append(out, media.StagedBlock{ID: *b.Name, SizeBytes: size})
+	}
+	return out, nil
 }

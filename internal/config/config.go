@@ -94,6 +94,12 @@ type Config struct {
 	ImportAllowPrivateNetworks bool   // IMPORT_ALLOW_PRIVATE_NETWORKS, default false
 	ImportMaxActivePerUser     int    // IMPORT_MAX_ACTIVE_PER_USER, default 3: imports queued or downloading at once
 
+	// FrontendDir (FRONTEND_DIR, default unset) is the frontend's static
+	// export (a relative path is from the working directory, the deployed
+	// package's root in Azure): when set, the handler serves it for GET and
+	// HEAD of every path outside /api/.
+	FrontendDir string
+
 	// ShutdownGrace (SHUTDOWN_GRACE, a Go duration, default 10s, at most
 	// 5m) is how long running requests and queue deliveries may finish
 	// after SIGTERM or SIGINT before they are cancelled.
@@ -135,6 +141,7 @@ func (c *Config) LogValue() slog.Value {
 		slog.Int64("upload_max_bytes", c.UploadMaxBytes),
 		slog.Int64("user_storage_quota_bytes", c.UserStorageQuotaBytes),
 		slog.Bool("import_allow_private_networks", c.ImportAllowPrivateNetworks),
+		slog.String("frontend_dir", c.FrontendDir),
 		slog.String("shutdown_grace", c.ShutdownGrace.String()),
 	)
 }
@@ -460,6 +467,7 @@ func Load(getenv func(string) string) (*Config, error) {
 	c.ImportAllowPrivateNetworks = l.boolean("IMPORT_ALLOW_PRIVATE_NETWORKS", false)
 	c.ImportMaxActivePerUser = int(l.integer("IMPORT_MAX_ACTIVE_PER_USER", 3, 1, 100))
 	c.ShutdownGrace = l.duration("SHUTDOWN_GRACE", 10*time.Second, 0, 5*time.Minute)
+	c.FrontendDir = l.str("FRONTEND_DIR", "")
 
 	if err := l.err(); err != nil {
 		return nil, err

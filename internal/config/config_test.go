@@ -229,6 +229,7 @@ func TestDefaults(t *testing.T) {
 		{"ytdlp", cfg.YTDLPPath, "yt-dlp"},
 		{"private networks", cfg.ImportAllowPrivateNetworks, false},
 		{"shutdown grace", cfg.ShutdownGrace, 10 * time.Second},
+		{"frontend dir", cfg.FrontendDir, ""},
 		{"google auth url", cfg.GoogleAuthURL, "https://accounts.google.com/o/oauth2/v2/auth"},
 	}
 	for _, c := range checks {

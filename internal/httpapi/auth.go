@@ -502,6 +502,26 @@ func (s *Server) changePassword(w http.ResponseWriter, r *http.Request, claims a
 	return nil
 }
 
+// authProvidersResponse says which ways to sign in exist, for the sign-in
+// page (it shows "Continue with Google" only when google is true).
+type authProvidersResponse struct {
+	Password bool `json:"password"`
+	Google   bool `json:"google"`
+}
+
+// authProviders answers the sign-in methods. It is public and the same for
+// everyone, so it may be cached briefly; the configuration changes only with
+// a deployment. Like health and openapi.json it reads no dependency and is
+// not rate limited.
+func (s *Server) authProviders(w http.ResponseWriter, r *http.Request) error {
+	w.Header().Set("Cache-Control", "public, max-age=60")
+	writeJSON(w, http.StatusOK, authProvidersResponse{
+		Password: true,
+		Google:   s.auth != nil && s.auth.GoogleEnabled(),
+	})
+	return nil
+}
+
 func (s *Server) googleStart(w http.ResponseWriter, r *http.Request) error {
 	target, state, err := s.auth.StartGoogle()
 	if err != nil {

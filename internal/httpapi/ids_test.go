@@ -43,6 +43,7 @@ func TestPathIDsAreAcceptedOnlyInCanonicalForm(t *testing.T) {
 	routes := []struct{ method, path string }{
 		{http.MethodGet, "/api/videos/%s"},
 		{http.MethodDelete, "/api/videos/%s"},
+		{http.MethodGet, "/api/uploads/%s"},
 		{http.MethodPost, "/api/uploads/%s/renew"},
 		{http.MethodPost, "/api/uploads/%s/complete"},
 	}

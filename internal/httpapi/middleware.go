@@ -102,11 +102,11 @@ func withLogging(logger *slog.Logger, next http.Handler) http.Handler {
 	})
 }
 
-// securityHeaders are the headers every response carries, in canonical
+// SecurityHeaders are the headers every response carries, in canonical
 // form. The API serves JSON only, so the content security policy forbids
-// everything, framing included. HSTS is sent only when cookies are secure
-// (HTTPS).
-func securityHeaders(secure bool) [][2]string {
+// everything, framing included (the frontend's pages replace it with their
+// own: internal/webapp). HSTS is sent only when cookies are secure (HTTPS).
+func SecurityHeaders(secure bool) [][2]string {
 	h := [][2]string{
 		{"X-Content-Type-Options", "nosniff"},
 		{"X-Frame-Options", "DENY"},
@@ -124,7 +124,7 @@ func securityHeaders(secure bool) [][2]string {
 // handler; ListenerWithSecurityHeaders covers the replies net/http writes
 // without calling it.
 func withSecurityHeaders(secure bool, next http.Handler) http.Handler {
-	headers := securityHeaders(secure)
+	headers := SecurityHeaders(secure)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
 		for _, kv := range headers {
@@ -149,7 +149,7 @@ func withSecurityHeaders(secure bool, next http.Handler) http.Handler {
 // else is touched.
 func ListenerWithSecurityHeaders(ln net.Listener, secure bool) net.Listener {
 	var extra bytes.Buffer
-	for _, kv := range securityHeaders(secure) {
+	for _, kv := range SecurityHeaders(secure) {
 		extra.WriteString("\r\n" + kv[0] + ": " + kv[1])
 	}
 	return &headerListener{Listener: ln, extra: extra.Bytes()}

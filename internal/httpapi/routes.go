@@ -24,6 +24,7 @@ func (s *Server) routes() []route {
 		{"GET /api/health", s.handle(s.health)},
 		{"GET /api/openapi.json", s.handle(s.openAPI)},
 
+		{"GET /api/auth/providers", s.handle(s.authProviders)},
 		{"POST /api/auth/register", s.handle(s.register)},
 		{"POST /api/auth/verify-email", s.handle(s.verifyEmail)},
 		{"POST /api/auth/resend-verification", s.handle(s.resendVerification)},
@@ -41,6 +42,7 @@ func (s *Server) routes() []route {
 		{"PATCH /api/users/me", s.authed(s.patchMe)},
 
 		{"POST /api/uploads", s.authed(s.createUpload)},
+		{"GET /api/uploads/{video_id}", s.authed(s.getUpload)},
 		{"POST /api/uploads/{video_id}/renew", s.authed(s.renewUpload)},
 		{"POST /api/uploads/{video_id}/complete", s.authed(s.completeUpload)},
 		{"GET /api/videos", s.authed(s.listVideos)},

@@ -10,6 +10,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/videofn/videofn/internal/auth"
@@ -55,6 +56,12 @@ type Options struct {
 	Media *media.Service
 	// Imports serves the URL import routes.
 	Imports *importer.Service
+
+	// Frontend, when set, serves GET and HEAD of every path outside /api/
+	// (the static export, internal/webapp), / included; the other
+	// middleware (security headers, request id, logging) applies to it too.
+	// Without it those paths answer 404 not_found like unknown API routes.
+	Frontend http.Handler
 }
 
 // Server serves the whole HTTP surface of the handler. Build it with NewServer.
@@ -76,8 +83,9 @@ type Server struct {
 	trustedHops     int
 	sessionAbsolute time.Duration
 
-	media   *media.Service
-	imports *importer.Service
+	media    *media.Service
+	imports  *importer.Service
+	frontend http.Handler
 
 	handler http.Handler
 }
@@ -101,8 +109,9 @@ func NewServer(o Options) *Server {
 		trustedHops:     o.TrustedProxyHops,
 		sessionAbsolute: o.SessionAbsolute,
 
-		media:   o.Media,
-		imports: o.Imports,
+		media:    o.Media,
+		imports:  o.Imports,
+		frontend: o.Frontend,
 	}
 	s.mailSender = o.MailSender
 	if s.mailSender == nil && o.Auth != nil {
@@ -121,8 +130,15 @@ func NewServer(o Options) *Server {
 	for _, rt := range s.routes() {
 		mux.Handle(rt.pattern, rt.handler)
 	}
-	mux.Handle("/", s.handle(func(w http.ResponseWriter, r *http.Request) error {
+	notFound := s.handle(func(w http.ResponseWriter, r *http.Request) error {
 		return &Error{Status: http.StatusNotFound, Code: "not_found", Message: "No such route."}
+	})
+	mux.Handle("/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if s.servesFrontend(r) {
+			s.frontend.ServeHTTP(w, r)
+			return
+		}
+		notFound.ServeHTTP(w, r)
 	}))
 	var h http.Handler = mux
 	h = withNoStore(h)
@@ -137,9 +153,21 @@ func NewServer(o Options) *Server {
 // ServeHTTP implements http.Handler.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.ServeHTTP(w, r) }
 
+// servesFrontend reports whether r is for the frontend: GET or HEAD of a
+// path outside /api when a Frontend is set.
+func (s *Server) servesFrontend(r *http.Request) bool {
+	return s.frontend != nil && (r.Method == http.MethodGet || r.Method == http.MethodHead) &&
+		r.URL.Path != "/api" && !strings.HasPrefix(r.URL.Path, "/api/")
+}
+
 // ready answers the host's readiness probe (GET /) at once, without touching
-// any dependency.
+// any dependency. With a frontend, / is its home page (served from disk, as
+// quick).
 func (s *Server) ready(w http.ResponseWriter, r *http.Request) {
+	if s.frontend != nil {
+		s.frontend.ServeHTTP(w, r)
+		return
+	}
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	io.WriteString(w, "ok\n")
 }

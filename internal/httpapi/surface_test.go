@@ -57,17 +57,26 @@ func loadFunctions(t *testing.T) []function {
 	return fns
 }
 
+// frontendFunction is the catch-all HTTP function that forwards every other
+// path (the static export, Options.Frontend); host.json's empty routePrefix
+// lets it receive / too. The host prefers literal routes to it.
+const frontendFunction = "frontend"
+
 // patternsOf returns the ServeMux patterns a function forwards to: one per
-// method for HTTP functions, "POST /<name>" for the others.
+// method for HTTP functions, "POST /<name>" for the others, none for the
+// frontend's catch-all (routes.go's fallback serves it).
 func patternsOf(t *testing.T, fn function) []string {
 	t.Helper()
 	trigger := fn.Bindings[0]
 	if trigger.Type != "httpTrigger" {
 		return []string{"POST /" + fn.Name}
 	}
+	if fn.Name == frontendFunction {
+		return nil
+	}
 	var out []string
 	for _, m := range trigger.Methods {
-		out = append(out, strings.ToUpper(m)+" /api/"+trigger.Route)
+		out = append(out, strings.ToUpper(m)+" /"+trigger.Route)
 	}
 	return out
 }
@@ -128,8 +137,16 @@ func TestFunctionBindings(t *testing.T) {
 				if trig.AuthLevel != "anonymous" {
 					t.Errorf("authLevel %q: the handler authenticates itself; use anonymous", trig.AuthLevel)
 				}
-				if trig.Route == "" || strings.HasPrefix(trig.Route, "/") || strings.HasPrefix(trig.Route, "api/") {
-					t.Errorf("route %q must be relative to the api/ prefix", trig.Route)
+				switch {
+				case fn.Name == frontendFunction:
+					if trig.Route != "{*path}" || !slices.Equal(trig.Methods, []string{"get", "head"}) {
+						t.Errorf("the frontend function catches every path for GET and HEAD; got route %q, methods %v", trig.Route, trig.Methods)
+					}
+				case strings.Contains(trig.Route, "{*"):
+					t.Errorf("route %q: only the frontend function may catch all paths", trig.Route)
+				case !strings.HasPrefix(trig.Route, "api/"):
+					// host.json's routePrefix is empty (for the frontend).
+					t.Errorf("route %q must start with api/", trig.Route)
 				}
 				if len(trig.Methods) == 0 {
 					t.Error("methods must be listed")
@@ -234,7 +251,9 @@ func TestHostJSON(t *testing.T) {
 		{"bundle version", host.ExtensionBundle.Version, "[4.*, 5.0.0)"},
 		{"executable", host.CustomHandler.Description.DefaultExecutablePath, "handler"},
 		{"forwarding", host.CustomHandler.EnableForwardingHttpRequest, true},
-		{"route prefix", host.Extensions.HTTP.RoutePrefix, "api"},
+		// Empty, so the frontend function also gets / and the pages; every
+		// API function's route starts with api/ itself.
+		{"route prefix", host.Extensions.HTTP.RoutePrefix, ""},
 	}
 	for _, c := range checks {
 		if c.got != c.want {

@@ -96,6 +96,51 @@ func (s *Server) createUpload(w http.ResponseWriter, r *http.Request, c auth.Cla
 	return nil
 }
 
+// uploadStatusResponse is a pending upload's state, for resuming it.
+type uploadStatusResponse struct {
+	VideoID        string            `json:"video_id"`
+	Status         string            `json:"status"`
+	Title          string            `json:"title"`
+	SizeBytes      int64             `json:"size_bytes"`
+	ContentType    string            `json:"content_type"`
+	BlockSizeBytes int               `json:"block_size_bytes"`
+	ExpiresAt      time.Time         `json:"expires_at"`
+	Committed      bool              `json:"committed"`
+	StagedBlocks   []stagedBlockJSON `json:"staged_blocks"`
+}
+
+type stagedBlockJSON struct {
+	ID        string `json:"id"`
+	SizeBytes int64  `json:"size_bytes"`
+}
+
+// GET /api/uploads/{video_id}: the blocks already staged, so that a client
+// that lost its state (a reload) sends only the others.
+func (s *Server) getUpload(w http.ResponseWriter, r *http.Request, c auth.Claims) error {
+	id, err := pathID(r, "video_id")
+	if err != nil {
+		return err
+	}
+	st, err := s.media.UploadStatus(r.Context(), c.UserID, id)
+	if err != nil {
+		return err
+	}
+	out := uploadStatusResponse{
+		VideoID: st.Video.ID.String(), Status: st.Video.Status, Title: st.Video.Title,
+		ContentType: st.Video.ContentType, BlockSizeBytes: media.UploadBlockSize,
+		ExpiresAt: st.ExpiresAt, Committed: st.Committed,
+		StagedBlocks: make([]stagedBlockJSON, 0, len(st.Staged)),
+	}
+	if st.Video.SizeBytes != nil {
+		out.SizeBytes = *st.Video.SizeBytes
+	}
+	for _, b := range st.Staged {
+		out.StagedBlocks = append(out.StagedBlocks, stagedBlockJSON{ID: b.ID, SizeBytes: b.SizeBytes})
+	}
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
 // POST /api/uploads/{video_id}/renew
 func (s *Server) renewUpload(w http.ResponseWriter, r *http.Request, c auth.Claims) error {
 	id, err := pathID(r, "video_id")

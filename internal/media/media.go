@@ -278,6 +278,15 @@ type Blobs interface {
 	// Delete deletes the blob and all its snapshots, breaking a lease if
 	// needed. Deleting a missing blob is not an error.
 	Delete(ctx context.Context, name string) error
+	// StagedBlocks returns the blob's uncommitted blocks (Get Block List),
+	// none when nothing was staged or the blob does not exist.
+	StagedBlocks(ctx context.Context, name string) ([]StagedBlock, error)
+}
+
+// StagedBlock is a block that was staged (Put Block) and not committed yet.
+type StagedBlock struct {
+	ID        string // the base64 block id, as the client sent it
+	SizeBytes int64
 }
 
 // Options configure a Service. Container, UploadMaxBytes and QuotaBytes are

@@ -98,6 +98,54 @@ func (s *Service) RenewUpload(ctx context.Context, userID, id uuid.UUID) (Upload
 	return Upload{Video: v, URL: url, ExpiresAt: expires}, nil
 }
 
+// UploadStatus is what a client needs to resume a pending upload, after a
+// reload for instance: what the video declared, and what storage holds.
+type UploadStatus struct {
+	Video Video
+	// ExpiresAt is when the latest upload URL stops working (a client that
+	// lost it gets a new one from RenewUpload).
+	ExpiresAt time.Time
+	// Committed reports whether a blob was committed (Put Block List or Put
+	// Blob): then the upload only needs completing.
+	Committed bool
+	// Staged are the blocks staged and not committed; a client sends only
+	// the others, then commits the whole list.
+	Staged []StagedBlock
+}
+
+// UploadStatus returns the state of the user's pending upload id. It
+// returns ErrNotFound for a video that is not the user's, ErrNotAnUpload for
+// an import and ErrNotPending once the upload was completed, refused or
+// deleted. It changes nothing.
+func (s *Service) UploadStatus(ctx context.Context, userID, id uuid.UUID) (UploadStatus, error) {
+	v, err := s.store.Video(ctx, userID, id)
+	if err != nil {
+		return UploadStatus{}, err
+	}
+	if v.Source != SourceUpload {
+		return UploadStatus{}, ErrNotAnUpload
+	}
+	if v.Status != StatusPendingUpload {
+		return UploadStatus{}, ErrNotPending
+	}
+	staged, err := s.blobs.StagedBlocks(ctx, v.SourceBlob)
+	if err != nil {
+		return UploadStatus{}, fmt.Errorf("upload status: %w", err)
+	}
+	committed := true
+	if _, _, err := s.blobs.Inspect(ctx, v.SourceBlob, "", 0); errors.Is(err, ErrBlobNotFound) {
+		committed = false
+	} else if err != nil {
+		return UploadStatus{}, fmt.Errorf("upload status: %w", err)
+	}
+	return UploadStatus{
+		Video:     v,
+		ExpiresAt: v.UpdatedAt.Add(s.opts.UploadURLTTL).UTC().Truncate(time.Second),
+		Committed: committed,
+		Staged:    staged,
+	}, nil
+}
+
 func (s *Service) uploadURL(ctx context.Context, name string) (string, time.Time, error) {
 	// SAS times have whole seconds; truncating keeps expires_at exact.
 	expires := s.opts.Now().Add(s.opts.UploadURLTTL).UTC().Truncate(time.Second)

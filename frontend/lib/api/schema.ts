@@ -44,6 +44,28 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/auth/providers": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Which ways to sign in this deployment offers.
+         * @description Public; the same for everyone, cacheable for 60 s (`Cache-Control: public, max-age=60`). `password`
+         *     is always true; `google` is true when Google sign-in is configured (the sign-in page shows
+         *     "Continue with Google" only then).
+         */
+        get: operations["getAuthProviders"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/auth/register": {
         parameters: {
             query?: never;
@@ -363,6 +385,34 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/uploads/{video_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * State of a pending upload, to resume it (after a reload, say) with the blocks not staged yet.
+         * @description Reads the blob's block list (Get Block List) and changes nothing. `staged_blocks` are the blocks
+         *     staged (Put Block) and not committed, with the ids as the client sent them (base64); Blob Storage
+         *     keeps them for 7 days. A client resumes by sending the other blocks (with a URL from
+         *     `POST /api/uploads/{video_id}/renew`: an upload URL is not kept anywhere), then commits the whole
+         *     list in file order. `committed` is true once a blob was committed (Put Block List or Put Blob): only
+         *     `complete` is left. `expires_at` is when the latest upload URL stops working.
+         *
+         *     404 `not_found` for another user's video, as for one that does not exist; 409 `upload_closed` once
+         *     the upload was completed, refused or deleted; 409 `not_an_upload` for an import.
+         */
+        get: operations["getUpload"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/uploads/{video_id}/renew": {
         parameters: {
             query?: never;
@@ -550,6 +600,12 @@ export interface components {
             /** Format: date-time */
             updated_at: string;
         };
+        AuthProviders: {
+            /** @description Email and password sign-in (always true). */
+            password: boolean;
+            /** @description Google sign-in is configured. */
+            google: boolean;
+        };
         User: {
             /** Format: uuid */
             id: string;
@@ -599,6 +655,39 @@ export interface components {
              * @example 8388608
              */
             block_size_bytes: number;
+        };
+        UploadStatus: {
+            /** Format: uuid */
+            video_id: string;
+            /** @enum {string} */
+            status: "pending_upload";
+            title: string;
+            /**
+             * Format: int64
+             * @description The size declared when the upload started.
+             */
+            size_bytes: number;
+            /** @description The content type declared when the upload started. */
+            content_type: string;
+            /**
+             * @description Size of every Put Block but the last.
+             * @example 8388608
+             */
+            block_size_bytes: number;
+            /**
+             * Format: date-time
+             * @description When the latest upload URL stops working.
+             */
+            expires_at: string;
+            /** @description A blob was committed: only POST /api/uploads/{video_id}/complete is left. */
+            committed: boolean;
+            /** @description Blocks staged and not committed, as Blob Storage lists them. */
+            staged_blocks: {
+                /** @description The base64 block id, as sent with Put Block. */
+                id: string;
+                /** Format: int64 */
+                size_bytes: number;
+            }[];
         };
         Video: {
             /** Format: uuid */
@@ -833,6 +922,26 @@ export interface operations {
                 };
                 content: {
                     "application/json": Record<string, never>;
+                };
+            };
+        };
+    };
+    getAuthProviders: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The sign-in methods. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuthProviders"];
                 };
             };
         };
@@ -1226,6 +1335,37 @@ export interface operations {
             415: components["responses"]["Error"];
             422: components["responses"]["Error"];
             429: components["responses"]["RateLimited"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    getUpload: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description A UUID in canonical form only: lower-case hex, hyphenated 8-4-4-4-12. Upper case, braces,
+                 *     `urn:uuid:` and unhyphenated forms name no resource: 404 `not_found`, on every route with an
+                 *     id in its path.
+                 */
+                video_id: components["parameters"]["PathVideoID"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The pending upload. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UploadStatus"];
+                };
+            };
+            401: components["responses"]["Error"];
+            404: components["responses"]["Error"];
+            409: components["responses"]["Error"];
             503: components["responses"]["Unavailable"];
         };
     };

@@ -79,9 +79,8 @@ func Upload(client *http.Client, uploadURL string, data []byte, blockSize int, c
 	var ids []string
 	for i := 0; i == 0 || i*blockSize < len(data); i++ {
 		block := data[i*blockSize : min((i+1)*blockSize, len(data))]
-		id := base64.StdEncoding.EncodeToString(fmt.Appendf(nil, "block-%06d", i))
-		ids = append(ids, id)
-		status, body, err := put(client, uploadURL+"&comp=block&blockid="+url.QueryEscape(id), block, nil)
+		ids = append(ids, BlockID(i))
+		status, body, err := StageBlock(client, uploadURL, i, block)
 		if err != nil || status != http.StatusCreated {
 			return status, body, err
 		}
@@ -93,6 +92,17 @@ func Upload(client *http.Client, uploadURL string, data []byte, blockSize int, c
 	}
 	list.WriteString("</BlockList>")
 	return put(client, uploadURL+"&comp=blocklist", []byte(list.String()), map[string]string{"x-ms-blob-content-type": contentType})
+}
+
+// BlockID is the id of block i of an upload, as the frontend makes it:
+// base64("block-" + i on 6 digits), the same length for every block.
+func BlockID(i int) string {
+	return base64.StdEncoding.EncodeToString(fmt.Appendf(nil, "block-%06d", i))
+}
+
+// StageBlock sends block i of an upload (Put Block) and nothing else.
+func StageBlock(client *http.Client, uploadURL string, i int, block []byte) (int, string, error) {
+	return put(client, uploadURL+"&comp=block&blockid="+url.QueryEscape(BlockID(i)), block, nil)
 }
 
 // PutBlob sends data in one Put Blob request (files of at most one block).

@@ -1,0 +1,117 @@
+"use client";
+
+import { useId, useState } from "react";
+import { Button, cx } from "@/components/ui";
+import type { Video } from "@/lib/api/types";
+import { formatBytes, formatDate, formatDuration } from "@/lib/format";
+import { VideoPlayer } from "./VideoPlayer";
+import { VideoStatus } from "./VideoStatus";
+
+export interface VideoCardProps {
+  video: Video;
+  highlighted?: boolean;
+  onDelete: (video: Video) => void;
+  onSettled: (id: string) => void;
+}
+
+function sourceWords(v: Video): string {
+  if (v.source === "upload") return "Uploaded file";
+  if (!v.source_url) return "Imported link";
+  try {
+    return `Imported from ${new URL(v.source_url).hostname}`;
+  } catch {
+    return "Imported link";
+  }
+}
+
+/** One video: picture (or player), title, status, facts, actions. Fixed proportions, so nothing jumps. */
+export function VideoCard({ video, highlighted = false, onDelete, onSettled }: VideoCardProps) {
+  const headingId = useId();
+  const [playing, setPlaying] = useState(false);
+  const ready = video.status === "ready";
+
+  return (
+    <article
+      id={`video-${video.id}`}
+      aria-labelledby={headingId}
+      className={cx(
+        "flex min-w-0 flex-col overflow-hidden rounded-[var(--radius-card)] border bg-surface shadow-lg shadow-black/20 transition-shadow",
+        highlighted ? "border-accent ring-2 ring-accent/60" : "border-line",
+      )}
+    >
+      {playing && ready ? (
+        <VideoPlayer videoId={video.id} title={video.title} />
+      ) : (
+        <div className="relative grid aspect-video w-full place-items-center bg-raised text-muted">
+          {video.thumbnail_url ? (
+            // eslint-disable-next-line @next/next/no-img-element -- a SAS URL from storage; static export has no image optimizer
+            <img src={video.thumbnail_url} alt="" className="size-full object-cover" loading="lazy" />
+          ) : (
+            <svg aria-hidden="true" viewBox="0 0 24 24" className="size-10 fill-none stroke-current" strokeWidth="1.4">
+              <rect x="3" y="5" width="18" height="14" rx="2.5" />
+              <path d="m10 9.5 4.5 2.5-4.5 2.5v-5Z" />
+            </svg>
+          )}
+          {video.duration_seconds !== null && (
+            <span className="absolute right-2 bottom-2 rounded bg-black/70 px-1.5 py-0.5 text-xs text-ink tabular-nums">
+              {formatDuration(video.duration_seconds)}
+            </span>
+          )}
+        </div>
+      )}
+
+      <div className="flex flex-1 flex-col gap-2 p-4">
+        <h3 id={headingId} className="truncate font-semibold text-ink" title={video.title}>
+          {video.title}
+        </h3>
+        <VideoStatus video={video} onSettled={onSettled} />
+        <dl className="flex flex-wrap gap-x-3 gap-y-0.5 text-xs text-muted">
+          <div className="flex gap-1">
+            <dt className="sr-only">Size</dt>
+            <dd>{formatBytes(video.size_bytes)}</dd>
+          </div>
+          <div className="flex gap-1">
+            <dt className="sr-only">Added</dt>
+            <dd>
+              <time dateTime={video.created_at}>{formatDate(video.created_at)}</time>
+            </dd>
+          </div>
+          <div className="flex min-w-0 gap-1">
+            <dt className="sr-only">Source</dt>
+            <dd className="truncate" title={video.source_url ?? undefined}>
+              {sourceWords(video)}
+            </dd>
+          </div>
+        </dl>
+        <div className="mt-auto flex gap-2 pt-2">
+          {ready && (
+            <Button size="sm" variant={playing ? "secondary" : "primary"} onClick={() => setPlaying((p) => !p)}>
+              {playing ? "Close player" : "Play"}
+            </Button>
+          )}
+          <Button size="sm" variant="ghost" onClick={() => onDelete(video)} className="ml-auto">
+            Delete
+          </Button>
+        </div>
+      </div>
+    </article>
+  );
+}
+
+/** The card's shape while the page loads. */
+export function VideoCardSkeleton() {
+  return (
+    <div aria-hidden="true" className="flex flex-col overflow-hidden rounded-[var(--radius-card)] border border-line bg-surface">
+      <div className="aspect-video w-full animate-pulse bg-raised motion-reduce:animate-none" />
+      <div className="flex flex-col gap-2 p-4">
+        <div className="h-6 w-3/4 animate-pulse rounded bg-raised motion-reduce:animate-none" />
+        <div className="h-5 w-1/3 animate-pulse rounded bg-raised motion-reduce:animate-none" />
+        <div className="h-2" />
+        <div className="h-4 w-2/3 animate-pulse rounded bg-raised motion-reduce:animate-none" />
+        <div className="h-10 pt-2">
+          <div className="h-8 w-16 animate-pulse rounded-lg bg-raised motion-reduce:animate-none" />
+        </div>
+      </div>
+    </div>
+  );
+}

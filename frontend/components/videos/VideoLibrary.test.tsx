@@ -1,0 +1,154 @@
+import { act, cleanup, render, screen, within } from "@testing-library/react";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import type { ImportProgress, Video } from "@/lib/api/types";
+
+const get = vi.fn();
+const del = vi.fn();
+vi.mock("@/lib/axios", async (importOriginal) => {
+  const real = await importOriginal<typeof import("@/lib/axios")>();
+  return { ...real, api: { get, delete: del, post: vi.fn() } };
+});
+vi.mock("next/navigation", () => ({ useSearchParams: () => new URLSearchParams("") }));
+
+const { VideoLibrary } = await import("./VideoLibrary");
+
+function video(id: string, over: Partial<Video> = {}): Video {
+  return {
+    id,
+    title: `Video ${id}`,
+    source: "upload",
+    source_url: null,
+    status: "ready",
+    error: null,
+    content_type: "video/mp4",
+    size_bytes: 12_500_000,
+    duration_seconds: 65,
+    width: 1280,
+    height: 720,
+    created_at: "2026-11-30T07:00:00Z",
+    ...over,
+  };
+}
+
+type Route = (url: string, config?: { params?: Record<string, unknown> }) => unknown;
+function routes(r: Route) {
+  get.mockImplementation(async (url: string, config?: { params?: Record<string, unknown> }) => ({ data: r(url, config) }));
+}
+
+// A click, as a person makes it, with React's updates flushed.
+async function click(el: HTMLElement) {
+  await act(async () => el.click());
+}
+
+beforeEach(() => {
+  get.mockReset();
+  del.mockReset();
+});
+afterEach(cleanup);
+
+describe("VideoLibrary", () => {
+  it("shows the empty state with ways to add videos", async () => {
+    routes(() => ({ items: [], next_cursor: null }));
+    render(<VideoLibrary />);
+    expect(await screen.findByText("No videos yet")).toBeTruthy();
+    expect(screen.getByRole("link", { name: "Upload videos" }).getAttribute("href")).toMatch(/^\/upload\/?$/);
+    expect(screen.getByRole("link", { name: "Import from a link" }).getAttribute("href")).toMatch(/^\/import\/?$/);
+  });
+
+  it("lists videos as articles named by their title, and pages with Load more", async () => {
+    routes((url, config) =>
+      config?.params?.cursor === "c2"
+        ? { items: [video("3")], next_cursor: null }
+        : { items: [video("1"), video("2", { status: "failed", error: "not a video" })], next_cursor: "c2" },
+    );
+    render(<VideoLibrary />);
+    const first = await screen.findByRole("article", { name: "Video 1" });
+    expect(within(first).getByText("Ready")).toBeTruthy();
+    expect(within(first).getByText("12.5 MB")).toBeTruthy();
+    expect(within(screen.getByRole("article", { name: "Video 2" })).getByText("Failed: not a video")).toBeTruthy();
+
+    await click(screen.getByRole("button", { name: "Load more" }));
+    expect(await screen.findByRole("article", { name: "Video 3" })).toBeTruthy();
+    expect(get).toHaveBeenLastCalledWith("/videos", { params: { limit: 24, cursor: "c2" } });
+    expect(screen.queryByRole("button", { name: "Load more" })).toBeNull();
+  });
+
+  it("deletes a video after confirmation", async () => {
+    routes(() => ({ items: [video("1"), video("2")], next_cursor: null }));
+    del.mockResolvedValue({ data: "" });
+    render(<VideoLibrary />);
+    const card = await screen.findByRole("article", { name: "Video 1" });
+    await click(within(card).getByRole("button", { name: "Delete" }));
+    const dialog = screen.getByRole("dialog", { name: "Delete video?" });
+    await click(within(dialog).getByRole("button", { name: "Cancel" }));
+    expect(screen.queryByRole("dialog")).toBeNull();
+    expect(del).not.toHaveBeenCalled();
+
+    await click(within(card).getByRole("button", { name: "Delete" }));
+    await click(within(screen.getByRole("dialog", { name: "Delete video?" })).getByRole("button", { name: "Delete" }));
+    expect(del).toHaveBeenCalledWith("/videos/1");
+    expect(screen.queryByRole("article", { name: "Video 1" })).toBeNull();
+    expect(screen.getByRole("article", { name: "Video 2" })).toBeTruthy();
+  });
+
+  it("plays a ready video from a fresh playback URL, and gets a new one once when it expires", async () => {
+    let n = 0;
+    routes((url) =>
+      url === "/videos"
+        ? { items: [video("1")], next_cursor: null }
+        : { video: { ...video("1"), playback_url: `https://storage.example/v1?sig=${++n}` } },
+    );
+    render(<VideoLibrary />);
+    const card = await screen.findByRole("article", { name: "Video 1" });
+    await click(within(card).getByRole("button", { name: "Play" }));
+    const player = await within(card).findByLabelText<HTMLVideoElement>("Video 1");
+    expect(player.tagName).toBe("VIDEO");
+    expect(player.controls).toBe(true);
+    expect(player.getAttribute("src")).toBe("https://storage.example/v1?sig=1");
+
+    // Storage refuses the expired URL mid-way: a fresh one, and playback carries on at 42 s.
+    const play = vi.fn(async () => undefined);
+    player.play = play;
+    player.currentTime = 42;
+    await act(async () => {
+      player.dispatchEvent(new Event("error"));
+    });
+    await vi.waitFor(() => expect(player.getAttribute("src")).toBe("https://storage.example/v1?sig=2"));
+    player.currentTime = 0; // a new source starts at 0
+    await act(async () => {
+      player.dispatchEvent(new Event("loadedmetadata"));
+    });
+    expect(player.currentTime).toBe(42);
+    expect(play).toHaveBeenCalled();
+    await act(async () => {
+      player.dispatchEvent(new Event("error"));
+    });
+    expect(await screen.findByRole("alert")).toBeTruthy();
+    expect(n).toBe(2);
+  });
+
+  it("shows a running import's live progress after a reload", async () => {
+    const progress: ImportProgress = {
+      video_id: "9",
+      status: "downloading",
+      step: "downloading",
+      percent: 42,
+      bytes_uploaded: 42,
+      total_bytes: 100,
+      speed_bps: 1,
+      eta_seconds: 58,
+      error: null,
+      updated_at: "2026-11-30T07:00:00Z",
+    };
+    routes((url) =>
+      url === "/videos"
+        ? { items: [video("9", { source: "url", source_url: "https://example.com/a.mp4", status: "downloading" })], next_cursor: null }
+        : progress,
+    );
+    render(<VideoLibrary />);
+    const card = await screen.findByRole("article", { name: "Video 9" });
+    expect(await within(card).findByText("Importing 42 %")).toBeTruthy();
+    expect(within(card).getByRole("progressbar", { name: "Import of Video 9" }).getAttribute("aria-valuenow")).toBe("42");
+    expect(within(card).getByText("Imported from example.com")).toBeTruthy();
+  });
+});

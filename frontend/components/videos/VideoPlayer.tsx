@@ -1,0 +1,99 @@
+"use client";
+
+import { useCallback, useEffect, useRef, useState } from "react";
+import { Alert, Spinner } from "@/components/ui";
+import { api, describeError, toApiError } from "@/lib/axios";
+import type { VideoResponse } from "@/lib/api/types";
+
+async function playbackUrl(id: string, signal?: AbortSignal): Promise<string> {
+  const { data } = await api.get<VideoResponse>(`/videos/${encodeURIComponent(id)}`, { signal });
+  if (!data.video.playback_url) throw new Error("This video cannot be played yet.");
+  return data.video.playback_url;
+}
+
+/**
+ * Plays a ready video from its short-lived read URL. When the URL has expired (storage refuses the
+ * next range request: a media error), it fetches a fresh one once and carries on at the same time.
+ */
+export function VideoPlayer({ videoId, title }: { videoId: string; title: string }) {
+  const ref = useRef<HTMLVideoElement>(null);
+  const [src, setSrc] = useState<string | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  /** Set while a fresh URL replaces an expired one: where to carry on, and whether it was playing. */
+  const resume = useRef<{ time: number; playing: boolean } | null>(null);
+  const refreshed = useRef(false);
+  const fetching = useRef(false);
+
+  useEffect(() => {
+    const controller = new AbortController();
+    playbackUrl(videoId, controller.signal).then(setSrc, (err: unknown) => {
+      if (!controller.signal.aborted) setError(describeError(toApiError(err)));
+    });
+    return () => controller.abort();
+  }, [videoId]);
+
+  const onError = useCallback(async () => {
+    const el = ref.current;
+    if (!el || fetching.current) return;
+    if (refreshed.current) {
+      resume.current = null;
+      setError("The video could not be played. Reload the page to try again.");
+      return;
+    }
+    refreshed.current = true;
+    fetching.current = true;
+    resume.current = { time: el.currentTime, playing: !el.paused || el.autoplay };
+    try {
+      setSrc(await playbackUrl(videoId));
+    } catch (err) {
+      resume.current = null;
+      setError(describeError(toApiError(err)));
+    } finally {
+      fetching.current = false;
+    }
+  }, [videoId]);
+
+  const onLoadedMetadata = () => {
+    const el = ref.current;
+    const at = resume.current;
+    if (!el || !at) return;
+    resume.current = null;
+    el.currentTime = at.time;
+    // Autoplay rules may refuse; the controls are there.
+    if (at.playing) Promise.resolve(el.play()).catch(() => undefined);
+  };
+
+  return (
+    <div className="relative aspect-video w-full overflow-hidden bg-black">
+      {src ? (
+        <video
+          ref={ref}
+          src={src}
+          controls
+          autoPlay
+          playsInline
+          preload="auto"
+          aria-label={title}
+          className="size-full"
+          onError={() => void onError()}
+          onLoadedMetadata={onLoadedMetadata}
+          // A URL that worked may expire later again: allow one more refresh after each success.
+          onPlaying={() => {
+            if (!resume.current) refreshed.current = false;
+          }}
+        />
+      ) : (
+        !error && (
+          <div className="grid size-full place-items-center text-muted">
+            <Spinner size="lg" label="Loading the video" />
+          </div>
+        )
+      )}
+      {error && (
+        <div className="absolute inset-0 grid place-items-center p-4">
+          <Alert tone="error">{error}</Alert>
+        </div>
+      )}
+    </div>
+  );
+}
