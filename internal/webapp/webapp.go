@@ -13,6 +13,7 @@ package webapp
 
 import (
 	"bytes"
+	"compress/gzip"
 	"crypto/sha256"
 	"encoding/base64"
 	"errors"
@@ -25,7 +26,9 @@ import (
 	"os"
 	"path"
 	"slices"
+	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"golang.org/x/net/html"
@@ -37,7 +40,28 @@ type Site struct {
 	policy     string
 	notFound   []byte // 404.html, nil when the export has none
 	notFoundAt time.Time
+
+	gzipMu    sync.Mutex
+	gzipped   map[string]gzipEntry // by name in the export
+	gzipBytes int                  // held in gzipped
 }
+
+// gzipEntry is a file compressed once, valid while the file keeps its size
+// and modification time.
+type gzipEntry struct {
+	size    int64
+	modTime time.Time
+	data    []byte
+}
+
+// Compression bounds: smaller files gain nothing, larger ones are sent as
+// they are rather than held in memory, and the cache stops growing past
+// gzipCacheMax (an export's text is a few MiB).
+const (
+	gzipMinSize  = 1 << 10
+	gzipMaxSize  = 8 << 20
+	gzipCacheMax = 64 << 20
+)
 
 // Open reads the export in dir: it hashes the inline scripts of every HTML
 // file for the policy and keeps 404.html in memory. storageOrigin (an
@@ -61,7 +85,7 @@ func Open(dir, storageOrigin string) (*Site, error) {
 		root.Close()
 		return nil, err
 	}
-	s := &Site{root: root, policy: Policy(storageOrigin, hashes)}
+	s := &Site{root: root, policy: Policy(storageOrigin, hashes), gzipped: map[string]gzipEntry{}}
 	if f, err := root.Open("404.html"); err == nil {
 		st, err1 := f.Stat()
 		b, err2 := io.ReadAll(f)
@@ -230,13 +254,92 @@ func (s *Site) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.serveNotFound(w, r)
 		return
 	}
-	h.Set("Content-Type", contentType(name))
+	ctype := contentType(name)
+	h.Set("Content-Type", ctype)
 	if strings.HasPrefix(r.URL.Path, immutablePrefix) {
 		h.Set("Cache-Control", "public, max-age=31536000, immutable")
 	} else {
 		h.Set("Cache-Control", "no-cache")
 	}
+	if compressible(ctype) {
+		h.Add("Vary", "Accept-Encoding")
+		if acceptsGzip(r.Header) {
+			if gz := s.gzip(name, st, f); gz != nil {
+				// Ranges then apply to the compressed bytes, as HTTP
+				// defines them for a content coding.
+				h.Set("Content-Encoding", "gzip")
+				http.ServeContent(w, r, name, st.ModTime(), bytes.NewReader(gz))
+				return
+			}
+		}
+	}
 	http.ServeContent(w, r, name, st.ModTime(), f)
+}
+
+// compressible reports whether a type is text worth compressing (the
+// export's HTML, scripts, styles, RSC payloads, JSON and SVG).
+func compressible(ctype string) bool {
+	mt, _, _ := strings.Cut(ctype, ";")
+	return strings.HasPrefix(mt, "text/") || mt == "application/json" || mt == "image/svg+xml" ||
+		mt == "application/manifest+json" || mt == "application/xml"
+}
+
+// acceptsGzip reports whether the request's Accept-Encoding allows gzip:
+// gzip listed with a q above 0, or else * with a q above 0.
+func acceptsGzip(h http.Header) bool {
+	star := false
+	for _, v := range h.Values("Accept-Encoding") {
+		for _, part := range strings.Split(v, ",") {
+			coding, params, _ := strings.Cut(part, ";")
+			q := 1.0
+			if k, v, ok := strings.Cut(params, "="); ok && strings.TrimSpace(k) == "q" {
+				if f, err := strconv.ParseFloat(strings.TrimSpace(v), 64); err == nil {
+					q = f
+				}
+			}
+			switch strings.ToLower(strings.TrimSpace(coding)) {
+			case "gzip":
+				return q > 0
+			case "*":
+				star = q > 0
+			}
+		}
+	}
+	return star
+}
+
+// gzip returns the file compressed, from the cache or compressed now (and
+// kept while the cache has room), or nil when it is not worth it or fails.
+func (s *Site) gzip(name string, st fs.FileInfo, f io.Reader) []byte {
+	if st.Size() < gzipMinSize || st.Size() > gzipMaxSize {
+		return nil
+	}
+	s.gzipMu.Lock()
+	e, ok := s.gzipped[name]
+	s.gzipMu.Unlock()
+	if ok && e.size == st.Size() && e.modTime.Equal(st.ModTime()) {
+		return e.data
+	}
+	var buf bytes.Buffer
+	zw, _ := gzip.NewWriterLevel(&buf, gzip.BestCompression)
+	if _, err := io.Copy(zw, f); err != nil {
+		return nil
+	}
+	if err := zw.Close(); err != nil {
+		return nil
+	}
+	data := buf.Bytes()
+	s.gzipMu.Lock()
+	defer s.gzipMu.Unlock()
+	if old, ok := s.gzipped[name]; ok {
+		s.gzipBytes -= len(old.data)
+		delete(s.gzipped, name)
+	}
+	if s.gzipBytes+len(data) <= gzipCacheMax {
+		s.gzipped[name] = gzipEntry{size: st.Size(), modTime: st.ModTime(), data: data}
+		s.gzipBytes += len(data)
+	}
+	return data
 }
 
 // open returns the regular file urlPath names and its name in the export,

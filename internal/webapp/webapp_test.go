@@ -1,9 +1,12 @@
 package webapp
 
 import (
+	"bytes"
+	"compress/gzip"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -285,5 +288,72 @@ func TestStaticWebAppConfigHasTheSitePolicy(t *testing.T) {
 	}
 	if len(cfg.Routes) != 1 || cfg.Routes[0].Route != "/_next/static/*" || cfg.Routes[0].Headers["Cache-Control"] != "public, max-age=31536000, immutable" {
 		t.Errorf("routes %+v", cfg.Routes)
+	}
+}
+
+func TestServeCompressesTextForClientsThatAcceptGzip(t *testing.T) {
+	dir := writeExport(t)
+	big := strings.Repeat("console.log('a fairly repetitive chunk');\n", 200)
+	if err := os.WriteFile(filepath.Join(dir, "_next/static/chunks/big.js"), []byte(big), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	s := openSite(t, dir)
+	for _, tt := range []struct {
+		name, method, acceptEncoding string
+		gzipped                      bool
+	}{
+		{"browser", "GET", "gzip, deflate, br, zstd", true},
+		{"again, from the cache", "GET", "gzip, deflate, br, zstd", true},
+		{"head", "HEAD", "gzip", true},
+		{"star", "GET", "br;q=1, *;q=0.5", true},
+		{"no header", "GET", "", false},
+		{"gzip refused", "GET", "gzip;q=0, *", false},
+		{"other codings only", "GET", "br, zstd", false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			req := httptest.NewRequest(tt.method, "/_next/static/chunks/big.js", nil)
+			if tt.acceptEncoding != "" {
+				req.Header.Set("Accept-Encoding", tt.acceptEncoding)
+			}
+			rec := httptest.NewRecorder()
+			s.ServeHTTP(rec, req)
+			res := rec.Result()
+			if res.StatusCode != 200 || res.Header.Get("Vary") != "Accept-Encoding" || res.Header.Get("Content-Type") != "text/javascript; charset=utf-8" {
+				t.Fatalf("status %d, Vary %q, Content-Type %q", res.StatusCode, res.Header.Get("Vary"), res.Header.Get("Content-Type"))
+			}
+			if got := res.Header.Get("Content-Encoding") == "gzip"; got != tt.gzipped {
+				t.Fatalf("Content-Encoding %q, want gzip %v", res.Header.Get("Content-Encoding"), tt.gzipped)
+			}
+			body := rec.Body.Bytes()
+			if tt.method == "HEAD" {
+				if len(body) != 0 || res.Header.Get("Content-Length") == fmt.Sprint(len(big)) {
+					t.Errorf("HEAD: body %d bytes, Content-Length %s (the uncompressed size is %d)", len(body), res.Header.Get("Content-Length"), len(big))
+				}
+				return
+			}
+			if tt.gzipped {
+				zr, err := gzip.NewReader(bytes.NewReader(body))
+				if err != nil {
+					t.Fatal(err)
+				}
+				if body, err = io.ReadAll(zr); err != nil {
+					t.Fatal(err)
+				}
+				if rec.Body.Len() >= len(big)/4 {
+					t.Errorf("compressed to %d of %d bytes", rec.Body.Len(), len(big))
+				}
+			}
+			if string(body) != big {
+				t.Errorf("body differs from the file (%d bytes, want %d)", len(body), len(big))
+			}
+		})
+	}
+	// Binary files and tiny ones are sent as they are.
+	req := httptest.NewRequest("GET", "/favicon.ico", nil)
+	req.Header.Set("Accept-Encoding", "gzip")
+	rec := httptest.NewRecorder()
+	s.ServeHTTP(rec, req)
+	if rec.Header().Get("Content-Encoding") != "" || rec.Header().Get("Vary") != "" {
+		t.Errorf("favicon: Content-Encoding %q, Vary %q", rec.Header().Get("Content-Encoding"), rec.Header().Get("Vary"))
 	}
 }
