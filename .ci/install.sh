@@ -48,19 +48,11 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 # The frontend's packages, again whenever package-lock.json changed since the
-# last install (its hash is kept in node_modules). `npm ci` refuses this lock
-# file while it lacks an optional dependency of vite that the registry does
-# not serve (napi-windows-process-start-time, Windows only); `npm install
-# --no-save` then installs the same locked versions without rewriting it.
+# last install (its hash is kept in node_modules, which npm ci replaces).
 lock_hash=$(sha256sum frontend/package-lock.json | cut -d' ' -f1)
 stamp=frontend/node_modules/.videofn-lock-sha256
 if [ "$(cat "$stamp" 2>/dev/null)" != "$lock_hash" ]; then
   echo "install: frontend npm packages (frontend/package-lock.json)"
-  npm_flags=(--no-audit --no-fund --loglevel=error)
-  if ! npm --prefix frontend ci "${npm_flags[@]}" 2>/tmp/videofn-npm-ci.$$; then
-    echo "install: npm ci refused the lock file ($(grep -m1 -E 'Missing|Invalid' /tmp/videofn-npm-ci.$$ || echo 'see npm output')); npm install --no-save instead"
-    npm --prefix frontend install --no-save "${npm_flags[@]}"
-  fi
-  rm -f /tmp/videofn-npm-ci.$$
+  npm --prefix frontend ci --no-audit --no-fund --loglevel=error
   echo "$lock_hash" >"$stamp"
 fi
