@@ -238,6 +238,12 @@ describe("a new user's first session", () => {
     await mainNav(page).getByRole("link", { name: "Library" }).click();
     await heading(page, "Library").waitFor();
     await page.getByRole("article", { name: uploadTitle }).waitFor();
+    // The navigation stays within reach (a tab bar on a phone).
+    for (const link of ["Library", "Upload", "Import", "Settings"]) {
+      const box = await mainNav(page).getByRole("link", { name: link }).boundingBox();
+      expect(box, `${link} link on a phone`).not.toBeNull();
+      expect(box!.x >= 0 && box!.x + box!.width <= 390 && box!.y + box!.height <= 844, `${link} link inside the screen`).toBe(true);
+    }
     const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
     expect(overflow, "the page scrolls sideways on a 390 px wide screen").toBeLessThanOrEqual(0);
     await checkpoint(page, problems, "14-library-phone", false);
