@@ -49,6 +49,7 @@ test("upload a large file through the app's uploader", async () => {
       peakRSS = Math.max(peakRSS, ...renderers.map(rssBytes));
     };
     await sample();
+    const rssAtStart = peakRSS;
     const sampler = setInterval(() => void sample().catch(() => undefined), 250);
 
     // The storage part alone (first Put Block to the Put Block List's
@@ -74,7 +75,7 @@ test("upload a large file through the app's uploader", async () => {
     await item.getByRole("link", { name: "Open in library" }).waitFor({ timeout: WAIT });
     expect(firstBlock, "no Put Block request seen").toBeGreaterThan(0);
     expect(committed, "no Put Block List answer seen").toBeGreaterThan(firstBlock);
-    const result = { seconds, transferSeconds: (committed - firstBlock) / 1000, peakJSHeapMiB: peakHeap / MiB, peakRendererRSSMiB: peakRSS / MiB, renderers: renderers.length };
+    const result = { seconds, transferSeconds: (committed - firstBlock) / 1000, peakJSHeapMiB: peakHeap / MiB, peakRendererRSSMiB: peakRSS / MiB, rendererRSSAtStartMiB: rssAtStart / MiB, renderers: renderers.length };
     console.log(`browser upload of ${name}: ${JSON.stringify(result)}`);
     assertNoProblems(problems, "upload benchmark");
     expect(renderers.length).toBeGreaterThan(0);
