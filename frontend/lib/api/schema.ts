@@ -707,8 +707,11 @@ export interface components {
              * @description Declared while pending_upload, stored size afterwards.
              */
             size_bytes: number | null;
+            /** @description Filled by the probe (processing_status done). */
             duration_seconds: number | null;
+            /** @description Displayed width, filled by the probe. */
             width: number | null;
+            /** @description Displayed height, filled by the probe. */
             height: number | null;
             /** Format: date-time */
             created_at: string;
@@ -716,6 +719,25 @@ export interface components {
             playback_url?: string;
             /** Format: date-time */
             playback_expires_at?: string;
+            /**
+             * @description Probe and poster of a ready video (it stays playable throughout); null before the video is ready.
+             * @enum {string|null}
+             */
+            processing_status: "pending" | "processing" | "done" | "failed" | null;
+            /** @description Why processing failed, in words for the owner; null unless failed. */
+            processing_error: string | null;
+            /** @description Average frames per second, from the probe. */
+            frame_rate: number | null;
+            /** @description Codec name from the probe, such as h264. */
+            video_codec: string | null;
+            /** @description Codec name from the probe, such as aac; null without sound. */
+            audio_codec: string | null;
+            /**
+             * Format: int64
+             * @description Overall bits per second, from the probe.
+             */
+            bit_rate: number | null;
+            /** @description Read-only SAS URL of the poster JPEG (list items too), once processed. */
             thumbnail_url?: string;
         };
         Check: {
