@@ -311,3 +311,29 @@ func TestProcessTimeLimitKills(t *testing.T) {
 		t.Fatalf("Wait: %v, want ErrTimeout", err)
 	}
 }
+
+// TestProbeOverHTTPS: Blob Storage in Azure is https; ffprobe reaches it
+// through the proxy with CONNECT (its tls protocol reads http_proxy too).
+func TestProbeOverHTTPS(t *testing.T) {
+	data, err := os.ReadFile(fixture(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var hits atomic.Int64
+	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hits.Add(1)
+		http.ServeContent(w, r, "", time.Time{}, bytes.NewReader(data))
+	}))
+	t.Cleanup(srv.Close)
+	r, err := mediatool.New(mediatool.Options{Storage: srv.URL, Sandbox: sandbox.Launcher{Self: handlerBinary}.Wrap})
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, err := r.Probe(t.Context(), srv.URL+"/v.mp4?sig=x")
+	if err != nil {
+		t.Fatalf("Probe over https: %v", err)
+	}
+	if info.Width != 320 || info.BytesRead == 0 || hits.Load() == 0 {
+		t.Errorf("width %d, %d bytes through the proxy, %d requests; want 320, > 0, > 0", info.Width, info.BytesRead, hits.Load())
+	}
+}
