@@ -9,8 +9,9 @@
 //	                  write <export>/staticwebapp.config.json (Azure Static
 //	                  Web Apps) with the policy serve uses for FRONTEND_DIR
 //
-// The importer also runs the binary as `handler sandbox-exec ... -- yt-dlp
-// ...` to start yt-dlp confined (internal/sandbox); that is not for people.
+// The importer and the video processor also run the binary as `handler
+// sandbox-exec ... -- yt-dlp|ffprobe|ffmpeg ...` to start those tools
+// confined (internal/sandbox); that is not for people.
 package main
 
 import (
