@@ -148,11 +148,11 @@ type ProgressReader interface {
 
 // ServiceOptions configure the API side.
 type ServiceOptions struct {
-	Queue       string        // the processing queue
-	MaxSeconds  float64       // longest clip (CLIP_MAX_SECONDS), default 180
-	MaxInFlight int           // clips queued or processing per user (CLIPS_IN_FLIGHT_PER_USER), default 3
+	Queue       string          // the processing queue
+	MaxSeconds  float64         // longest clip (CLIP_MAX_SECONDS), default 180
+	MaxInFlight int             // clips queued or processing per user (CLIPS_IN_FLIGHT_PER_USER), default 3
 	PerUser     ratelimit.Limit // clips a user may create, default 60 per hour
-	ReadURLTTL  time.Duration // playback URLs, default 15 min
+	ReadURLTTL  time.Duration   // playback URLs, default 15 min
 	// QueuedTimeout: a clip queued this long is sent again; default 2 min.
 	QueuedTimeout time.Duration
 	// StaleWorker: a clip processing without a heartbeat this long is

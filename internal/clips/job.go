@@ -49,4 +49,3 @@ type RenderStore interface {
 	// and the clip in flight; ErrNotCurrent otherwise.
 	Fail(ctx context.Context, id uuid.UUID, a Attempt, message string) error
 }
-
