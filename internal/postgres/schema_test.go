@@ -85,6 +85,15 @@ videos check videos_size_bytes_check
 videos check videos_duration_check
 videos check videos_dimensions_check
 videos check videos_import_attempt_check
+videos check videos_processing_status_check
+videos check videos_processing_failed_check
+videos check videos_processing_error_check
+videos check videos_processing_clock_check
+videos check videos_processing_attempt_check
+videos check videos_frame_rate_check
+videos check videos_codec_check
+videos check videos_bit_rate_check
+videos index videos_processing_idx
 videos index videos_user_created_idx
 videos index videos_status_updated_idx
 videos index videos_active_imports_idx
