@@ -48,6 +48,7 @@ import (
 	"github.com/videofn/videofn/internal/jobs"
 	"github.com/videofn/videofn/internal/mail"
 	"github.com/videofn/videofn/internal/media"
+	"github.com/videofn/videofn/internal/mediatool"
 	"github.com/videofn/videofn/internal/postgres"
 	"github.com/videofn/videofn/internal/queue"
 	"github.com/videofn/videofn/internal/ratelimit"
@@ -264,6 +265,15 @@ func serve(ctx context.Context, getenv func(string) string, stdout io.Writer) er
 		MaxActive:    cfg.ImportMaxActivePerUser,
 		AllowPrivate: cfg.ImportAllowPrivateNetworks,
 	}, postgres.ImportService{DB: db}, importBlobs, sender, progress, limiter, logger)
+	mediaTool, err := mediatool.New(mediatool.Options{Storage: store.Service().URL(), Sandbox: confine})
+	if err != nil {
+		return err
+	}
+	clipService, clipWorker, err := newClips(cfg, db, rdb, store, signer, sender, limiter, mediaTool, logger)
+	if err != nil {
+		return err
+	}
+	videoProcessor := clipDispatch{clips: clipWorker, next: &jobs.Gatekeeper{Name: "video-processor", Videos: videos, Logger: logger}}
 	// The local queue consumers stop claiming when bg ends, give running
 	// handlers the grace and cancel them after it (steps 1 and 2 above).
 	var consumers sync.WaitGroup
@@ -292,6 +302,15 @@ func serve(ctx context.Context, getenv func(string) string, stdout io.Writer) er
 				logger.Error("local import queue stopped", "err", err.Error())
 			}
 		})
+		// And the processing queue (probes, posters, clips).
+		consumers.Go(func() {
+			o := drain
+			o.Concurrency, o.Visibility, o.MaxDeliveries = importConcurrency, 5*time.Minute, 5
+			err := local.Consume(bg, cfg.ProcessingQueue, jobs.LocalHandler(videoProcessor), o)
+			if err != nil {
+				logger.Error("local processing queue stopped", "err", err.Error())
+			}
+		})
 		// And the mail queue: the outbox's mails are sent from here.
 		consumers.Go(func() {
 			o := drain
@@ -315,8 +334,8 @@ func serve(ctx context.Context, getenv func(string) string, stdout io.Writer) er
 		},
 		Notices:        map[string]httpapi.Notice{"sandbox": sandboxNotice},
 		ImportWorker:   importWorker,
-		VideoProcessor: &jobs.Gatekeeper{Name: "video-processor", Videos: videos, Logger: logger},
-		Sweeper:        &jobs.Sweeper{Purger: videos, Uploads: mediaService, Imports: importService, Mail: authService, Retention: 7 * 24 * time.Hour, Logger: logger},
+		VideoProcessor: videoProcessor,
+		Sweeper:        &jobs.Sweeper{Purger: videos, Uploads: mediaService, Imports: importService, Clips: clipService, Mail: authService, Retention: 7 * 24 * time.Hour, Logger: logger},
 
 		Auth:             authService,
 		FrontendURL:      cfg.FrontendURL.String(),
@@ -325,6 +344,7 @@ func serve(ctx context.Context, getenv func(string) string, stdout io.Writer) er
 
 		Media:   mediaService,
 		Imports: importService,
+		Clips:   clipService,
 
 		Frontend: frontend,
 	})
