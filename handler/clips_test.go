@@ -177,15 +177,19 @@ func blobExists(t *testing.T, store *blob.Store, name string) bool {
 // video-processor function, as the Functions host does.
 func deliverProcessing(t *testing.T, base, body, messageID string, count int) int {
 	t.Helper()
-	env := fmt.Sprintf(`{"Data":{"message":%q},"Metadata":{"MessageId":%q,"DeliveryCount":"%d"}}`,
-		base64.StdEncoding.EncodeToString([]byte(body)), `"`+messageID+`"`, count)
-	resp, err := http.Post(base+"/video-processor", "application/json", strings.NewReader(env))
+	resp, err := http.Post(base+"/video-processor", "application/json", strings.NewReader(processingEnvelope(body, messageID, count)))
 	if err != nil {
 		t.Fatal(err)
 	}
 	io.Copy(io.Discard, resp.Body)
 	resp.Body.Close()
 	return resp.StatusCode
+}
+
+// processingEnvelope is the Functions host's invocation of a queue trigger.
+func processingEnvelope(body, messageID string, count int) string {
+	return fmt.Sprintf(`{"Data":{"message":%q},"Metadata":{"MessageId":%q,"DeliveryCount":"%d"}}`,
+		base64.StdEncoding.EncodeToString([]byte(body)), `"`+messageID+`"`, count)
 }
 
 // TestClipsThroughTheAPIAndTheLocalQueue: clips are created through the API,
