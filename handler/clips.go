@@ -46,22 +46,3 @@ func newClips(cfg *config.Config, db *postgres.DB, rdb *redisstore.Client, store
 		importer.ContainerBlobs{Client: store.Container(), Name: store.ContainerName()}, signer, tool, progress, logger)
 	return svc, clipRenderer{r: r}, nil
 }
-
-// clipDispatch sends "clip" messages of the processing queue to the clip
-// renderer and every other message to next. The processing's dispatcher
-// replaces it once merged.
-type clipDispatch struct {
-	clips clipRenderer
-	next  httpapi.MessageHandler
-}
-
-// HandleMessage implements httpapi.MessageHandler.
-func (d clipDispatch) HandleMessage(ctx context.Context, msg httpapi.QueueMessage, del httpapi.Delivery) error {
-	if msg.Task == "clip" {
-		if msg.ClipID == nil {
-			return nil // malformed for good: acknowledge
-		}
-		return d.clips.RenderClip(ctx, *msg.ClipID, del)
-	}
-	return d.next.HandleMessage(ctx, msg, del)
-}

@@ -88,6 +88,8 @@ type Config struct {
 	GoogleUserinfoURL  string // GOOGLE_USERINFO_URL
 
 	YTDLPPath                  string // YTDLP_PATH, default "yt-dlp"
+	FFmpegPath                 string // FFMPEG_PATH, default "ffmpeg": poster and clip rendering (always sandboxed)
+	FFprobePath                string // FFPROBE_PATH, default "ffprobe": video metadata (always sandboxed)
 	ImportMaxBytes             int64  // IMPORT_MAX_BYTES, default 2 GiB
 	UploadMaxBytes             int64  // UPLOAD_MAX_BYTES, default 5 GiB
 	UserStorageQuotaBytes      int64  // USER_STORAGE_QUOTA_BYTES, default 20 GiB: stored bytes per user, pending uploads included
@@ -463,6 +465,8 @@ func Load(getenv func(string) string) (*Config, error) {
 	l.httpURL("GOOGLE_USERINFO_URL", c.GoogleUserinfoURL)
 
 	c.YTDLPPath = l.str("YTDLP_PATH", "yt-dlp")
+	c.FFmpegPath = l.str("FFMPEG_PATH", "ffmpeg")
+	c.FFprobePath = l.str("FFPROBE_PATH", "ffprobe")
 	c.ImportMaxBytes = l.integer("IMPORT_MAX_BYTES", 2*GiB, 1, 1<<50)
 	if c.ImportMaxBytes > ImportMaxBytesLimit {
 		l.fail("IMPORT_MAX_BYTES", "must be at most %d (8 MiB blocks x the 50,000 blocks a blob can hold), got %d", ImportMaxBytesLimit, c.ImportMaxBytes)
