@@ -163,3 +163,46 @@ func TestArgs(t *testing.T) {
 		t.Errorf("copy args %q", got)
 	}
 }
+
+type fixedProgress struct{ p Progress }
+
+func (f fixedProgress) Get(context.Context, uuid.UUID) (Progress, bool, error) { return f.p, true, nil }
+
+type fakeSigner struct{}
+
+func (fakeSigner) ReadURL(_ context.Context, name, snapshot, contentType string, _ time.Time) (string, error) {
+	return "https://storage/" + name + "?ct=" + contentType, nil
+}
+
+type oneClip struct {
+	Store
+	c Clip
+}
+
+func (o oneClip) Clip(_ context.Context, userID, id uuid.UUID) (Clip, error) {
+	if userID != o.c.UserID || id != o.c.ID {
+		return Clip{}, ErrNotFound
+	}
+	return o.c, nil
+}
+
+// TestGetShowsProgressWhileRunningAndAURLWhenReady.
+func TestGetShowsProgressWhileRunningAndAURLWhenReady(t *testing.T) {
+	pct := 42.0
+	c := Clip{ID: uuid.New(), UserID: uuid.New(), Status: StatusProcessing, BlobName: "u/v/clips/c.mp4"}
+	s := NewService(ServiceOptions{}, oneClip{c: c}, fakeSigner{}, nil, nil, fixedProgress{Progress{Percent: &pct}}, allowAll{},
+		slog.New(slog.NewTextHandler(io.Discard, nil)))
+	v, err := s.Get(t.Context(), c.UserID, c.ID)
+	if err != nil || v.Progress == nil || *v.Progress.Percent != 42 || v.Playback != nil {
+		t.Fatalf("processing: %+v %v", v, err)
+	}
+	if _, err := s.Get(t.Context(), uuid.New(), c.ID); !errors.Is(err, ErrNotFound) {
+		t.Errorf("another user: %v", err)
+	}
+	c.Status = StatusReady
+	s.store = oneClip{c: c}
+	v, err = s.Get(t.Context(), c.UserID, c.ID)
+	if err != nil || v.Progress != nil || v.Playback == nil || v.Playback.URL != "https://storage/u/v/clips/c.mp4?ct=video/mp4" {
+		t.Fatalf("ready: %+v %v", v, err)
+	}
+}
