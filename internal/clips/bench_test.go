@@ -6,7 +6,6 @@ import (
 	"io"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -15,6 +14,7 @@ import (
 
 	"github.com/videofn/videofn/internal/blob"
 	"github.com/videofn/videofn/internal/clips"
+	"github.com/videofn/videofn/internal/media/mediatest"
 	"github.com/videofn/videofn/internal/mediatool"
 	"github.com/videofn/videofn/internal/testenv"
 )
@@ -23,30 +23,11 @@ import (
 // longer than the benchmark).
 const benchContainer = "bench-clips"
 
-// bigMP4 returns a ~1 GiB H.264/AAC MP4 (faststart) in the OS temp
-// directory, made once: a short testsrc clip looped with stream copy, and
-// its duration in seconds.
+// bigMP4 returns the shared ~1 GiB H.264/AAC MP4 (faststart) cached in the
+// OS temp directory, and its duration in seconds.
 func bigMP4(b *testing.B) (string, float64) {
 	b.Helper()
-	dir := os.TempDir()
-	big := filepath.Join(dir, "videofn-bench-1gib.mp4")
-	if _, err := os.Stat(big); err != nil {
-		small := filepath.Join(dir, "videofn-bench-small.mp4")
-		run(b, "ffmpeg", "-hide_banner", "-loglevel", "error", "-nostdin",
-			"-f", "lavfi", "-i", "testsrc=duration=60:size=1280x720:rate=25", "-f", "lavfi", "-i", "sine=duration=60",
-			"-c:v", "libx264", "-preset", "ultrafast", "-g", "50", "-pix_fmt", "yuv420p", "-c:a", "aac", "-y", small)
-		st, err := os.Stat(small)
-		if err != nil {
-			b.Fatal(err)
-		}
-		loops := int((1<<30)/st.Size()) + 1
-		tmp := big + ".tmp.mp4"
-		run(b, "ffmpeg", "-hide_banner", "-loglevel", "error", "-nostdin", "-stream_loop", fmt.Sprint(loops-1),
-			"-i", small, "-c", "copy", "-movflags", "+faststart", "-y", tmp)
-		if err := os.Rename(tmp, big); err != nil {
-			b.Fatal(err)
-		}
-	}
+	big := mediatest.BigMP4(b, 1<<30, true)
 	out, err := exec.Command("ffprobe", "-v", "error", "-show_entries", "format=duration", "-of", "csv=p=0", big).Output()
 	if err != nil {
 		b.Fatal(err)
@@ -54,13 +35,6 @@ func bigMP4(b *testing.B) (string, float64) {
 	var d float64
 	fmt.Sscan(strings.TrimSpace(string(out)), &d)
 	return big, d
-}
-
-func run(b *testing.B, name string, args ...string) {
-	b.Helper()
-	if out, err := exec.Command(name, args...).CombinedOutput(); err != nil {
-		b.Fatalf("%s: %v\n%s", name, err, out)
-	}
 }
 
 // BenchmarkClipFromReadURL renders a 10 s clip from the middle of a 1 GiB
