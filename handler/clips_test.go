@@ -255,6 +255,30 @@ func TestClipsThroughTheAPIAndTheLocalQueue(t *testing.T) {
 		t.Errorf("9:16 clip read back from storage: %+v (ratio %.4f)", p, float64(p.Width)/float64(p.Height))
 	}
 
+	// From the start in the original frame: stream copy, no encode.
+	var copied clipBody
+	if status := owner.call(http.MethodPost, "/api/videos/"+videoID+"/clips",
+		map[string]any{"title": "start", "start_seconds": 0, "end_seconds": 2}, &copied); status != 202 {
+		t.Fatalf("create copied clip: %d", status)
+	}
+	got = owner.waitClip(copied.Clip.ID, 60*time.Second)
+	if got.Clip.Status != "ready" {
+		t.Fatalf("copied clip: %+v", got.Clip)
+	}
+	if p := ffprobeURL(t, got.Clip.PlaybackURL); math.Abs(p.Duration-2) > 0.2 || p.Frames < 45 || p.Width != 320 {
+		t.Errorf("copied clip read back from storage: %+v", p)
+	}
+	copies := map[string]bool{}
+	for _, l := range h.logs.find("rendering clip") {
+		copies[fmt.Sprint(l["clip_id"])] = l["stream_copy"] == true
+	}
+	if !copies[copied.Clip.ID] || copies[created.Clip.ID] || copies[vertical.Clip.ID] {
+		t.Errorf("stream copy used for %v; want only the clip from the start in the original frame", copies)
+	}
+	if status := owner.call(http.MethodDelete, "/api/clips/"+copied.Clip.ID, nil, nil); status != 204 {
+		t.Fatalf("delete copied clip: %d", status)
+	}
+
 	// Redelivery of a finished clip's message: acknowledged, no new attempt,
 	// one blob per clip.
 	var attempt int64

@@ -261,7 +261,9 @@ func (r *Renderer) render(parent context.Context, job Job, attempt Attempt, pw *
 		return Result{}, fmt.Errorf("sign source read url: %w", err)
 	}
 	dur := job.EndSeconds - job.StartSeconds
-	args := Args(src, job.StartSeconds, dur, job.Aspect == AspectVertical, canCopy(job))
+	copy := canCopy(job)
+	log.Info("rendering clip", "start", job.StartSeconds, "seconds", dur, "aspect", job.Aspect, "stream_copy", copy)
+	args := Args(src, job.StartSeconds, dur, job.Aspect == AspectVertical, copy)
 	proc, err := r.tool.Start(ctx, args, src, mediatool.WithStderrLines(func(line string) bool {
 		v, ok := strings.CutPrefix(line, "out_time_us=")
 		if !ok {
