@@ -206,3 +206,21 @@ func TestGetShowsProgressWhileRunningAndAURLWhenReady(t *testing.T) {
 		t.Fatalf("ready: %+v %v", v, err)
 	}
 }
+
+type denyAll struct{}
+
+func (denyAll) AllowAll(context.Context, ...ratelimit.Rule) (ratelimit.Decision, error) {
+	return ratelimit.Decision{Allowed: false, RetryAfter: time.Minute}, nil
+}
+
+// TestCreateIsRateLimited: past the per-user rate, nothing is stored or sent.
+func TestCreateIsRateLimited(t *testing.T) {
+	store := &fakeStore{clips: map[uuid.UUID]Clip{}, duration: 30}
+	q := &sent{}
+	s := NewService(ServiceOptions{}, store, nil, nil, q, nil, denyAll{}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	_, err := s.Create(t.Context(), uuid.New(), uuid.New(), Request{StartSeconds: 0, EndSeconds: 2, Aspect: AspectOriginal})
+	var rl *ratelimit.LimitError
+	if !errors.As(err, &rl) || len(store.clips) != 0 || len(q.msgs) != 0 {
+		t.Errorf("%v; %d clips, %d messages", err, len(store.clips), len(q.msgs))
+	}
+}
