@@ -291,7 +291,8 @@ func (p *Process) BytesRead() int64 { return p.proxy.BytesRead() }
 func (p *Process) Refused() int64 { return p.proxy.Refused() }
 
 // Stderr is the tail of the tool's diagnostics, for the log only (it can
-// quote what storage answered; never show it to users).
+// quote what storage answered; never show it to users). It waits until the
+// tool has closed its stderr: call it after reading Stdout to the end.
 func (p *Process) Stderr() string {
 	<-p.done
 	return redact(p.tail.String(), p.proxy.URL())

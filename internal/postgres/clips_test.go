@@ -11,8 +11,8 @@ import (
 	"github.com/videofn/videofn/internal/clips"
 )
 
-// readyVideo inserts a ready, probed import of userID.
-func readyVideo(t *testing.T, db *DB, userID uuid.UUID, duration *float64) uuid.UUID {
+// probedVideo inserts a ready, probed import of userID.
+func probedVideo(t *testing.T, db *DB, userID uuid.UUID, duration *float64) uuid.UUID {
 	t.Helper()
 	var id uuid.UUID
 	if err := db.pool.QueryRow(t.Context(), `
@@ -38,7 +38,7 @@ func TestClipInFlightLimitHoldsUnderConcurrency(t *testing.T) {
 	store := ClipStore{DB: db}
 	alice := newUser(t, db, "alice@example.com")
 	ten := 10.0
-	video := readyVideo(t, db, alice, &ten)
+	video := probedVideo(t, db, alice, &ten)
 	var wg sync.WaitGroup
 	var mu sync.Mutex
 	created, refused := 0, 0
@@ -68,8 +68,8 @@ func TestCreateClipChecksTheVideo(t *testing.T) {
 	store := ClipStore{DB: db}
 	alice, bob := newUser(t, db, "alice@example.com"), newUser(t, db, "bob@example.com")
 	ten := 10.0
-	video := readyVideo(t, db, alice, &ten)
-	unprobed := readyVideo(t, db, alice, nil)
+	video := probedVideo(t, db, alice, &ten)
+	unprobed := probedVideo(t, db, alice, nil)
 	if _, err := store.CreateClip(t.Context(), newClip(bob, video), 3, noCheck); !errors.Is(err, clips.ErrVideoNotFound) {
 		t.Errorf("another user's video: %v", err)
 	}
@@ -95,7 +95,7 @@ func TestClipAttemptsAreFenced(t *testing.T) {
 	store := ClipStore{DB: db}
 	alice := newUser(t, db, "alice@example.com")
 	ten := 10.0
-	video := readyVideo(t, db, alice, &ten)
+	video := probedVideo(t, db, alice, &ten)
 	c, err := store.CreateClip(t.Context(), newClip(alice, video), 3, noCheck)
 	if err != nil {
 		t.Fatal(err)
@@ -149,7 +149,7 @@ func TestStaleClips(t *testing.T) {
 	store := ClipStore{DB: db}
 	alice := newUser(t, db, "alice@example.com")
 	ten := 10.0
-	video := readyVideo(t, db, alice, &ten)
+	video := probedVideo(t, db, alice, &ten)
 	c, err := store.CreateClip(t.Context(), newClip(alice, video), 3, noCheck)
 	if err != nil {
 		t.Fatal(err)

@@ -342,30 +342,77 @@ func TestProbeAndPosterThroughTheQueue(t *testing.T) {
 			t.Errorf("%d poster blobs, %d thumbnail rows; want 1, 1", blobs, rows)
 		}
 	})
+	t.Run("deleting the video deletes its poster", func(t *testing.T) {
+		if err := e.media.Delete(context.Background(), e.user, id); err != nil {
+			t.Fatal(err)
+		}
+		// The rows of an upload whose upload URL may still be valid stay
+		// (hidden) until the sweeper; the blobs go at once.
+		if blobs, _ := e.posters(id); blobs != 0 {
+			t.Errorf("%d poster blobs after the deletion; want none", blobs)
+		}
+	})
+}
+
+// stored writes data straight to a blob as a ready video's source (what
+// no upload's first-bytes check would let through) and sends its probe.
+func (e *env) stored(data []byte) uuid.UUID {
+	e.t.Helper()
+	ctx := context.Background()
+	id := uuid.New()
+	name := e.user.String() + "/" + id.String() + "/source"
+	if _, err := e.store.Container().NewBlockBlobClient(name).UploadBuffer(ctx, data, nil); err != nil {
+		e.t.Fatal(err)
+	}
+	if _, err := e.db.Exec(ctx, `
+		WITH v AS (
+			INSERT INTO videos (id, user_id, source, status, content_type, size_bytes, processing_status, processing_updated_at)
+			VALUES ($1, $2, 'upload', 'ready', 'video/mp4', $5, 'pending', now()) RETURNING id
+		)
+		INSERT INTO file_storage (user_id, video_id, kind, container, blob_name, content_type, size_bytes)
+		SELECT $2, id, 'source', $3, $4, 'video/mp4', $5 FROM v`, id, e.user, e.store.ContainerName(), name, len(data)); err != nil {
+		e.t.Fatal(err)
+	}
+	if err := e.probes.EnqueueProbe(ctx, id); err != nil {
+		e.t.Fatal(err)
+	}
+	return id
 }
 
 func TestUnreadableVideoFailsWithAReason(t *testing.T) {
 	e := newEnv(t)
-	// Passes completion's first-bytes check (an ftyp box), then garbage.
-	id := e.upload(mediatest.MP4Like(256 << 10))
-	e.await(id)
-	r := e.video(id)
-	if r.Status != processing.StatusFailed || r.Error == "" {
-		t.Fatalf("processing %q (%q), want failed with a reason", r.Status, r.Error)
-	}
-	t.Logf("processing_error: %s", r.Error)
-	if r.Duration != nil || r.Width != nil || r.VideoCodec != nil {
-		t.Errorf("metadata written for an unreadable video: %+v", r)
-	}
-	if blobs, rows := e.posters(id); blobs != 0 || rows != 0 {
-		t.Errorf("%d poster blobs, %d thumbnail rows; want none", blobs, rows)
-	}
-	v, _, err := e.media.Video(context.Background(), e.user, id)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if v.Status != media.StatusReady || v.ProcessingError != r.Error || v.ThumbnailURL != "" {
-		t.Errorf("API video: status %q, processing error %q, thumbnail %q; want ready (still playable), the reason, none", v.Status, v.ProcessingError, v.ThumbnailURL)
+	for _, c := range []struct {
+		name  string
+		video func() uuid.UUID
+	}{
+		// Passes completion's first-bytes check (an ftyp box), then garbage.
+		{"an ftyp box then garbage, uploaded", func() uuid.UUID { return e.upload(mediatest.MP4Like(256 << 10)) }},
+		{"a text file stored as a video", func() uuid.UUID {
+			return e.stored(bytes.Repeat([]byte("this is a text file, not a video\n"), 1000))
+		}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			id := c.video()
+			e.await(id)
+			r := e.video(id)
+			if r.Status != processing.StatusFailed || r.Error == "" {
+				t.Fatalf("processing %q (%q), want failed with a reason", r.Status, r.Error)
+			}
+			t.Logf("processing_error: %s", r.Error)
+			if r.Duration != nil || r.Width != nil || r.VideoCodec != nil {
+				t.Errorf("metadata written for an unreadable video: %+v", r)
+			}
+			if blobs, rows := e.posters(id); blobs != 0 || rows != 0 {
+				t.Errorf("%d poster blobs, %d thumbnail rows; want none", blobs, rows)
+			}
+			v, _, err := e.media.Video(context.Background(), e.user, id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if v.Status != media.StatusReady || v.ProcessingError != r.Error || v.ThumbnailURL != "" {
+				t.Errorf("API video: status %q, processing error %q, thumbnail %q; want ready (still playable), the reason, none", v.Status, v.ProcessingError, v.ThumbnailURL)
+			}
+		})
 	}
 }
 
