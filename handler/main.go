@@ -279,10 +279,15 @@ func serve(ctx context.Context, getenv func(string) string, stdout io.Writer) er
 	if err != nil {
 		return err
 	}
+	clipService, clipWorker, err := newClips(cfg, db, rdb, store, signer, sender, limiter, tools, logger)
+	if err != nil {
+		return err
+	}
 	processingStore := postgres.ProcessingStore{DB: db}
 	videoProcessor := &processing.Dispatcher{
 		Probes: processing.New(processing.Options{}, processingStore, signer,
 			processing.ContainerBlobs{Client: store.Container(), Name: store.ContainerName()}, tools, logger),
+		Clips:  clipWorker,
 		Logger: logger,
 	}
 	importService := importer.NewService(importer.ServiceOptions{
@@ -318,7 +323,7 @@ func serve(ctx context.Context, getenv func(string) string, stdout io.Writer) er
 				logger.Error("local import queue stopped", "err", err.Error())
 			}
 		})
-		// And the processing queue: probes, posters (and clips).
+		// And the processing queue: probes, posters and clips.
 		consumers.Go(func() {
 			o := drain
 			o.Concurrency, o.Visibility, o.MaxDeliveries = processingConcurrency, 10*time.Minute, 5
@@ -352,8 +357,8 @@ func serve(ctx context.Context, getenv func(string) string, stdout io.Writer) er
 		ImportWorker:   importWorker,
 		VideoProcessor: videoProcessor,
 		Sweeper: &jobs.Sweeper{Purger: videos, Uploads: mediaService, Imports: importService, Mail: authService,
-			Processing: &processing.Sweeper{Store: processingStore, Queue: probes},
-			Retention:  7 * 24 * time.Hour, Logger: logger},
+			Processing: &processing.Sweeper{Store: processingStore, Queue: probes}, Clips: clipService,
+			Retention: 7 * 24 * time.Hour, Logger: logger},
 
 		Auth:             authService,
 		FrontendURL:      cfg.FrontendURL.String(),
@@ -362,6 +367,7 @@ func serve(ctx context.Context, getenv func(string) string, stdout io.Writer) er
 
 		Media:   mediaService,
 		Imports: importService,
+		Clips:   clipService,
 
 		Frontend: frontend,
 	})

@@ -109,6 +109,9 @@ type Sweeper struct {
 	Uploads UploadSweeper
 	// Imports, when set, sends stranded imports again and fails old ones.
 	Imports ImportSweeper
+	// Clips, when set, sends stranded clips again and fails old ones
+	// (clips.Service.Sweep).
+	Clips ImportSweeper
 	// Mail, when set, wakes the mail sender for mails whose message was
 	// lost and deletes settled mails after Retention.
 	Mail MailSweeper
@@ -145,6 +148,14 @@ func (s *Sweeper) Sweep(ctx context.Context, now time.Time) (string, error) {
 			return "", fmt.Errorf("sweep imports: %w", err)
 		}
 		s.Logger.Info("sweep imports", "summary", sum)
+		summary += "; " + sum
+	}
+	if s.Clips != nil {
+		sum, err := s.Clips.Sweep(ctx, now)
+		if err != nil {
+			return "", fmt.Errorf("sweep clips: %w", err)
+		}
+		s.Logger.Info("sweep clips", "summary", sum)
 		summary += "; " + sum
 	}
 	if s.Processing != nil {

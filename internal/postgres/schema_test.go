@@ -110,6 +110,12 @@ clips check clips_status_check
 clips check clips_failed_error_check
 clips check clips_title_check
 clips check clips_duration_check
+clips check clips_aspect_check
+clips check clips_attempt_check
+clips check clips_dimensions_check
+clips check clips_size_bytes_check
+clips check clips_blob_name_check
+clips index clips_user_in_flight_idx
 clips index clips_video_created_idx
 clips index clips_user_id_idx
 clips index clips_status_updated_idx

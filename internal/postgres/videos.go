@@ -263,6 +263,10 @@ func (s VideoStore) BlobNames(ctx context.Context, id uuid.UUID) ([]string, erro
 	rows, err := s.DB.pool.Query(ctx, `
 		SELECT blob_name FROM file_storage
 		WHERE video_id = $1 OR clip_id IN (SELECT id FROM clips WHERE video_id = $1)
+		UNION
+		-- A clip's blob may exist before its row does (rendered, not yet
+		-- recorded): its name is fixed at creation.
+		SELECT blob_name FROM clips WHERE video_id = $1 AND blob_name IS NOT NULL
 		ORDER BY blob_name`, id)
 	if err != nil {
 		return nil, fmt.Errorf("select blob names: %w", err)
