@@ -9,6 +9,8 @@ export interface BackoffOptions {
   maxDelayMs?: number;
   /** How much the delay grows after a poll that showed no change. */
   factor?: number;
+  /** Whether the first poll goes out at once (default) or after `minDelayMs`. */
+  immediate?: boolean;
 }
 
 export interface PollHandlers<T> {
@@ -22,7 +24,7 @@ export interface PollHandlers<T> {
 }
 
 /** Starts polling; the returned function stops it and aborts the request in flight. */
-export function startPolling<T>(h: PollHandlers<T>, { minDelayMs = 1000, maxDelayMs = 5000, factor = 1.5 }: BackoffOptions = {}): () => void {
+export function startPolling<T>(h: PollHandlers<T>, { minDelayMs = 1000, maxDelayMs = 5000, factor = 1.5, immediate = true }: BackoffOptions = {}): () => void {
   let stopped = false;
   let timer: ReturnType<typeof setTimeout> | undefined;
   const controller = new AbortController();
@@ -44,7 +46,8 @@ export function startPolling<T>(h: PollHandlers<T>, { minDelayMs = 1000, maxDela
     }
     if (!stopped) timer = setTimeout(tick, delay);
   };
-  void tick();
+  if (immediate) void tick();
+  else timer = setTimeout(tick, delay);
   return () => {
     stopped = true;
     clearTimeout(timer);

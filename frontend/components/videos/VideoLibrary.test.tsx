@@ -96,7 +96,9 @@ describe("VideoLibrary", () => {
     routes((url) =>
       url === "/videos"
         ? { items: [video("1")], next_cursor: null }
-        : { video: { ...video("1"), playback_url: `https://storage.example/v1?sig=${++n}` } },
+        : url === "/videos/1/clips"
+          ? { items: [] }
+          : { video: { ...video("1"), playback_url: `https://storage.example/v1?sig=${++n}` } },
     );
     render(<VideoLibrary />);
     const card = await screen.findByRole("article", { name: "Video 1" });
