@@ -16,6 +16,11 @@ export interface Clips {
   remove: (id: string) => void;
 }
 
+/** The list shows the newest clip first (the one just made is at the top). */
+function newestFirst(items: readonly Clip[]): Clip[] {
+  return [...items].sort((a, b) => b.created_at.localeCompare(a.created_at));
+}
+
 export function useClips(videoId: string): Clips {
   const [clips, setClips] = useState<Clip[]>([]);
   const [status, setStatus] = useState<Clips["status"]>("loading");
@@ -27,7 +32,7 @@ export function useClips(videoId: string): Clips {
     api
       .get<ClipList>(`/videos/${encodeURIComponent(videoId)}/clips`, { signal: controller.signal })
       .then(({ data }) => {
-        setClips(data.items);
+        setClips(newestFirst(data.items));
         setStatus("ready");
       })
       .catch((err: unknown) => {
