@@ -2,7 +2,7 @@
 
 import { useEffect, useId, useRef, useState, type FormEvent } from "react";
 import { Alert, Button, TextField, cx } from "@/components/ui";
-import { api, fieldError, toApiError } from "@/lib/axios";
+import { api, toApiError } from "@/lib/axios";
 import type { Clip, ClipAspect, ClipResponse, CreateClipRequest, ProcessedVideo } from "@/lib/api/clips";
 import {
   CLIP_MAX_SECONDS,
@@ -16,7 +16,7 @@ import {
   type RangeFields,
 } from "@/lib/clips/range";
 import { formatDuration } from "@/lib/format";
-import { ASPECT_WORDS, createClipError } from "./clipWords";
+import { ASPECT_WORDS, createClipError, fieldProblem } from "./clipWords";
 
 export interface ClipEditorProps {
   video: ProcessedVideo;
@@ -54,6 +54,12 @@ export function ClipEditor({ video, videoRef, onCreated, announce, maxSeconds = 
   const duration = video.duration_seconds;
   const limits = { duration, maxSeconds };
   const [range, setRange] = useState<RangeFields>(() => initialRange(duration));
+  // The duration can arrive while the editor is open (processing finished): fill an empty end then.
+  const [rangeFor, setRangeFor] = useState(duration);
+  if (rangeFor !== duration) {
+    setRangeFor(duration);
+    if (range.end === "") setRange(initialRange(duration));
+  }
   const [aspect, setAspect] = useState<ClipAspect>("original");
   const [title, setTitle] = useState("");
   const [touched, setTouched] = useState<{ start: boolean; end: boolean }>({ start: false, end: false });
@@ -163,15 +169,17 @@ export function ClipEditor({ video, videoRef, onCreated, announce, maxSeconds = 
       setSubmitted(false);
     } catch (err) {
       const apiErr = toApiError(err);
+      const { start_seconds: start, end_seconds: end, title: titleProblem, ...others } = apiErr.fields;
       const mapped: ServerErrors = {
-        start: fieldError(apiErr, "start_seconds", "The start"),
-        end: fieldError(apiErr, "end_seconds", "The end"),
-        title: fieldError(apiErr, "title", "The title"),
+        start: fieldProblem(start, "The start"),
+        end: fieldProblem(end, "The end"),
+        title: fieldProblem(titleProblem, "The title"),
       };
-      const aspectProblem = fieldError(apiErr, "aspect", "The aspect");
       setServer(mapped);
+      // Problems with no field of their own (the aspect, anything new) go in the form's alert.
+      const rest = Object.entries(others).map(([k, v]) => fieldProblem(v, k === "aspect" ? "The aspect" : `The ${k.replaceAll("_", " ")}`));
       const anyField = mapped.start || mapped.end || mapped.title;
-      setFormError(aspectProblem ?? (anyField ? null : createClipError(apiErr)));
+      setFormError(rest.length > 0 ? rest.join(" ") : anyField ? null : createClipError(apiErr));
     } finally {
       setBusy(false);
     }

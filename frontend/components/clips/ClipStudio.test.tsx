@@ -66,8 +66,9 @@ let el: HTMLVideoElement;
 
 async function show(v: ProcessedVideo = video()) {
   const ref = { current: el };
-  render(<ClipStudio video={v} videoRef={ref} />);
+  const view = render(<ClipStudio video={v} videoRef={ref} />);
   await act(async () => undefined); // the clips list answers
+  return { rerender: (next: ProcessedVideo) => view.rerender(<ClipStudio video={next} videoRef={ref} />) };
 }
 
 async function click(target: HTMLElement) {
@@ -195,7 +196,7 @@ describe("clip editor", () => {
   it("sends nothing while the range is wrong, and shows the server's field problems next to the fields", async () => {
     const net = fakeApi({
       [`GET ${CLIPS}`]: { status: 200, body: { items: [] } },
-      [`POST ${CLIPS}`]: errorReply(422, "validation_failed", "Some fields are invalid.", { end_seconds: "must not be after the end of the video" }),
+      [`POST ${CLIPS}`]: errorReply(422, "validation_failed", "Some fields are invalid.", { end_seconds: "the clip must be at most 120 seconds long", aspect: 'must be "original" or "9:16"' }),
     });
     await show();
     fireEvent.change(field("End (seconds)"), { target: { value: "" } });
@@ -207,7 +208,8 @@ describe("clip editor", () => {
     await click(screen.getByRole("button", { name: "Create clip" }));
     expect(net.called("POST", CLIPS)).toHaveLength(1);
     expect(field("End (seconds)").getAttribute("aria-invalid")).toBe("true");
-    expect(screen.getByText("The end must not be after the end of the video.")).toBeTruthy();
+    expect(screen.getByText("The clip must be at most 120 seconds long.")).toBeTruthy();
+    expect(screen.getByRole("alert").textContent).toContain('The aspect must be "original" or "9:16".');
   });
 
   it("says in words when the video is not ready for clips", async () => {
@@ -222,10 +224,17 @@ describe("clip editor", () => {
 
   it("waits for processing before clips can be made", async () => {
     fakeApi({ [`GET ${CLIPS}`]: { status: 200, body: { items: [] } } });
-    await show(video({ processing_status: "processing", duration_seconds: null }));
+    const view = await show(video({ processing_status: "processing", duration_seconds: null }));
     expect(screen.getByText(/Clips can be made once this video has been processed/)).toBeTruthy();
     expect(screen.getByRole("button", { name: "Create clip" }).matches(":disabled")).toBe(true);
     expect(screen.getByRole("button", { name: "Set start" }).matches(":disabled")).toBe(true);
+    expect(field("End (seconds)").value).toBe("");
+
+    // Processing finishes while the editor is open: the range gets the first 10 s.
+    view.rerender(video({ processing_status: "done", duration_seconds: 65 }));
+    expect(screen.queryByText(/Clips can be made once/)).toBeNull();
+    expect(screen.getByRole("button", { name: "Create clip" }).matches(":disabled")).toBe(false);
+    expect(field("End (seconds)").value).toBe("10");
   });
 
   it("previews the range: plays from the start and pauses at the end", async () => {

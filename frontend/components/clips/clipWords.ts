@@ -58,6 +58,18 @@ export function clipMilestone(c: Pick<Clip, "status" | "error" | "progress" | "t
   }
 }
 
+/**
+ * A field problem from the server as a sentence for under the field: "must be after start_seconds"
+ * about the end → "The end must be after the start."; "the clip must be at most 180 seconds long"
+ * → "The clip must be at most 180 seconds long."
+ */
+export function fieldProblem(problem: string | undefined, label: string): string | undefined {
+  const p = problem?.trim().replaceAll("start_seconds", "the start").replaceAll("end_seconds", "the end");
+  if (!p) return undefined;
+  const text = /^(must|is|are|should|cannot|can't)\b/i.test(p) ? `${label} ${p}` : p.charAt(0).toUpperCase() + p.slice(1);
+  return /[.!?]$/.test(text) ? text : `${text}.`;
+}
+
 /** Why a clip could not be created, in words, for the problems that are not about one field. */
 export function createClipError(e: ApiError): string {
   switch (e.code) {

@@ -89,5 +89,9 @@ describe("clip range", () => {
     expect(shortcutOf(key("i", radio))).toBe("start");
     expect(shortcutOf(key("o", button))).toBe("end");
     expect(shortcutOf(key("i", video))).toBe("start");
+    const dialog = document.createElement("dialog");
+    const inDialog = document.createElement("button");
+    dialog.append(inDialog);
+    expect(shortcutOf(key("i", inDialog))).toBeNull();
   });
 });

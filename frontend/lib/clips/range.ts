@@ -123,6 +123,8 @@ export function isTextEntry(target: EventTarget | null): boolean {
 export function shortcutOf(e: Pick<KeyboardEvent, "key" | "ctrlKey" | "metaKey" | "altKey" | "target" | "defaultPrevented" | "repeat">): "start" | "end" | null {
   if (e.defaultPrevented || e.ctrlKey || e.metaKey || e.altKey || e.repeat) return null;
   if (isTextEntry(e.target)) return null;
+  // A dialog (Delete clip?) has the keyboard: the editor behind it is not in play.
+  if (e.target instanceof Element && e.target.closest("dialog")) return null;
   const k = e.key.toLowerCase();
   return k === "i" ? "start" : k === "o" ? "end" : null;
 }
