@@ -68,6 +68,14 @@ export function ClipEditor({ video, videoRef, onCreated, announce, maxSeconds = 
   const [formError, setFormError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
   const stopPreview = useRef<(() => void) | null>(null);
+  const form = useRef<HTMLFormElement>(null);
+  /** Set when a refused submit should take the keyboard to the first field with a problem. */
+  const focusProblem = useRef(false);
+  useEffect(() => {
+    if (!focusProblem.current) return;
+    focusProblem.current = false;
+    form.current?.querySelector<HTMLElement>('[aria-invalid="true"]')?.focus();
+  });
   const blocked = blockedReason(video);
 
   const errors = validateRange(range, limits);
@@ -153,7 +161,10 @@ export function ClipEditor({ video, videoRef, onCreated, announce, maxSeconds = 
     setServer({});
     const start = parseSeconds(range.start);
     const end = parseSeconds(range.end);
-    if (start === null || end === null || errors.start || errors.end) return;
+    if (start === null || end === null || errors.start || errors.end) {
+      focusProblem.current = true;
+      return;
+    }
     const body: CreateClipRequest = {
       title: title.trim() || `${video.title} ${formatDuration(start)}–${formatDuration(end)}`,
       start_seconds: start,
@@ -176,6 +187,7 @@ export function ClipEditor({ video, videoRef, onCreated, announce, maxSeconds = 
         title: fieldProblem(titleProblem, "The title"),
       };
       setServer(mapped);
+      focusProblem.current = true;
       // Problems with no field of their own (the aspect, anything new) go in the form's alert.
       const rest = Object.entries(others).map(([k, v]) => fieldProblem(v, k === "aspect" ? "The aspect" : `The ${k.replaceAll("_", " ")}`));
       const anyField = mapped.start || mapped.end || mapped.title;
@@ -200,7 +212,7 @@ export function ClipEditor({ video, videoRef, onCreated, announce, maxSeconds = 
 
       {blocked && <Alert tone="info">{blocked}</Alert>}
 
-      <form noValidate onSubmit={(e) => void submit(e)} className="flex flex-col gap-4">
+      <form ref={form} noValidate onSubmit={(e) => void submit(e)} className="flex flex-col gap-4">
         <fieldset disabled={blocked !== null || busy} className="flex min-w-0 flex-col gap-4">
           <div className="flex flex-wrap gap-2">
             <Button size="sm" variant="secondary" onClick={() => markAt("start")} aria-keyshortcuts="I">

@@ -203,6 +203,7 @@ describe("clip editor", () => {
     await click(screen.getByRole("button", { name: "Create clip" }));
     expect(net.called("POST", CLIPS)).toHaveLength(0);
     expect(screen.getByText("Enter the end in seconds, for example 20.")).toBeTruthy();
+    expect(document.activeElement).toBe(field("End (seconds)")); // the keyboard goes to the problem
 
     fireEvent.change(field("End (seconds)"), { target: { value: "8" } });
     await click(screen.getByRole("button", { name: "Create clip" }));
