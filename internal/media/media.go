@@ -385,6 +385,12 @@ func blobName(userID, videoID uuid.UUID) string {
 	return userID.String() + "/" + videoID.String() + "/source"
 }
 
+// posterBlobName is the one name of a video's poster
+// (processing.PosterBlobName, which cannot be imported from here).
+func posterBlobName(userID, videoID uuid.UUID) string {
+	return userID.String() + "/" + videoID.String() + "/poster.jpg"
+}
+
 // clockSkew is how far storage's clock may be ahead of ours or behind it.
 const clockSkew = 5 * time.Minute
 

@@ -145,14 +145,17 @@ func (s *Service) Delete(ctx context.Context, userID, id uuid.UUID) error {
 	if err != nil {
 		return err
 	}
-	var importBlob []string
+	// The poster too, recorded or not: a processing attempt may have
+	// committed it without recording it yet (it deletes what it commits
+	// once it finds the video gone).
+	extra := []string{posterBlobName(v.UserID, id)}
 	if v.Source == SourceURL {
 		if err := s.store.StopImport(ctx, id); err != nil {
 			return fmt.Errorf("stop import: %w", err)
 		}
-		importBlob = append(importBlob, blobName(v.UserID, id))
+		extra = append(extra, blobName(v.UserID, id))
 	}
-	if err := s.deleteBlobs(ctx, id, importBlob...); err != nil {
+	if err := s.deleteBlobs(ctx, id, extra...); err != nil {
 		return err
 	}
 	if s.uploadURLMayBeValid(v) {

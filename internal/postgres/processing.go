@@ -59,6 +59,13 @@ func (s ProcessingStore) FinishProcessing(ctx context.Context, id uuid.UUID, a p
 			id, a, m.DurationSeconds, positiveInt(m.Width), positiveInt(m.Height), positive(m.FrameRate),
 			nonEmpty(m.VideoCodec), nonEmpty(m.AudioCodec), positive64(m.BitRate)).Scan(&userID)
 		if errors.Is(err, pgx.ErrNoRows) {
+			var exists bool
+			if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM videos WHERE id = $1)`, id).Scan(&exists); err != nil {
+				return fmt.Errorf("finish processing: %w", err)
+			}
+			if !exists {
+				return processing.ErrGone
+			}
 			return processing.ErrNotCurrent
 		}
 		if err != nil {

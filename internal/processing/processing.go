@@ -57,6 +57,10 @@ type Attempt int64
 // nothing was changed.
 var ErrNotCurrent = errors.New("the processing attempt is no longer current")
 
+// ErrGone is returned by FinishProcessing when the video no longer exists
+// (deleted meanwhile); nothing was recorded.
+var ErrGone = errors.New("the video no longer exists")
+
 // Job is what the worker needs to know about one video.
 type Job struct {
 	VideoID uuid.UUID
@@ -98,8 +102,8 @@ type Store interface {
 	StartProcessing(ctx context.Context, id uuid.UUID) (j Job, a Attempt, ok bool, err error)
 	// FinishProcessing records m and, when p is not nil, the poster's
 	// file_storage row (replacing any earlier one), and marks processing
-	// done, atomically, if a is the current attempt; ErrNotCurrent
-	// otherwise.
+	// done, atomically, if a is the current attempt; ErrGone when the
+	// video was deleted, ErrNotCurrent otherwise.
 	FinishProcessing(ctx context.Context, id uuid.UUID, a Attempt, m Metadata, p *Poster) error
 	// FailProcessing marks processing failed with reason if a is the
 	// current attempt; ErrNotCurrent otherwise.
@@ -225,6 +229,14 @@ func (p *Processor) Probe(ctx context.Context, id uuid.UUID) error {
 		FrameRate: info.FrameRate, VideoCodec: info.VideoCodec, AudioCodec: info.AudioCodec, BitRate: info.BitRate}
 	poster := &Poster{Container: p.blobs.ContainerName(), BlobName: name, ContentType: "image/jpeg", SizeBytes: int64(len(jpeg))}
 	switch err := p.store.FinishProcessing(ctx, id, a, m, poster); {
+	case errors.Is(err, ErrGone):
+		// Deleted while we worked: its deletion may have listed the blobs
+		// before this one existed.
+		log.Info("video deleted during processing; deleting its poster")
+		if err := p.blobs.DeleteBlob(context.WithoutCancel(ctx), name); err != nil {
+			return fmt.Errorf("delete the poster of a deleted video: %w", err)
+		}
+		return nil
 	case errors.Is(err, ErrNotCurrent):
 		// Another attempt owns the video now; the poster blob (one name)
 		// is the one it records.

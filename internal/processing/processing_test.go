@@ -342,6 +342,16 @@ func TestProbeAndPosterThroughTheQueue(t *testing.T) {
 			t.Errorf("%d poster blobs, %d thumbnail rows; want 1, 1", blobs, rows)
 		}
 	})
+	t.Run("deleting the video deletes its poster", func(t *testing.T) {
+		if err := e.media.Delete(context.Background(), e.user, id); err != nil {
+			t.Fatal(err)
+		}
+		// The rows of an upload whose upload URL may still be valid stay
+		// (hidden) until the sweeper; the blobs go at once.
+		if blobs, _ := e.posters(id); blobs != 0 {
+			t.Errorf("%d poster blobs after the deletion; want none", blobs)
+		}
+	})
 }
 
 func TestUnreadableVideoFailsWithAReason(t *testing.T) {

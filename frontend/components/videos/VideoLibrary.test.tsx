@@ -27,6 +27,12 @@ function video(id: string, over: Partial<ProcessedVideo> = {}): ProcessedVideo {
     width: 1280,
     height: 720,
     created_at: "2026-11-30T07:00:00Z",
+    processing_status: null,
+    processing_error: null,
+    frame_rate: null,
+    video_codec: null,
+    audio_codec: null,
+    bit_rate: null,
     ...over,
   };
 }
