@@ -1,6 +1,6 @@
 import { act, renderHook } from "@testing-library/react";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import type { Clip } from "@/lib/api/clips";
+import type { Clip } from "@/lib/api/types";
 import type { ApiError } from "@/lib/axios";
 
 const get = vi.fn();

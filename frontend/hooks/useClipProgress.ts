@@ -4,7 +4,7 @@
 // component goes away.
 import { useEffect, useRef, useState } from "react";
 import { api, toApiError } from "@/lib/axios";
-import type { Clip, ClipResponse, ClipStatus } from "@/lib/api/clips";
+import type { Clip, ClipResponse, ClipStatus } from "@/lib/api/types";
 import { startPolling, type BackoffOptions } from "./poll";
 
 export const RUNNING_CLIP_STATUSES: ReadonlySet<ClipStatus> = new Set(["queued", "processing"]);

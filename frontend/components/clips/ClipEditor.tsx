@@ -3,7 +3,7 @@
 import { useEffect, useId, useRef, useState, type FormEvent } from "react";
 import { Alert, Button, TextField, cx } from "@/components/ui";
 import { api, toApiError } from "@/lib/axios";
-import type { Clip, ClipAspect, ClipResponse, CreateClipRequest, ProcessedVideo } from "@/lib/api/clips";
+import type { Clip, ClipAspect, ClipResponse, CreateClipRequest, Video } from "@/lib/api/types";
 import {
   CLIP_MAX_SECONDS,
   initialRange,
@@ -19,7 +19,7 @@ import { formatDuration } from "@/lib/format";
 import { ASPECT_WORDS, createClipError, fieldProblem } from "./clipWords";
 
 export interface ClipEditorProps {
-  video: ProcessedVideo;
+  video: Video;
   /** The player's <video>: the playhead for Set start/Set end, and the preview. */
   videoRef: React.RefObject<HTMLVideoElement | null>;
   onCreated: (clip: Clip) => void;
@@ -35,7 +35,7 @@ interface ServerErrors extends RangeErrors {
 const ASPECTS: ClipAspect[] = ["original", "9:16"];
 
 /** Why clips cannot be made from this video yet (or at all); null when they can. */
-function blockedReason(video: ProcessedVideo): string | null {
+function blockedReason(video: Video): string | null {
   if (video.processing_status === "pending" || video.processing_status === "processing") {
     return "Clips can be made once this video has been processed. Processing…";
   }

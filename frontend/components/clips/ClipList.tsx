@@ -5,7 +5,7 @@ import { Alert, Button, ProgressBar, Spinner, cx } from "@/components/ui";
 import { MediaPlayer } from "@/components/videos/VideoPlayer";
 import { RUNNING_CLIP_STATUSES, useClipProgress } from "@/hooks/useClipProgress";
 import { api } from "@/lib/axios";
-import type { Clip, ClipResponse } from "@/lib/api/clips";
+import type { Clip, ClipResponse } from "@/lib/api/types";
 import { formatBytes, formatPercent } from "@/lib/format";
 import { ASPECT_WORDS, clipMilestone, clipStatusWords, rangeWords } from "./clipWords";
 import { DeleteClipDialog } from "./DeleteClipDialog";

@@ -1,13 +1,13 @@
 import { act, cleanup, fireEvent, render, screen, within } from "@testing-library/react";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import type { Clip, ProcessedVideo } from "@/lib/api/clips";
+import type { Clip, Video } from "@/lib/api/types";
 import { useAuthStore } from "@/lib/store/authStore";
 import { errorReply, fakeApi, testUser, type Reply } from "@/test/fakeApi";
 import ClipStudio from "./ClipStudio";
 
 const VIDEO_ID = "7a1b2c3d-0000-4000-8000-000000000001";
 
-function video(over: Partial<ProcessedVideo> = {}): ProcessedVideo {
+function video(over: Partial<Video> = {}): Video {
   return {
     id: VIDEO_ID,
     title: "Holiday",
@@ -23,6 +23,10 @@ function video(over: Partial<ProcessedVideo> = {}): ProcessedVideo {
     created_at: "2026-11-30T07:00:00Z",
     processing_status: "done",
     processing_error: null,
+    frame_rate: 25,
+    video_codec: "h264",
+    audio_codec: "aac",
+    bit_rate: 1_500_000,
     ...over,
   };
 }
@@ -64,11 +68,11 @@ function player() {
 
 let el: HTMLVideoElement;
 
-async function show(v: ProcessedVideo = video()) {
+async function show(v: Video = video()) {
   const ref = { current: el };
   const view = render(<ClipStudio video={v} videoRef={ref} />);
   await act(async () => undefined); // the clips list answers
-  return { rerender: (next: ProcessedVideo) => view.rerender(<ClipStudio video={next} videoRef={ref} />) };
+  return { rerender: (next: Video) => view.rerender(<ClipStudio video={next} videoRef={ref} />) };
 }
 
 async function click(target: HTMLElement) {

@@ -2,13 +2,13 @@
 // Loaded only when a ready video's player opens (next/dynamic in VideoCard), so the library's first
 // load does not carry the editor.
 import { useCallback, useState } from "react";
-import type { ProcessedVideo } from "@/lib/api/clips";
+import type { Video } from "@/lib/api/types";
 import { ClipEditor } from "./ClipEditor";
 import { ClipList } from "./ClipList";
 import { useClips } from "./useClips";
 
 export interface ClipStudioProps {
-  video: ProcessedVideo;
+  video: Video;
   videoRef: React.RefObject<HTMLVideoElement | null>;
 }
 

@@ -3,7 +3,7 @@
 import { useState } from "react";
 import { Alert, Button, Dialog } from "@/components/ui";
 import { api, describeError, toApiError } from "@/lib/axios";
-import type { Clip } from "@/lib/api/clips";
+import type { Clip } from "@/lib/api/types";
 
 export interface DeleteClipDialogProps {
   /** The clip to delete; null when the dialog is closed. */

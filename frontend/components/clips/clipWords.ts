@@ -1,4 +1,4 @@
-import type { Clip, ClipAspect } from "@/lib/api/clips";
+import type { Clip, ClipAspect } from "@/lib/api/types";
 import { describeError, type ApiError } from "@/lib/axios";
 import { formatDuration, formatPercent } from "@/lib/format";
 

@@ -2,7 +2,7 @@
 // The clips of one video (GET /api/videos/{id}/clips), and the edits the page makes to the list.
 import { useCallback, useEffect, useState } from "react";
 import { api, describeError, toApiError } from "@/lib/axios";
-import type { Clip, ClipList } from "@/lib/api/clips";
+import type { Clip, ClipList } from "@/lib/api/types";
 
 export interface Clips {
   clips: Clip[];

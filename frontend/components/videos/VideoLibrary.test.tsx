@@ -1,7 +1,6 @@
 import { act, cleanup, render, screen, within } from "@testing-library/react";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import type { ProcessedVideo } from "@/lib/api/clips";
-import type { ImportProgress } from "@/lib/api/types";
+import type { ImportProgress, Video } from "@/lib/api/types";
 
 const get = vi.fn();
 const del = vi.fn();
@@ -13,7 +12,7 @@ vi.mock("next/navigation", () => ({ useSearchParams: () => new URLSearchParams("
 
 const { VideoLibrary } = await import("./VideoLibrary");
 
-function video(id: string, over: Partial<ProcessedVideo> = {}): ProcessedVideo {
+function video(id: string, over: Partial<Video> = {}): Video {
   return {
     id,
     title: `Video ${id}`,

@@ -6,7 +6,6 @@ import { startPolling } from "@/hooks/poll";
 import { ProgressBar } from "@/components/ui";
 import { useVideoImport } from "@/hooks/useVideoImport";
 import { api, toApiError } from "@/lib/axios";
-import type { ProcessedVideo } from "@/lib/api/clips";
 import type { Video, VideoResponse } from "@/lib/api/types";
 import { formatPercent } from "@/lib/format";
 import { ACTIVE_STATUSES, useUploadStore } from "@/lib/store/uploadStore";
@@ -143,7 +142,7 @@ function reasonWords(reason: string | null | undefined): string {
 }
 
 /** A ready video plays at once; its probe (duration, poster) may still be running or have failed. */
-function ReadyLine({ video }: { video: ProcessedVideo }) {
+function ReadyLine({ video }: { video: Video }) {
   const state = video.processing_status ?? null;
   if (state === "failed") {
     const text = `Couldn't read this video: ${reasonWords(video.processing_error)}`;
@@ -178,7 +177,7 @@ function ReadyLine({ video }: { video: ProcessedVideo }) {
  * While a ready video's probe runs, asks for the video now and then (2 s growing to 15 s) and calls
  * onSettled once it is done or failed, so the card gets its poster and duration without a reload.
  */
-export function useProcessingWatch(video: ProcessedVideo, onSettled: (id: string) => void) {
+export function useProcessingWatch(video: Video, onSettled: (id: string) => void) {
   const settled = useRef(onSettled);
   useEffect(() => {
     settled.current = onSettled;
@@ -187,7 +186,7 @@ export function useProcessingWatch(video: ProcessedVideo, onSettled: (id: string
   const id = video.id;
   useEffect(() => {
     if (!watching) return;
-    return startPolling<ProcessedVideo>(
+    return startPolling<Video>(
       {
         fetch: async (signal) => (await api.get<VideoResponse>(`/videos/${encodeURIComponent(id)}`, { signal })).data.video,
         fingerprint: (v) => String(v.processing_status),
