@@ -193,6 +193,28 @@ describe("VideoLibrary", () => {
     }
   });
 
+  it("opens one player at a time, with the clip editor and the clips beside it", async () => {
+    routes((url) =>
+      url === "/videos"
+        ? { items: [video("1"), video("2")], next_cursor: null }
+        : url.endsWith("/clips")
+          ? { items: [] }
+          : { video: { ...video(url.slice("/videos/".length)), playback_url: "https://storage.example/v" } },
+    );
+    render(<VideoLibrary />);
+    const first = await screen.findByRole("article", { name: "Video 1" });
+    const second = screen.getByRole("article", { name: "Video 2" });
+    await click(within(first).getByRole("button", { name: "Play" }));
+    expect(await within(first).findByRole("region", { name: "Clip editor" })).toBeTruthy();
+    expect(await within(first).findByRole("heading", { name: "Clips" })).toBeTruthy();
+    expect(get).toHaveBeenCalledWith("/videos/1/clips", expect.anything());
+
+    await click(within(second).getByRole("button", { name: "Play" }));
+    expect(await within(second).findByRole("region", { name: "Clip editor" })).toBeTruthy();
+    expect(within(first).queryByRole("region", { name: "Clip editor" })).toBeNull();
+    expect(within(first).getByRole("button", { name: "Play" })).toBeTruthy();
+  });
+
   it("shows a running import's live progress after a reload", async () => {
     const progress: ImportProgress = {
       video_id: "9",
