@@ -15,6 +15,10 @@ GO ?= go
 DEV_DATABASE ?= videofn
 # Set YTDLP_BINARY to a standalone yt-dlp build (yt-dlp_linux) to ship it.
 YTDLP_BINARY ?=
+# Set FFMPEG_BINARY and FFPROBE_BINARY to a pinned static linux/amd64 ffmpeg
+# build (such as a johnvansickle.com or BtbN release) to ship them.
+FFMPEG_BINARY ?=
+FFPROBE_BINARY ?=
 FRONTEND := npm --prefix frontend
 # The project's Go packages: ./... would also take in the Go sources some npm
 # packages ship (frontend/node_modules/flatted/golang).
@@ -92,6 +96,16 @@ package:
 	else \
 	  echo "package: no YTDLP_BINARY given; URL imports need one (make package YTDLP_BINARY=/path/to/yt-dlp_linux)"; \
 	fi
+	@for tool in ffmpeg ffprobe; do \
+	  if [ "$$tool" = ffmpeg ]; then bin="$(FFMPEG_BINARY)"; else bin="$(FFPROBE_BINARY)"; fi; \
+	  if [ -n "$$bin" ]; then \
+	    mkdir -p dist/deploy/tools && cp "$$bin" dist/deploy/tools/$$tool && \
+	    (cd dist/deploy/tools && sha256sum $$tool > $$tool.sha256) && \
+	    echo "package: shipped $$bin as tools/$$tool ($$(cut -c1-16 dist/deploy/tools/$$tool.sha256)...)"; \
+	  else \
+	    echo "package: no $${tool^^}_BINARY given; video processing needs one (make package FFMPEG_BINARY=/path/to/ffmpeg FFPROBE_BINARY=/path/to/ffprobe)"; \
+	  fi; \
+	done
 	@if [ -f frontend/out/index.html ]; then \
 	  cp -r frontend/out dist/deploy/www && \
 	  echo "package: copied the frontend export (frontend/out) to dist/deploy/www, served with frontendHosting=functionApp"; \

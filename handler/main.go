@@ -9,8 +9,9 @@
 //	                  write <export>/staticwebapp.config.json (Azure Static
 //	                  Web Apps) with the policy serve uses for FRONTEND_DIR
 //
-// The importer also runs the binary as `handler sandbox-exec ... -- yt-dlp
-// ...` to start yt-dlp confined (internal/sandbox); that is not for people.
+// The importer and the video processor also run the binary as `handler
+// sandbox-exec ... -- yt-dlp|ffprobe|ffmpeg ...` to start those tools
+// confined (internal/sandbox); that is not for people.
 package main
 
 import (
@@ -48,7 +49,9 @@ import (
 	"github.com/videofn/videofn/internal/jobs"
 	"github.com/videofn/videofn/internal/mail"
 	"github.com/videofn/videofn/internal/media"
+	"github.com/videofn/videofn/internal/mediatool"
 	"github.com/videofn/videofn/internal/postgres"
+	"github.com/videofn/videofn/internal/processing"
 	"github.com/videofn/videofn/internal/queue"
 	"github.com/videofn/videofn/internal/ratelimit"
 	"github.com/videofn/videofn/internal/redisstore"
@@ -217,11 +220,16 @@ func serve(ctx context.Context, getenv func(string) string, stdout io.Writer) er
 		frontend = site
 	}
 	limiter := ratelimit.New(rdb.Client, rdb.Prefix, logger)
+	// Every upload completion and finished import sends a probe to the
+	// processing queue (the video records that processing is pending in
+	// the same transaction, so the sweeper heals a lost send).
+	probes := processing.Queue{Sender: sender, Name: cfg.ProcessingQueue}
 	mediaService := media.NewService(media.Options{
 		Container:      cfg.BlobContainer,
 		UploadMaxBytes: cfg.UploadMaxBytes,
 		QuotaBytes:     cfg.UserStorageQuotaBytes,
 		Limiter:        limiter,
+		Probes:         probes,
 		Logger:         logger,
 	}, postgres.VideoStore{DB: db}, signer, store)
 
@@ -257,7 +265,30 @@ func serve(ctx context.Context, getenv func(string) string, stdout io.Writer) er
 			QuotaBytes:   cfg.UserStorageQuotaBytes,
 			AllowPrivate: cfg.ImportAllowPrivateNetworks,
 			Sandbox:      confine,
+			Probes:       probes,
 		}, postgres.ImportStore{DB: db}, importBlobs, progress, logger),
+	}
+	// ffprobe and ffmpeg run in the import's sandbox; their one reachable
+	// port is a per-run proxy to the storage endpoint only.
+	tools, err := mediatool.New(mediatool.Options{
+		FFprobePath: cfg.FFprobePath,
+		FFmpegPath:  cfg.FFmpegPath,
+		Storage:     store.Container().URL(),
+		Sandbox:     confine,
+	})
+	if err != nil {
+		return err
+	}
+	clipService, clipWorker, err := newClips(cfg, db, rdb, store, signer, sender, limiter, tools, logger)
+	if err != nil {
+		return err
+	}
+	processingStore := postgres.ProcessingStore{DB: db}
+	videoProcessor := &processing.Dispatcher{
+		Probes: processing.New(processing.Options{}, processingStore, signer,
+			processing.ContainerBlobs{Client: store.Container(), Name: store.ContainerName()}, tools, logger),
+		Clips:  clipWorker,
+		Logger: logger,
 	}
 	importService := importer.NewService(importer.ServiceOptions{
 		Queue:        cfg.ImportQueue,
@@ -292,6 +323,15 @@ func serve(ctx context.Context, getenv func(string) string, stdout io.Writer) er
 				logger.Error("local import queue stopped", "err", err.Error())
 			}
 		})
+		// And the processing queue: probes, posters and clips.
+		consumers.Go(func() {
+			o := drain
+			o.Concurrency, o.Visibility, o.MaxDeliveries = processingConcurrency, 10*time.Minute, 5
+			err := local.Consume(bg, cfg.ProcessingQueue, jobs.LocalHandler(videoProcessor), o)
+			if err != nil {
+				logger.Error("local processing queue stopped", "err", err.Error())
+			}
+		})
 		// And the mail queue: the outbox's mails are sent from here.
 		consumers.Go(func() {
 			o := drain
@@ -315,8 +355,10 @@ func serve(ctx context.Context, getenv func(string) string, stdout io.Writer) er
 		},
 		Notices:        map[string]httpapi.Notice{"sandbox": sandboxNotice},
 		ImportWorker:   importWorker,
-		VideoProcessor: &jobs.Gatekeeper{Name: "video-processor", Videos: videos, Logger: logger},
-		Sweeper:        &jobs.Sweeper{Purger: videos, Uploads: mediaService, Imports: importService, Mail: authService, Retention: 7 * 24 * time.Hour, Logger: logger},
+		VideoProcessor: videoProcessor,
+		Sweeper: &jobs.Sweeper{Purger: videos, Uploads: mediaService, Imports: importService, Mail: authService,
+			Processing: &processing.Sweeper{Store: processingStore, Queue: probes}, Clips: clipService,
+			Retention: 7 * 24 * time.Hour, Logger: logger},
 
 		Auth:             authService,
 		FrontendURL:      cfg.FrontendURL.String(),
@@ -325,6 +367,7 @@ func serve(ctx context.Context, getenv func(string) string, stdout io.Writer) er
 
 		Media:   mediaService,
 		Imports: importService,
+		Clips:   clipService,
 
 		Frontend: frontend,
 	})
@@ -457,6 +500,10 @@ func closeWithin(logger *slog.Logger, d time.Duration, pools map[string]func()) 
 // equals host.json's serviceBus.maxConcurrentCalls (a test keeps them
 // equal), so the local queue behaves like the Functions host.
 const importConcurrency = 4
+
+// processingConcurrency bounds the processing messages (probes, posters,
+// clips) one instance handles at once, like host.json's maxConcurrentCalls.
+const processingConcurrency = 4
 
 // mailConcurrency bounds the mails one instance sends at once (the local
 // queue; on Service Bus, host.json's maxConcurrentCalls applies).

@@ -580,3 +580,36 @@ func TestFrontendHostingChoosesWhoServesTheFrontend(t *testing.T) {
 		t.Errorf("AzureWebJobsDisableHomepage = %q, want 'true'", host["AzureWebJobsDisableHomepage"])
 	}
 }
+
+// TestMediaToolPathsMatchThePackage: YTDLP_PATH, FFMPEG_PATH and
+// FFPROBE_PATH point where `make package` puts the pinned binaries
+// (dist/deploy/tools/<name>, mounted at /home/site/wwwroot), and the
+// parameters file agrees with the defaults.
+func TestMediaToolPathsMatchThePackage(t *testing.T) {
+	main := read(t, "main.bicep")
+	all, _ := appSettings(t)
+	makefile := read(t, "../Makefile")
+	params := read(t, "main.parameters.json")
+	for _, c := range []struct{ setting, param, tool, shipped string }{
+		{"YTDLP_PATH", "ytdlpPath", "yt-dlp", "dist/deploy/tools/yt-dlp"},
+		{"FFMPEG_PATH", "ffmpegPath", "ffmpeg", "dist/deploy/tools/$$tool"},
+		{"FFPROBE_PATH", "ffprobePath", "ffprobe", "dist/deploy/tools/$$tool"},
+	} {
+		if got := all[c.setting]; got != c.param {
+			t.Errorf("%s = %q, want the parameter %s", c.setting, got, c.param)
+		}
+		want := "/home/site/wwwroot/tools/" + c.tool
+		if def := strings.Trim(bicepParam(t, main, c.param).def, "'"); def != want {
+			t.Errorf("%s defaults to %q, want %q", c.param, def, want)
+		}
+		if !strings.Contains(params, `"`+c.param+`": {`+"\n"+`      "value": "`+want+`"`) {
+			t.Errorf("main.parameters.json does not set %s to %s", c.param, want)
+		}
+		if !strings.Contains(makefile, c.shipped) {
+			t.Errorf("make package does not ship %s (%s)", c.tool, c.shipped)
+		}
+	}
+	if !strings.Contains(makefile, "for tool in ffmpeg ffprobe") {
+		t.Error("make package does not loop over ffmpeg and ffprobe")
+	}
+}

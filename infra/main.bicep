@@ -75,6 +75,12 @@ param logLevel string = 'info'
 @description('YTDLP_PATH: absolute path of the pinned yt-dlp inside the deployed package (Flex mounts the package read-only at /home/site/wwwroot). The handler copies this file to a temporary directory, makes the copy executable and runs the copy.')
 param ytdlpPath string = '/home/site/wwwroot/tools/yt-dlp'
 
+@description('FFMPEG_PATH: absolute path of the pinned static ffmpeg inside the deployed package (make package FFMPEG_BINARY=...); copied and made executable like yt-dlp, always run sandboxed.')
+param ffmpegPath string = '/home/site/wwwroot/tools/ffmpeg'
+
+@description('FFPROBE_PATH: absolute path of the pinned static ffprobe inside the deployed package (make package FFPROBE_BINARY=...).')
+param ffprobePath string = '/home/site/wwwroot/tools/ffprobe'
+
 @description('IMPORT_MAX_BYTES: largest video a URL import may store, in bytes.')
 @minValue(1)
 param importMaxBytes int = 2147483648
@@ -579,6 +585,8 @@ var coreSettings = {
   FRONTEND_URL: frontendUrl
   COOKIE_SECURE: 'true'
   YTDLP_PATH: ytdlpPath
+  FFMPEG_PATH: ffmpegPath
+  FFPROBE_PATH: ffprobePath
   IMPORT_MAX_BYTES: string(importMaxBytes)
   UPLOAD_MAX_BYTES: string(uploadMaxBytes)
   IMPORT_ALLOW_PRIVATE_NETWORKS: 'false'

@@ -88,11 +88,16 @@ type Config struct {
 	GoogleUserinfoURL  string // GOOGLE_USERINFO_URL
 
 	YTDLPPath                  string // YTDLP_PATH, default "yt-dlp"
+	FFmpegPath                 string // FFMPEG_PATH, default "ffmpeg": poster and clip rendering (always sandboxed)
+	FFprobePath                string // FFPROBE_PATH, default "ffprobe": video metadata (always sandboxed)
 	ImportMaxBytes             int64  // IMPORT_MAX_BYTES, default 2 GiB
 	UploadMaxBytes             int64  // UPLOAD_MAX_BYTES, default 5 GiB
 	UserStorageQuotaBytes      int64  // USER_STORAGE_QUOTA_BYTES, default 20 GiB: stored bytes per user, pending uploads included
 	ImportAllowPrivateNetworks bool   // IMPORT_ALLOW_PRIVATE_NETWORKS, default false
 	ImportMaxActivePerUser     int    // IMPORT_MAX_ACTIVE_PER_USER, default 3: imports queued or downloading at once
+
+	ClipMaxSeconds       int // CLIP_MAX_SECONDS, default 180: the longest clip a user may make
+	ClipsInFlightPerUser int // CLIPS_IN_FLIGHT_PER_USER, default 3: clips a user may have queued or processing at once
 
 	// FrontendDir (FRONTEND_DIR, default unset) is the frontend's static
 	// export (a relative path is from the working directory, the deployed
@@ -141,6 +146,8 @@ func (c *Config) LogValue() slog.Value {
 		slog.Int64("upload_max_bytes", c.UploadMaxBytes),
 		slog.Int64("user_storage_quota_bytes", c.UserStorageQuotaBytes),
 		slog.Bool("import_allow_private_networks", c.ImportAllowPrivateNetworks),
+		slog.Int("clip_max_seconds", c.ClipMaxSeconds),
+		slog.Int("clips_in_flight_per_user", c.ClipsInFlightPerUser),
 		slog.String("frontend_dir", c.FrontendDir),
 		slog.String("shutdown_grace", c.ShutdownGrace.String()),
 	)
@@ -458,6 +465,8 @@ func Load(getenv func(string) string) (*Config, error) {
 	l.httpURL("GOOGLE_USERINFO_URL", c.GoogleUserinfoURL)
 
 	c.YTDLPPath = l.str("YTDLP_PATH", "yt-dlp")
+	c.FFmpegPath = l.str("FFMPEG_PATH", "ffmpeg")
+	c.FFprobePath = l.str("FFPROBE_PATH", "ffprobe")
 	c.ImportMaxBytes = l.integer("IMPORT_MAX_BYTES", 2*GiB, 1, 1<<50)
 	if c.ImportMaxBytes > ImportMaxBytesLimit {
 		l.fail("IMPORT_MAX_BYTES", "must be at most %d (8 MiB blocks x the 50,000 blocks a blob can hold), got %d", ImportMaxBytesLimit, c.ImportMaxBytes)
@@ -468,6 +477,8 @@ func Load(getenv func(string) string) (*Config, error) {
 	c.ImportMaxActivePerUser = int(l.integer("IMPORT_MAX_ACTIVE_PER_USER", 3, 1, 100))
 	c.ShutdownGrace = l.duration("SHUTDOWN_GRACE", 10*time.Second, 0, 5*time.Minute)
 	c.FrontendDir = l.str("FRONTEND_DIR", "")
+	c.ClipMaxSeconds = int(l.integer("CLIP_MAX_SECONDS", 180, 1, 3600))
+	c.ClipsInFlightPerUser = int(l.integer("CLIPS_IN_FLIGHT_PER_USER", 3, 1, 100))
 
 	if err := l.err(); err != nil {
 		return nil, err

@@ -227,6 +227,8 @@ func TestDefaults(t *testing.T) {
 		{"upload cap", cfg.UploadMaxBytes, 5 * GiB},
 		{"storage quota", cfg.UserStorageQuotaBytes, 20 * GiB},
 		{"ytdlp", cfg.YTDLPPath, "yt-dlp"},
+		{"ffmpeg", cfg.FFmpegPath, "ffmpeg"},
+		{"ffprobe", cfg.FFprobePath, "ffprobe"},
 		{"private networks", cfg.ImportAllowPrivateNetworks, false},
 		{"shutdown grace", cfg.ShutdownGrace, 10 * time.Second},
 		{"frontend dir", cfg.FrontendDir, ""},

@@ -66,6 +66,9 @@ func publicError(err error) *Error {
 	if e := mediaError(err); e != nil {
 		return e
 	}
+	if e := clipError(err); e != nil {
+		return e
+	}
 	var tooBig *http.MaxBytesError
 	switch {
 	case errors.As(err, &tooBig):

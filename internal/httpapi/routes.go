@@ -48,6 +48,10 @@ func (s *Server) routes() []route {
 		{"GET /api/videos", s.authed(s.listVideos)},
 		{"GET /api/videos/{id}", s.authed(s.getVideo)},
 		{"DELETE /api/videos/{id}", s.authed(s.deleteVideo)},
+		{"POST /api/videos/{id}/clips", s.authed(s.createClip)},
+		{"GET /api/videos/{id}/clips", s.authed(s.listClips)},
+		{"GET /api/clips/{id}", s.authed(s.getClip)},
+		{"DELETE /api/clips/{id}", s.authed(s.deleteClip)},
 
 		{"POST /api/imports", s.authed(s.createImport)},
 		{"GET /api/imports/{video_id}", s.authed(s.getImport)},

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/videofn/videofn/internal/auth"
+	"github.com/videofn/videofn/internal/clips"
 	"github.com/videofn/videofn/internal/importer"
 	"github.com/videofn/videofn/internal/media"
 )
@@ -56,6 +57,8 @@ type Options struct {
 	Media *media.Service
 	// Imports serves the URL import routes.
 	Imports *importer.Service
+	// Clips serves the clip routes.
+	Clips *clips.Service
 
 	// Frontend, when set, serves GET and HEAD of every path outside /api/
 	// (the static export, internal/webapp), / included; the other
@@ -85,6 +88,7 @@ type Server struct {
 
 	media    *media.Service
 	imports  *importer.Service
+	clips    *clips.Service
 	frontend http.Handler
 
 	handler http.Handler
@@ -111,6 +115,7 @@ func NewServer(o Options) *Server {
 
 		media:    o.Media,
 		imports:  o.Imports,
+		clips:    o.Clips,
 		frontend: o.Frontend,
 	}
 	s.mailSender = o.MailSender

@@ -16,7 +16,11 @@ import (
 // (API.md): the worker loads everything else from PostgreSQL.
 type QueueMessage struct {
 	VideoID uuid.UUID `json:"video_id"`
-	Task    string    `json:"task,omitempty"` // processing queue only
+	// Task is the processing queue's job: "probe" (also when empty) or
+	// "clip".
+	Task string `json:"task,omitempty"`
+	// ClipID names the clip of a "clip" task.
+	ClipID *uuid.UUID `json:"clip_id,omitempty"`
 }
 
 // Delivery describes one delivery of a Service Bus message, from the

@@ -30,6 +30,14 @@ type videoJSON struct {
 	CreatedAt         time.Time  `json:"created_at"`
 	PlaybackURL       string     `json:"playback_url,omitempty"`
 	PlaybackExpiresAt *time.Time `json:"playback_expires_at,omitempty"`
+	// Processing (probe and poster) of a ready video; null before.
+	ProcessingStatus *string  `json:"processing_status"`
+	ProcessingError  *string  `json:"processing_error"`
+	FrameRate        *float64 `json:"frame_rate"`
+	VideoCodec       *string  `json:"video_codec"`
+	AudioCodec       *string  `json:"audio_codec"`
+	BitRate          *int64   `json:"bit_rate"`
+	ThumbnailURL     string   `json:"thumbnail_url,omitempty"`
 }
 
 func nullable(s string) *string {
@@ -44,7 +52,10 @@ func toVideoJSON(v media.Video, p *media.Playback) videoJSON {
 		ID: v.ID.String(), Title: v.Title, Source: v.Source, SourceURL: nullable(v.SourceURL),
 		Status: v.Status, Error: nullable(v.Error), ContentType: nullable(v.ContentType),
 		SizeBytes: v.SizeBytes, DurationSeconds: v.DurationSeconds, Width: v.Width, Height: v.Height,
-		CreatedAt: v.CreatedAt.UTC(),
+		CreatedAt:        v.CreatedAt.UTC(),
+		ProcessingStatus: nullable(v.ProcessingStatus), ProcessingError: nullable(v.ProcessingError),
+		FrameRate: v.FrameRate, VideoCodec: nullable(v.VideoCodec), AudioCodec: nullable(v.AudioCodec),
+		BitRate: v.BitRate, ThumbnailURL: v.ThumbnailURL,
 	}
 	if p != nil {
 		expires := p.ExpiresAt.UTC()

@@ -148,6 +148,15 @@ type Options struct {
 	// SocketTimeout is how long yt-dlp waits on a silent connection before
 	// it retries (--socket-timeout); default 30 s.
 	SocketTimeout time.Duration
+	// Probes, when set, gets the probe message of every finished import
+	// (the processing queue).
+	Probes ProbeQueue
+}
+
+// ProbeQueue sends the probe message of a video that became ready
+// (processing.Queue).
+type ProbeQueue interface {
+	EnqueueProbe(ctx context.Context, videoID uuid.UUID) error
 }
 
 // Importer runs import jobs.
@@ -340,6 +349,13 @@ func (im *Importer) Run(ctx context.Context, id uuid.UUID) error {
 		p.TotalBytes = &res.Size
 	})
 	log.Info("import done", "bytes", res.Size, "content_type", res.ContentType)
+	if im.opts.Probes != nil {
+		// The video records that processing is pending (Finish); a lost
+		// send is healed by the processing sweeper.
+		if err := im.opts.Probes.EnqueueProbe(context.WithoutCancel(ctx), id); err != nil {
+			log.Warn("probe message not sent; the sweeper will send it again", "err", err.Error())
+		}
+	}
 	return nil
 }
 

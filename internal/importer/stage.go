@@ -150,3 +150,31 @@ func (s *stager) stage(ctx context.Context, r io.Reader) ([]string, int64, error
 type readSeekNopCloser struct{ *bytes.Reader }
 
 func (readSeekNopCloser) Close() error { return nil }
+
+// StageOptions configure Stage.
+type StageOptions struct {
+	// Attempt is in the block IDs: blocks of two attempts never collide.
+	Attempt   int64
+	BlockSize int // default 8 MiB
+	InFlight  int // blocks staged at once, default 4
+	// MaxBytes caps the stream: past it Stage fails with ErrTooLarge.
+	MaxBytes int64
+	// OnStaged is called after each block is acknowledged, with the total
+	// acknowledged so far.
+	OnStaged func(acked int64)
+}
+
+// Stage reads r to the end and stages it into blob in blocks, the way the
+// importer does (other workers that stream a pipe into a blob share it). It
+// returns the block IDs to commit, in order, and the bytes staged.
+func Stage(ctx context.Context, blob BlockBlob, r io.Reader, o StageOptions) ([]string, int64, error) {
+	if o.BlockSize == 0 {
+		o.BlockSize = defaultBlockSize
+	}
+	if o.InFlight == 0 {
+		o.InFlight = 4
+	}
+	st := &stager{blob: blob, attempt: Attempt(o.Attempt), blockSize: o.BlockSize, inFlight: o.InFlight,
+		maxBytes: o.MaxBytes, onStaged: o.OnStaged}
+	return st.stage(ctx, r)
+}

@@ -109,9 +109,16 @@ type Sweeper struct {
 	Uploads UploadSweeper
 	// Imports, when set, sends stranded imports again and fails old ones.
 	Imports ImportSweeper
+	// Clips, when set, sends stranded clips again and fails old ones
+	// (clips.Service.Sweep).
+	Clips ImportSweeper
 	// Mail, when set, wakes the mail sender for mails whose message was
 	// lost and deletes settled mails after Retention.
 	Mail MailSweeper
+	// Processing, when set, sends probes again for videos whose processing
+	// is pending or running for too long, and gives up after a few
+	// attempts (processing.Sweeper).
+	Processing ImportSweeper
 	// Retention keeps expired records this long for investigation.
 	Retention time.Duration
 	Logger    *slog.Logger
@@ -141,6 +148,22 @@ func (s *Sweeper) Sweep(ctx context.Context, now time.Time) (string, error) {
 			return "", fmt.Errorf("sweep imports: %w", err)
 		}
 		s.Logger.Info("sweep imports", "summary", sum)
+		summary += "; " + sum
+	}
+	if s.Clips != nil {
+		sum, err := s.Clips.Sweep(ctx, now)
+		if err != nil {
+			return "", fmt.Errorf("sweep clips: %w", err)
+		}
+		s.Logger.Info("sweep clips", "summary", sum)
+		summary += "; " + sum
+	}
+	if s.Processing != nil {
+		sum, err := s.Processing.Sweep(ctx, now)
+		if err != nil {
+			return "", fmt.Errorf("sweep processing: %w", err)
+		}
+		s.Logger.Info("sweep processing", "summary", sum)
 		summary += "; " + sum
 	}
 	if s.Mail != nil {

@@ -146,6 +146,23 @@ type Video struct {
 	// blob. "" when the base blob itself holds the file (imports, pending
 	// uploads).
 	SourceSnapshot string
+
+	// ProcessingStatus is the state of the probe and poster of a ready
+	// video: "pending", "processing", "done", "failed"; "" when there is
+	// nothing to process (not ready yet). ProcessingError says, in words
+	// for the owner, why it failed.
+	ProcessingStatus string
+	ProcessingError  string
+	// What the probe found; nil or "" when unknown.
+	FrameRate  *float64
+	VideoCodec string
+	AudioCodec string
+	BitRate    *int64
+	// PosterBlob is the poster JPEG's blob, "" when there is none.
+	PosterBlob string
+	// ThumbnailURL is a short-lived read URL of the poster, set by the
+	// Service's Video and Videos; "" without a poster.
+	ThumbnailURL string
 }
 
 // NewUpload is an upload video to create with its source file_storage row.
@@ -311,8 +328,19 @@ type Options struct {
 	Limiter     ratelimit.Checker
 	UploadLimit ratelimit.Limit
 
+	// Probes, when set, is told about every completed upload once it is
+	// recorded (the processing queue). A failed send is only logged: the
+	// video's processing is pending and the sweeper sends the probe again.
+	Probes ProbeQueue
+
 	Now    func() time.Time // default time.Now
 	Logger *slog.Logger     // default discards
+}
+
+// ProbeQueue sends the probe message of a video that became ready
+// (processing.Queue).
+type ProbeQueue interface {
+	EnqueueProbe(ctx context.Context, videoID uuid.UUID) error
 }
 
 // Service implements the video and upload operations.
@@ -355,6 +383,12 @@ func (s *Service) UploadURLTTL() time.Duration { return s.opts.UploadURLTTL }
 // part of it.
 func blobName(userID, videoID uuid.UUID) string {
 	return userID.String() + "/" + videoID.String() + "/source"
+}
+
+// posterBlobName is the one name of a video's poster
+// (processing.PosterBlobName, which cannot be imported from here).
+func posterBlobName(userID, videoID uuid.UUID) string {
+	return userID.String() + "/" + videoID.String() + "/poster.jpg"
 }
 
 // clockSkew is how far storage's clock may be ahead of ours or behind it.

@@ -262,6 +262,11 @@ func (s *Service) CompleteUpload(ctx context.Context, userID, id uuid.UUID) (Vid
 		return Video{}, fmt.Errorf("complete upload: %w", err)
 	}
 	s.opts.Logger.Info("upload completed", "video_id", v.ID, "user_id", v.UserID, "size_bytes", size, "content_type", contentType)
+	if s.opts.Probes != nil {
+		if err := s.opts.Probes.EnqueueProbe(ctx, v.ID); err != nil {
+			s.opts.Logger.Warn("probe message not sent; the sweeper will send it again", "video_id", v.ID, "err", err.Error())
+		}
+	}
 	return done, nil
 }
 

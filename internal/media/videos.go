@@ -27,6 +27,9 @@ func (s *Service) Video(ctx context.Context, userID, id uuid.UUID) (Video, *Play
 	if err != nil {
 		return Video{}, nil, err
 	}
+	if err := s.signThumbnail(ctx, &v); err != nil {
+		return Video{}, nil, err
+	}
 	if v.Status != StatusReady || v.SourceBlob == "" {
 		return v, nil, nil
 	}
@@ -74,8 +77,28 @@ func (s *Service) Videos(ctx context.Context, userID uuid.UUID, limit int, curso
 		last := videos[limit-1]
 		page.NextCursor = encodeCursor(Position{CreatedAt: last.CreatedAt, ID: last.ID})
 	}
+	for i := range videos {
+		if err := s.signThumbnail(ctx, &videos[i]); err != nil {
+			return Page{}, err
+		}
+	}
 	page.Videos = videos
 	return page, nil
+}
+
+// signThumbnail sets v.ThumbnailURL to a read URL of its poster, valid for
+// ReadURLTTL, when it has one.
+func (s *Service) signThumbnail(ctx context.Context, v *Video) error {
+	if v.PosterBlob == "" || v.Status != StatusReady {
+		return nil
+	}
+	expires := s.opts.Now().Add(s.opts.ReadURLTTL).UTC().Truncate(time.Second)
+	u, err := s.signer.ReadURL(ctx, v.PosterBlob, "", "image/jpeg", expires)
+	if err != nil {
+		return fmt.Errorf("sign thumbnail url: %w", err)
+	}
+	v.ThumbnailURL = u
+	return nil
 }
 
 // Cursors are opaque to clients: base64url of the creation time in
@@ -122,14 +145,17 @@ func (s *Service) Delete(ctx context.Context, userID, id uuid.UUID) error {
 	if err != nil {
 		return err
 	}
-	var importBlob []string
+	// The poster too, recorded or not: a processing attempt may have
+	// committed it without recording it yet (it deletes what it commits
+	// once it finds the video gone).
+	extra := []string{posterBlobName(v.UserID, id)}
 	if v.Source == SourceURL {
 		if err := s.store.StopImport(ctx, id); err != nil {
 			return fmt.Errorf("stop import: %w", err)
 		}
-		importBlob = append(importBlob, blobName(v.UserID, id))
+		extra = append(extra, blobName(v.UserID, id))
 	}
-	if err := s.deleteBlobs(ctx, id, importBlob...); err != nil {
+	if err := s.deleteBlobs(ctx, id, extra...); err != nil {
 		return err
 	}
 	if s.uploadURLMayBeValid(v) {

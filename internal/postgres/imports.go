@@ -136,7 +136,8 @@ func (s ImportStore) Finish(ctx context.Context, id uuid.UUID, a importer.Attemp
 			}
 		}
 		if _, err := tx.Exec(ctx, `
-			UPDATE videos SET status = 'ready', title = $2, content_type = $3, size_bytes = $4, error = NULL
+			UPDATE videos SET status = 'ready', title = $2, content_type = $3, size_bytes = $4, error = NULL,
+				processing_status = 'pending', processing_updated_at = now()
 			WHERE id = $1`, id, r.Title, r.ContentType, r.Size); err != nil {
 			return fmt.Errorf("finish import: %w", err)
 		}

@@ -22,10 +22,14 @@ var _ media.Store = VideoStore{}
 // videoColumns are read from videos v LEFT JOIN file_storage f (the source row).
 const videoColumns = `v.id, v.user_id, v.title, v.source, coalesce(v.source_url, ''), v.status, coalesce(v.error, ''),
 	coalesce(v.content_type, ''), v.size_bytes, v.duration_seconds, v.width, v.height, v.created_at, v.updated_at,
-	coalesce(f.blob_name, ''), coalesce(f.snapshot, '')`
+	coalesce(f.blob_name, ''), coalesce(f.snapshot, ''),
+	coalesce(v.processing_status, ''), coalesce(v.processing_error, ''), v.frame_rate, coalesce(v.video_codec, ''),
+	coalesce(v.audio_codec, ''), v.bit_rate,
+	coalesce((SELECT t.blob_name FROM file_storage t WHERE t.video_id = v.id AND t.kind = 'thumbnail'), '')`
 
 // sourceJoin joins each video to its source file_storage row (at most one:
-// file_storage_video_kind_key).
+// file_storage_video_kind_key); the poster's row is read by a subquery on
+// the same index.
 const sourceJoin = `LEFT JOIN file_storage f ON f.video_id = v.id AND f.kind = 'source'`
 
 // visible leaves out uploads hidden by HideUpload (deleted by their owner,
@@ -37,7 +41,8 @@ func scanVideo(row pgx.Row) (media.Video, error) {
 	var width, height *int32
 	err := row.Scan(&v.ID, &v.UserID, &v.Title, &v.Source, &v.SourceURL, &v.Status, &v.Error,
 		&v.ContentType, &v.SizeBytes, &v.DurationSeconds, &width, &height, &v.CreatedAt, &v.UpdatedAt,
-		&v.SourceBlob, &v.SourceSnapshot)
+		&v.SourceBlob, &v.SourceSnapshot,
+		&v.ProcessingStatus, &v.ProcessingError, &v.FrameRate, &v.VideoCodec, &v.AudioCodec, &v.BitRate, &v.PosterBlob)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return media.Video{}, media.ErrNotFound
 	}
@@ -172,7 +177,9 @@ func (s VideoStore) CompleteUpload(ctx context.Context, id uuid.UUID, snapshot s
 			return &media.QuotaError{QuotaBytes: quotaBytes, UsedBytes: used, RequestedBytes: sizeBytes}
 		}
 		if _, err := tx.Exec(ctx, `
-			UPDATE videos SET status = 'ready', size_bytes = $2, content_type = $3, error = NULL WHERE id = $1`,
+			UPDATE videos SET status = 'ready', size_bytes = $2, content_type = $3, error = NULL,
+				processing_status = 'pending', processing_updated_at = now()
+			WHERE id = $1`,
 			id, sizeBytes, contentType); err != nil {
 			return fmt.Errorf("update video: %w", err)
 		}
@@ -256,6 +263,10 @@ func (s VideoStore) BlobNames(ctx context.Context, id uuid.UUID) ([]string, erro
 	rows, err := s.DB.pool.Query(ctx, `
 		SELECT blob_name FROM file_storage
 		WHERE video_id = $1 OR clip_id IN (SELECT id FROM clips WHERE video_id = $1)
+		UNION
+		-- A clip's blob may exist before its row does (rendered, not yet
+		-- recorded): its name is fixed at creation.
+		SELECT blob_name FROM clips WHERE video_id = $1 AND blob_name IS NOT NULL
 		ORDER BY blob_name`, id)
 	if err != nil {
 		return nil, fmt.Errorf("select blob names: %w", err)

@@ -27,6 +27,12 @@ function ready(id: string): Video {
     width: null,
     height: null,
     created_at: "2026-11-30T07:00:00Z",
+    processing_status: null,
+    processing_error: null,
+    frame_rate: null,
+    video_codec: null,
+    audio_codec: null,
+    bit_rate: null,
   };
 }
 

@@ -1,15 +1,29 @@
 "use client";
 
-import { useId, useState } from "react";
-import { Button, cx } from "@/components/ui";
+import dynamic from "next/dynamic";
+import { useId, useRef, useState } from "react";
+import { Button, Spinner, cx } from "@/components/ui";
 import type { Video } from "@/lib/api/types";
 import { formatBytes, formatDate, formatDuration } from "@/lib/format";
 import { VideoPlayer } from "./VideoPlayer";
 import { VideoStatus } from "./VideoStatus";
 
+// The clip editor loads with the first player opened, not with the library.
+const ClipStudio = dynamic(() => import("@/components/clips/ClipStudio"), {
+  ssr: false,
+  loading: () => (
+    <div className="grid min-h-40 place-items-center border-t border-line p-4 text-muted lg:border-t-0 lg:border-l">
+      <Spinner size="md" label="Loading the clip editor" />
+    </div>
+  ),
+});
+
 export interface VideoCardProps {
   video: Video;
   highlighted?: boolean;
+  /** Whether this card's player is open (with the clip editor beside it). */
+  playing: boolean;
+  onPlayingChange: (playing: boolean) => void;
   onDelete: (video: Video) => void;
   onSettled: (id: string) => void;
 }
@@ -25,10 +39,11 @@ function sourceWords(v: Video): string {
 }
 
 /** One video: picture (or player), title, status, facts, actions. Fixed proportions, so nothing jumps. */
-export function VideoCard({ video, highlighted = false, onDelete, onSettled }: VideoCardProps) {
+export function VideoCard({ video, highlighted = false, playing, onPlayingChange, onDelete, onSettled }: VideoCardProps) {
   const headingId = useId();
-  const [playing, setPlaying] = useState(false);
+  const videoRef = useRef<HTMLVideoElement | null>(null);
   const ready = video.status === "ready";
+  const open = playing && ready;
 
   return (
     <article
@@ -36,65 +51,89 @@ export function VideoCard({ video, highlighted = false, onDelete, onSettled }: V
       aria-labelledby={headingId}
       className={cx(
         "flex min-w-0 flex-col overflow-hidden rounded-[var(--radius-card)] border bg-surface shadow-lg shadow-black/20 transition-shadow",
+        open && "lg:grid lg:grid-cols-[minmax(0,3fr)_minmax(0,2fr)] lg:items-start",
         highlighted ? "border-accent ring-2 ring-accent/60" : "border-line",
       )}
     >
-      {playing && ready ? (
-        <VideoPlayer videoId={video.id} title={video.title} />
-      ) : (
-        <div className="relative grid aspect-video w-full place-items-center bg-raised text-muted">
-          {video.thumbnail_url ? (
-            // eslint-disable-next-line @next/next/no-img-element -- a SAS URL from storage; static export has no image optimizer
-            <img src={video.thumbnail_url} alt="" className="size-full object-cover" loading="lazy" />
-          ) : (
-            <svg aria-hidden="true" viewBox="0 0 24 24" className="size-10 fill-none stroke-current" strokeWidth="1.4">
-              <rect x="3" y="5" width="18" height="14" rx="2.5" />
-              <path d="m10 9.5 4.5 2.5-4.5 2.5v-5Z" />
-            </svg>
-          )}
-          {video.duration_seconds !== null && (
-            <span className="absolute right-2 bottom-2 rounded bg-black/70 px-1.5 py-0.5 text-xs text-ink tabular-nums">
-              {formatDuration(video.duration_seconds)}
-            </span>
-          )}
-        </div>
-      )}
+      <div className="flex min-w-0 flex-1 flex-col">
+        {open ? (
+          <VideoPlayer videoId={video.id} title={video.title} videoRef={videoRef} poster={video.thumbnail_url} />
+        ) : (
+          <Poster video={video} />
+        )}
 
-      <div className="flex flex-1 flex-col gap-2 p-4">
-        <h3 id={headingId} className="truncate font-semibold text-ink" title={video.title}>
-          {video.title}
-        </h3>
-        <VideoStatus video={video} onSettled={onSettled} />
-        <dl className="flex flex-wrap gap-x-3 gap-y-0.5 text-xs text-muted">
-          <div className="flex gap-1">
-            <dt className="sr-only">Size</dt>
-            <dd>{formatBytes(video.size_bytes)}</dd>
-          </div>
-          <div className="flex gap-1">
-            <dt className="sr-only">Added</dt>
-            <dd>
-              <time dateTime={video.created_at}>{formatDate(video.created_at)}</time>
-            </dd>
-          </div>
-          <div className="flex min-w-0 gap-1">
-            <dt className="sr-only">Source</dt>
-            <dd className="truncate" title={video.source_url ?? undefined}>
-              {sourceWords(video)}
-            </dd>
-          </div>
-        </dl>
-        <div className="mt-auto flex gap-2 pt-2">
-          {ready && (
-            <Button size="sm" variant={playing ? "secondary" : "primary"} onClick={() => setPlaying((p) => !p)}>
-              {playing ? "Close player" : "Play"}
+        <div className="flex flex-1 flex-col gap-2 p-4">
+          <h3 id={headingId} className="truncate font-semibold text-ink" title={video.title}>
+            {video.title}
+          </h3>
+          <VideoStatus video={video} onSettled={onSettled} />
+          <dl className="flex flex-wrap gap-x-3 gap-y-0.5 text-xs text-muted">
+            <div className="flex gap-1">
+              <dt className="sr-only">Size</dt>
+              <dd>{formatBytes(video.size_bytes)}</dd>
+            </div>
+            <div className="flex gap-1">
+              <dt className="sr-only">Added</dt>
+              <dd>
+                <time dateTime={video.created_at}>{formatDate(video.created_at)}</time>
+              </dd>
+            </div>
+            <div className="flex min-w-0 gap-1">
+              <dt className="sr-only">Source</dt>
+              <dd className="truncate" title={video.source_url ?? undefined}>
+                {sourceWords(video)}
+              </dd>
+            </div>
+          </dl>
+          <div className="mt-auto flex gap-2 pt-2">
+            {ready && (
+              <Button size="sm" variant={open ? "secondary" : "primary"} onClick={() => onPlayingChange(!open)}>
+                {open ? "Close player" : "Play"}
+              </Button>
+            )}
+            <Button size="sm" variant="ghost" onClick={() => onDelete(video)} className="ml-auto">
+              Delete
             </Button>
-          )}
-          <Button size="sm" variant="ghost" onClick={() => onDelete(video)} className="ml-auto">
-            Delete
-          </Button>
+          </div>
         </div>
       </div>
+      {open && <ClipStudio video={video} videoRef={videoRef} />}
     </article>
+  );
+}
+
+/**
+ * The poster frame in a fixed 16:9 box (so nothing moves when it arrives), or a placeholder while
+ * there is none or its URL has expired; the duration in a corner. Decorative: the title names the card.
+ */
+function Poster({ video }: { video: Video }) {
+  const [broken, setBroken] = useState<string | null>(null);
+  const src = video.thumbnail_url && video.thumbnail_url !== broken ? video.thumbnail_url : null;
+  return (
+    <div className="relative grid aspect-video w-full place-items-center overflow-hidden bg-raised text-muted">
+      {src ? (
+        // eslint-disable-next-line @next/next/no-img-element -- a SAS URL from storage; static export has no image optimizer
+        <img
+          src={src}
+          alt=""
+          className="absolute inset-0 size-full object-cover"
+          loading="lazy"
+          decoding="async"
+          onError={() => setBroken(src)}
+        />
+      ) : (
+        <svg aria-hidden="true" viewBox="0 0 24 24" className="size-10 fill-none stroke-current" strokeWidth="1.4">
+          <rect x="3" y="5" width="18" height="14" rx="2.5" />
+          <path d="m10 9.5 4.5 2.5-4.5 2.5v-5Z" />
+        </svg>
+      )}
+      {video.duration_seconds !== null && (
+        <span className="absolute right-2 bottom-2 rounded bg-black/75 px-1.5 py-0.5 text-xs font-medium text-white tabular-nums">
+          <span className="sr-only">Duration </span>
+          {formatDuration(video.duration_seconds)}
+        </span>
+      )}
+    </div>
   );
 }
 

@@ -26,6 +26,12 @@ function video(id: string, over: Partial<Video> = {}): Video {
     width: 1280,
     height: 720,
     created_at: "2026-11-30T07:00:00Z",
+    processing_status: null,
+    processing_error: null,
+    frame_rate: null,
+    video_codec: null,
+    audio_codec: null,
+    bit_rate: null,
     ...over,
   };
 }
@@ -96,7 +102,9 @@ describe("VideoLibrary", () => {
     routes((url) =>
       url === "/videos"
         ? { items: [video("1")], next_cursor: null }
-        : { video: { ...video("1"), playback_url: `https://storage.example/v1?sig=${++n}` } },
+        : url === "/videos/1/clips"
+          ? { items: [] }
+          : { video: { ...video("1"), playback_url: `https://storage.example/v1?sig=${++n}` } },
     );
     render(<VideoLibrary />);
     const card = await screen.findByRole("article", { name: "Video 1" });
@@ -125,6 +133,86 @@ describe("VideoLibrary", () => {
     });
     expect(await screen.findByRole("alert")).toBeTruthy();
     expect(n).toBe(2);
+  });
+
+  it("shows each video's poster and duration, and its processing state in words", async () => {
+    routes(() => ({
+      items: [
+        video("1", { thumbnail_url: "https://storage.example/p1.jpg?sig=1", processing_status: "done" }),
+        video("2", { duration_seconds: null, processing_status: "processing" }),
+        video("3", { duration_seconds: null, processing_status: "failed", processing_error: "no video stream found" }),
+      ],
+      next_cursor: null,
+    }));
+    render(<VideoLibrary />);
+    const first = await screen.findByRole("article", { name: "Video 1" });
+    const poster = first.querySelector("img");
+    expect(poster?.getAttribute("src")).toBe("https://storage.example/p1.jpg?sig=1");
+    expect(poster?.getAttribute("alt")).toBe(""); // decorative: the title names the card
+    expect(within(first).getByText("1:05")).toBeTruthy();
+    expect(within(first).getByText("Ready")).toBeTruthy();
+    expect(within(first).queryByText("Processing…")).toBeNull();
+
+    const second = screen.getByRole("article", { name: "Video 2" });
+    expect(within(second).getByText("Processing…")).toBeTruthy();
+    expect(within(second).queryByText("1:05")).toBeNull();
+    expect(within(screen.getByRole("article", { name: "Video 3" })).getByText("Couldn't read this video: no video stream found.")).toBeTruthy();
+
+    // A poster whose URL has expired gives way to the placeholder; the box keeps its size.
+    await act(async () => {
+      poster?.dispatchEvent(new Event("error"));
+    });
+    expect(first.querySelector("img")).toBeNull();
+  });
+
+  it("re-reads a video whose processing is running until it has finished, then shows its poster", async () => {
+    vi.useFakeTimers();
+    let probed = false;
+    routes((url) =>
+      url === "/videos"
+        ? { items: [video("2", { duration_seconds: null, processing_status: "pending" })], next_cursor: null }
+        : { video: video("2", probed ? ({ processing_status: "done", thumbnail_url: "https://storage.example/p2.jpg" }) : ({ duration_seconds: null, processing_status: "processing" })) },
+    );
+    try {
+      render(<VideoLibrary />);
+      await act(() => vi.advanceTimersByTimeAsync(0));
+      const card = screen.getByRole("article", { name: "Video 2" });
+      expect(within(card).getByText("Processing…")).toBeTruthy();
+      await act(() => vi.advanceTimersByTimeAsync(2000));
+      expect(get).toHaveBeenLastCalledWith("/videos/2", expect.anything());
+      probed = true;
+      await act(() => vi.advanceTimersByTimeAsync(3200));
+      expect(within(card).queryByText("Processing…")).toBeNull();
+      expect(within(card).getByText("1:05")).toBeTruthy();
+      expect(card.querySelector("img")?.getAttribute("src")).toBe("https://storage.example/p2.jpg");
+      const calls = get.mock.calls.length;
+      await act(() => vi.advanceTimersByTimeAsync(60_000));
+      expect(get.mock.calls.length).toBe(calls);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it("opens one player at a time, with the clip editor and the clips beside it", async () => {
+    routes((url) =>
+      url === "/videos"
+        ? { items: [video("1"), video("2")], next_cursor: null }
+        : url.endsWith("/clips")
+          ? { items: [] }
+          : { video: { ...video(url.slice("/videos/".length)), playback_url: "https://storage.example/v" } },
+    );
+    render(<VideoLibrary />);
+    const first = await screen.findByRole("article", { name: "Video 1" });
+    const second = screen.getByRole("article", { name: "Video 2" });
+    await click(within(first).getByRole("button", { name: "Play" }));
+    expect(await within(first).findByRole("region", { name: "Clip editor" })).toBeTruthy();
+    expect(await within(first).findByRole("heading", { name: "Clips" })).toBeTruthy();
+    expect(get).toHaveBeenCalledWith("/videos/1/clips", expect.anything());
+
+    await click(within(second).getByRole("button", { name: "Play" }));
+    expect(await within(second).findByRole("region", { name: "Clip editor" })).toBeTruthy();
+    expect(within(first).queryByRole("region", { name: "Clip editor" })).toBeNull();
+    expect(within(first).getByRole("button", { name: "Play" })).toBeTruthy();
   });
 
   it("shows a running import's live progress after a reload", async () => {

@@ -18,6 +18,8 @@ export function VideoLibrary() {
   const lib = useVideoLibrary();
   const highlight = useSearchParams().get("video");
   const [toDelete, setToDelete] = useState<Video | null>(null);
+  /** The one card whose player (and clip editor) is open; it spans the whole row. */
+  const [playingId, setPlayingId] = useState<string | null>(null);
   const [announcement, setAnnouncement] = useState("");
   const heading = useRef<HTMLHeadingElement>(null);
 
@@ -91,8 +93,15 @@ export function VideoLibrary() {
         <>
           <ul className="grid gap-4 sm:grid-cols-2 lg:grid-cols-3">
             {lib.videos.map((v) => (
-              <li key={v.id} className="min-w-0">
-                <VideoCard video={v} highlighted={v.id === highlight} onDelete={setToDelete} onSettled={lib.refresh} />
+              <li key={v.id} className={v.id === playingId ? "min-w-0 sm:col-span-2 lg:col-span-3" : "min-w-0"}>
+                <VideoCard
+                  video={v}
+                  highlighted={v.id === highlight}
+                  playing={v.id === playingId}
+                  onPlayingChange={(open) => setPlayingId(open ? v.id : null)}
+                  onDelete={setToDelete}
+                  onSettled={lib.refresh}
+                />
               </li>
             ))}
           </ul>

@@ -11,11 +11,37 @@ async function playbackUrl(id: string, signal?: AbortSignal): Promise<string> {
   return data.video.playback_url;
 }
 
+export interface VideoPlayerProps {
+  videoId: string;
+  title: string;
+  /** Receives the <video> element (the clip editor reads the playhead from it). */
+  videoRef?: React.RefObject<HTMLVideoElement | null>;
+  /** Shown before playback starts (the poster frame). */
+  poster?: string;
+}
+
+/** Plays a ready video (GET /api/videos/{id} gives its read URL). */
+export function VideoPlayer({ videoId, title, videoRef, poster }: VideoPlayerProps) {
+  const load = useCallback((signal?: AbortSignal) => playbackUrl(videoId, signal), [videoId]);
+  return <MediaPlayer load={load} label={title} videoRef={videoRef} poster={poster} />;
+}
+
+export interface MediaPlayerProps {
+  /** Fetches a fresh read URL; called once at the start and once more when one has expired. */
+  load: (signal?: AbortSignal) => Promise<string>;
+  /** The <video>'s accessible name. */
+  label: string;
+  videoRef?: React.RefObject<HTMLVideoElement | null>;
+  poster?: string;
+  /** The box's proportions (Tailwind class); 16:9 unless told. */
+  boxClassName?: string;
+}
+
 /**
- * Plays a ready video from its short-lived read URL. When the URL has expired (storage refuses the
- * next range request: a media error), it fetches a fresh one once and carries on at the same time.
+ * Plays media from a short-lived read URL. When the URL has expired (storage refuses the next range
+ * request: a media error), it fetches a fresh one once and carries on at the same time.
  */
-export function VideoPlayer({ videoId, title }: { videoId: string; title: string }) {
+export function MediaPlayer({ load, label, videoRef, poster, boxClassName = "aspect-video w-full" }: MediaPlayerProps) {
   const ref = useRef<HTMLVideoElement>(null);
   const [src, setSrc] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);
@@ -26,11 +52,11 @@ export function VideoPlayer({ videoId, title }: { videoId: string; title: string
 
   useEffect(() => {
     const controller = new AbortController();
-    playbackUrl(videoId, controller.signal).then(setSrc, (err: unknown) => {
+    load(controller.signal).then(setSrc, (err: unknown) => {
       if (!controller.signal.aborted) setError(describeError(toApiError(err)));
     });
     return () => controller.abort();
-  }, [videoId]);
+  }, [load]);
 
   const onError = useCallback(async () => {
     const el = ref.current;
@@ -44,14 +70,22 @@ export function VideoPlayer({ videoId, title }: { videoId: string; title: string
     fetching.current = true;
     resume.current = { time: el.currentTime, playing: !el.paused || el.autoplay };
     try {
-      setSrc(await playbackUrl(videoId));
+      setSrc(await load());
     } catch (err) {
       resume.current = null;
       setError(describeError(toApiError(err)));
     } finally {
       fetching.current = false;
     }
-  }, [videoId]);
+  }, [load]);
+
+  const setRefs = useCallback(
+    (el: HTMLVideoElement | null) => {
+      ref.current = el;
+      if (videoRef) videoRef.current = el;
+    },
+    [videoRef],
+  );
 
   const onLoadedMetadata = () => {
     const el = ref.current;
@@ -64,16 +98,17 @@ export function VideoPlayer({ videoId, title }: { videoId: string; title: string
   };
 
   return (
-    <div className="relative aspect-video w-full overflow-hidden bg-black">
+    <div className={`relative overflow-hidden bg-black ${boxClassName}`}>
       {src ? (
         <video
-          ref={ref}
+          ref={setRefs}
           src={src}
           controls
           autoPlay
           playsInline
           preload="auto"
-          aria-label={title}
+          poster={poster}
+          aria-label={label}
           className="size-full"
           onError={() => void onError()}
           onLoadedMetadata={onLoadedMetadata}

@@ -1,10 +1,12 @@
 "use client";
 
 import Link from "next/link";
-import { useEffect } from "react";
+import { useEffect, useRef } from "react";
+import { startPolling } from "@/hooks/poll";
 import { ProgressBar } from "@/components/ui";
 import { useVideoImport } from "@/hooks/useVideoImport";
-import type { Video } from "@/lib/api/types";
+import { api, toApiError } from "@/lib/axios";
+import type { Video, VideoResponse } from "@/lib/api/types";
 import { formatPercent } from "@/lib/format";
 import { ACTIVE_STATUSES, useUploadStore } from "@/lib/store/uploadStore";
 import { stepWords } from "@/components/import/importWords";
@@ -13,6 +15,7 @@ const IMPORTING: ReadonlySet<Video["status"]> = new Set(["queued", "downloading"
 
 /** Status words for a video, with live progress for imports and this tab's uploads. */
 export function VideoStatus({ video, onSettled }: { video: Video; onSettled: (id: string) => void }) {
+  useProcessingWatch(video, onSettled);
   if (video.source === "url" && IMPORTING.has(video.status)) return <ImportStatus video={video} onSettled={onSettled} />;
   if (video.status === "pending_upload") return <UploadStatus video={video} onSettled={onSettled} />;
   return <StatusLine video={video} />;
@@ -31,12 +34,7 @@ function BarSlot({ children }: { children?: React.ReactNode }) {
 function StatusLine({ video }: { video: Video }) {
   switch (video.status) {
     case "ready":
-      return (
-        <>
-          <Line tone="success">Ready</Line>
-          <BarSlot />
-        </>
-      );
+      return <ReadyLine video={video} />;
     case "failed":
       return (
         <>
@@ -132,4 +130,74 @@ function UploadStatus({ video, onSettled }: { video: Video; onSettled: (id: stri
       </BarSlot>
     </>
   );
+}
+
+const PROCESSING: ReadonlySet<string> = new Set(["pending", "processing"]);
+
+/** The probe's reason as the end of a sentence: "not a video file" → "not a video file." */
+function reasonWords(reason: string | null | undefined): string {
+  const r = reason?.trim();
+  if (!r) return "unknown reason.";
+  return /[.!?]$/.test(r) ? r : `${r}.`;
+}
+
+/** A ready video plays at once; its probe (duration, poster) may still be running or have failed. */
+function ReadyLine({ video }: { video: Video }) {
+  const state = video.processing_status ?? null;
+  if (state === "failed") {
+    const text = `Couldn't read this video: ${reasonWords(video.processing_error)}`;
+    return (
+      <>
+        <Line tone="warning">
+          <span title={text}>{text}</span>
+        </Line>
+        <BarSlot />
+      </>
+    );
+  }
+  return (
+    <>
+      <Line tone="success">
+        <span>Ready</span>
+        {state !== null && PROCESSING.has(state) && (
+          <>
+            <span aria-hidden="true" className="text-muted">
+              {" · "}
+            </span>
+            <span className="text-muted">Processing…</span>
+          </>
+        )}
+      </Line>
+      <BarSlot />
+    </>
+  );
+}
+
+/**
+ * While a ready video's probe runs, asks for the video now and then (2 s growing to 15 s) and calls
+ * onSettled once it is done or failed, so the card gets its poster and duration without a reload.
+ */
+export function useProcessingWatch(video: Video, onSettled: (id: string) => void) {
+  const settled = useRef(onSettled);
+  useEffect(() => {
+    settled.current = onSettled;
+  });
+  const watching = video.status === "ready" && PROCESSING.has(video.processing_status ?? "");
+  const id = video.id;
+  useEffect(() => {
+    if (!watching) return;
+    return startPolling<Video>(
+      {
+        fetch: async (signal) => (await api.get<VideoResponse>(`/videos/${encodeURIComponent(id)}`, { signal })).data.video,
+        fingerprint: (v) => String(v.processing_status),
+        onData: (v) => {
+          if (PROCESSING.has(v.processing_status ?? "")) return false;
+          settled.current(id);
+          return true;
+        },
+        onError: (err) => toApiError(err).status === 404,
+      },
+      { minDelayMs: 2000, maxDelayMs: 15_000, factor: 1.6, immediate: false },
+    );
+  }, [watching, id]);
 }

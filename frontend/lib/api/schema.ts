@@ -573,6 +573,50 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/videos/{id}/clips": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The clips of one of the user's videos, oldest first, with playback URLs and progress. */
+        get: operations["listClips"];
+        put?: never;
+        /**
+         * Make a clip of a range of one of the user's ready videos (queued; the video-processor renders it).
+         * @description The range is checked against the video's probed duration: 0 <= start_seconds < end_seconds <=
+         *     duration, at least 0.5 s and at most CLIP_MAX_SECONDS (default 180) long (422 with `fields`).
+         *     `aspect` is `original` (default) or `9:16` (a centred vertical crop scaled to at most 1080x1920).
+         *     409 `video_not_ready` while the video is not ready or not yet probed; 429 `too_many_clips` when
+         *     the user has CLIPS_IN_FLIGHT_PER_USER (default 3) clips queued or processing, and 429
+         *     `rate_limited` past 60 clips an hour. Another user's video is 404.
+         */
+        post: operations["createClip"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/clips/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One of the user's clips; a read URL once ready, progress while queued or processing. */
+        get: operations["getClip"];
+        put?: never;
+        post?: never;
+        /** Delete one of the user's clips, its blob first. Another user's clip is 404 and left untouched. */
+        delete: operations["deleteClip"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -597,6 +641,41 @@ export interface components {
             speed_bps: number;
             eta_seconds: number | null;
             error: string | null;
+            /** Format: date-time */
+            updated_at: string;
+        };
+        Clip: {
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            video_id: string;
+            title: string;
+            start_seconds: number;
+            end_seconds: number;
+            /** @enum {string} */
+            aspect: "original" | "9:16";
+            /** @enum {string} */
+            status: "queued" | "processing" | "ready" | "failed" | "cancelled";
+            /** @description Why the clip failed, in words; null unless failed. */
+            error: string | null;
+            /** @description Of the stored file, probed back; null until ready. */
+            duration_seconds: number | null;
+            width: number | null;
+            height: number | null;
+            /** Format: int64 */
+            size_bytes: number | null;
+            /** Format: date-time */
+            created_at: string;
+            /** @description Read-only SAS URL of the MP4 (ready clips only), valid until playback_expires_at. */
+            playback_url?: string;
+            /** Format: date-time */
+            playback_expires_at?: string;
+            progress?: components["schemas"]["ClipProgress"];
+        };
+        /** @description While the clip is queued or processing only. */
+        ClipProgress: {
+            /** @description Share of the clip rendered; null before ffmpeg starts. */
+            percent: number | null;
             /** Format: date-time */
             updated_at: string;
         };
@@ -707,8 +786,11 @@ export interface components {
              * @description Declared while pending_upload, stored size afterwards.
              */
             size_bytes: number | null;
+            /** @description Filled by the probe (processing_status done). */
             duration_seconds: number | null;
+            /** @description Displayed width, filled by the probe. */
             width: number | null;
+            /** @description Displayed height, filled by the probe. */
             height: number | null;
             /** Format: date-time */
             created_at: string;
@@ -716,6 +798,25 @@ export interface components {
             playback_url?: string;
             /** Format: date-time */
             playback_expires_at?: string;
+            /**
+             * @description Probe and poster of a ready video (it stays playable throughout); null before the video is ready.
+             * @enum {string|null}
+             */
+            processing_status: "pending" | "processing" | "done" | "failed" | null;
+            /** @description Why processing failed, in words for the owner; null unless failed. */
+            processing_error: string | null;
+            /** @description Average frames per second, from the probe. */
+            frame_rate: number | null;
+            /** @description Codec name from the probe, such as h264. */
+            video_codec: string | null;
+            /** @description Codec name from the probe, such as aac; null without sound. */
+            audio_codec: string | null;
+            /**
+             * Format: int64
+             * @description Overall bits per second, from the probe.
+             */
+            bit_rate: number | null;
+            /** @description Read-only SAS URL of the poster JPEG (list items too), once processed. */
             thumbnail_url?: string;
         };
         Check: {
@@ -794,6 +895,17 @@ export interface components {
                 };
             };
         };
+        /** @description A clip. */
+        Clip: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": {
+                    clip: components["schemas"]["Clip"];
+                };
+            };
+        };
         /** @description Too many requests. */
         RateLimited: {
             headers: {
@@ -866,6 +978,12 @@ export interface components {
          *     id in its path.
          */
         PathVideoID: string;
+        /**
+         * @description A UUID in canonical form only: lower-case hex, hyphenated 8-4-4-4-12. Upper case, braces,
+         *     `urn:uuid:` and unhyphenated forms name no resource: 404 `not_found`, on every route with an
+         *     id in its path.
+         */
+        ClipID: string;
     };
     requestBodies: never;
     headers: {
@@ -1587,6 +1705,128 @@ export interface operations {
             401: components["responses"]["Error"];
             404: components["responses"]["Error"];
             409: components["responses"]["Error"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    listClips: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description A UUID in canonical form only: lower-case hex, hyphenated 8-4-4-4-12. Upper case, braces,
+                 *     `urn:uuid:` and unhyphenated forms name no resource: 404 `not_found`, on every route with an
+                 *     id in its path.
+                 */
+                id: components["parameters"]["VideoID"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The clips. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: components["schemas"]["Clip"][];
+                    };
+                };
+            };
+            401: components["responses"]["Error"];
+            404: components["responses"]["Error"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    createClip: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description A UUID in canonical form only: lower-case hex, hyphenated 8-4-4-4-12. Upper case, braces,
+                 *     `urn:uuid:` and unhyphenated forms name no resource: 404 `not_found`, on every route with an
+                 *     id in its path.
+                 */
+                id: components["parameters"]["VideoID"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    title?: string;
+                    start_seconds: number;
+                    end_seconds: number;
+                    /**
+                     * @default original
+                     * @enum {string}
+                     */
+                    aspect?: "original" | "9:16";
+                };
+            };
+        };
+        responses: {
+            202: components["responses"]["Clip"];
+            400: components["responses"]["Error"];
+            401: components["responses"]["Error"];
+            404: components["responses"]["Error"];
+            409: components["responses"]["Error"];
+            415: components["responses"]["Error"];
+            422: components["responses"]["Error"];
+            429: components["responses"]["RateLimited"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    getClip: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description A UUID in canonical form only: lower-case hex, hyphenated 8-4-4-4-12. Upper case, braces,
+                 *     `urn:uuid:` and unhyphenated forms name no resource: 404 `not_found`, on every route with an
+                 *     id in its path.
+                 */
+                id: components["parameters"]["ClipID"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: components["responses"]["Clip"];
+            401: components["responses"]["Error"];
+            404: components["responses"]["Error"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    deleteClip: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description A UUID in canonical form only: lower-case hex, hyphenated 8-4-4-4-12. Upper case, braces,
+                 *     `urn:uuid:` and unhyphenated forms name no resource: 404 `not_found`, on every route with an
+                 *     id in its path.
+                 */
+                id: components["parameters"]["ClipID"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            401: components["responses"]["Error"];
+            404: components["responses"]["Error"];
             503: components["responses"]["Unavailable"];
         };
     };

@@ -12,6 +12,11 @@ export type ImportAccepted = Schemas["ImportAccepted"];
 export type ImportProgress = Schemas["ImportProgress"];
 export type ImportStatus = ImportProgress["status"];
 export type Session = Schemas["Session"];
+/** The probe and poster of a ready video; null before the video is ready. */
+export type ProcessingStatus = NonNullable<Video["processing_status"]>;
+export type Clip = Schemas["Clip"];
+export type ClipStatus = Clip["status"];
+export type ClipAspect = Clip["aspect"];
 export type ApiErrorBody = Schemas["Error"];
 
 type JsonOf<R> = R extends { content: { "application/json": infer B } } ? B : never;
@@ -21,6 +26,10 @@ export type VideoPage = JsonOf<paths["/api/videos"]["get"]["responses"][200]>;
 /** Bodies of the routes that answer `{video}` or `{user}`. */
 export type VideoResponse = JsonOf<components["responses"]["Video"]>;
 export type UserResponse = JsonOf<components["responses"]["User"]>;
+/** POST /api/videos/{id}/clips (202) and GET /api/clips/{id}: `{clip}`. */
+export type ClipResponse = JsonOf<components["responses"]["Clip"]>;
+/** GET /api/videos/{id}/clips. */
+export type ClipList = JsonOf<paths["/api/videos/{id}/clips"]["get"]["responses"][200]>;
 
 /** Request bodies, as the API declares them. */
 type RequestJson<Op> = Op extends { requestBody?: { content: { "application/json": infer B } } } ? B : never;
@@ -31,6 +40,7 @@ export type ChangePasswordRequest = RequestJson<paths["/api/auth/password/change
 export type UpdateMeRequest = RequestJson<paths["/api/users/me"]["patch"]>;
 export type CreateUploadRequest = RequestJson<paths["/api/uploads"]["post"]>;
 export type CreateImportRequest = RequestJson<paths["/api/imports"]["post"]>;
+export type CreateClipRequest = RequestJson<paths["/api/videos/{id}/clips"]["post"]>;
 
 /**
  * GET /api/auth/providers: which ways of signing in the backend offers. Taken from the generated

@@ -1,0 +1,65 @@
+"use client";
+// Follows one clip while it is being made: polls GET /api/clips/{id} with backoff (1 s growing to
+// 5 s while nothing moves), stops at a terminal state (ready, failed, cancelled) and when the
+// component goes away.
+import { useEffect, useRef, useState } from "react";
+import { api, toApiError } from "@/lib/axios";
+import type { Clip, ClipResponse, ClipStatus } from "@/lib/api/types";
+import { startPolling, type BackoffOptions } from "./poll";
+
+export const RUNNING_CLIP_STATUSES: ReadonlySet<ClipStatus> = new Set(["queued", "processing"]);
+
+export interface ClipProgressOptions extends BackoffOptions {
+  /** Called once when the clip reaches ready, failed or cancelled. */
+  onSettled?: (clip: Clip) => void;
+  /** Called when the clip no longer exists (404). */
+  onGone?: (id: string) => void;
+}
+
+export interface ClipProgress {
+  /** The last state seen: the given clip until the first answer. */
+  clip: Clip;
+  /** The last poll got no answer; still trying. */
+  reconnecting: boolean;
+}
+
+export function useClipProgress(initial: Clip, options: ClipProgressOptions = {}): ClipProgress {
+  const { minDelayMs, maxDelayMs, factor } = options;
+  const [clip, setClip] = useState(initial);
+  const [reconnecting, setReconnecting] = useState(false);
+  const callbacks = useRef(options);
+  useEffect(() => {
+    callbacks.current = options;
+  });
+
+  const id = clip.id;
+  const running = RUNNING_CLIP_STATUSES.has(clip.status);
+
+  useEffect(() => {
+    if (!running) return;
+    return startPolling<Clip>(
+      {
+        fetch: async (signal) => (await api.get<ClipResponse>(`/clips/${encodeURIComponent(id)}`, { signal })).data.clip,
+        fingerprint: (c) => `${c.status}|${c.progress?.percent ?? ""}|${c.progress?.updated_at ?? ""}`,
+        onData: (c) => {
+          setClip(c);
+          setReconnecting(false);
+          if (RUNNING_CLIP_STATUSES.has(c.status)) return false;
+          callbacks.current.onSettled?.(c);
+          return true;
+        },
+        onError: (err) => {
+          if (toApiError(err).status === 404) {
+            callbacks.current.onGone?.(id);
+            return true;
+          }
+          setReconnecting(true);
+          return false;
+        },
+      },
+      { minDelayMs, maxDelayMs, factor },
+    );
+  }, [id, running, minDelayMs, maxDelayMs, factor]);
+
+  return { clip, reconnecting };
+}
