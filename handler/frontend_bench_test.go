@@ -3,8 +3,10 @@ package main
 import (
 	"bufio"
 	"context"
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -16,6 +18,7 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/videofn/videofn/internal/blob"
+	"github.com/videofn/videofn/internal/media/mediatest"
 )
 
 const browserUploadBytes = 256 << 20
@@ -46,7 +49,7 @@ func BenchmarkBrowserUpload256MiB(b *testing.B) {
 
 	dir := b.TempDir()
 	file := filepath.Join(dir, "bench-256MiB.mp4")
-	writeMP4Like(b, file, browserUploadBytes)
+	writePaddedMP4(b, file, browserUploadBytes)
 	store, err := blob.New(blob.Options{ConnectionString: s.env["AZURE_STORAGE_CONNECTION_STRING"], Container: s.env["BLOB_CONTAINER"]})
 	if err != nil {
 		b.Fatal(err)
@@ -116,20 +119,28 @@ func BenchmarkBrowserUpload256MiB(b *testing.B) {
 		browser/baseline, transfer/baseline, peakHeap, peakRSS, startRSS)
 }
 
-// writeMP4Like writes n bytes to path: an MP4 ftyp box (what completing an
-// upload checks) followed by pseudo-random bytes that do not compress.
-func writeMP4Like(tb testing.TB, path string, n int) {
+// writePaddedMP4 writes a real, playable MP4 of n bytes to path: the
+// two-second test pattern (moov first) followed by a `free` box of
+// pseudo-random bytes, which players and ffprobe skip and which do not
+// compress. Uploads of it complete, are probed and play like any video.
+func writePaddedMP4(tb testing.TB, path string, n int) {
 	tb.Helper()
+	clip := mediatest.Video(tb, "mp4")
+	pad := n - len(clip)
+	if pad < 8 || pad > math.MaxUint32 {
+		tb.Fatalf("writePaddedMP4: %d bytes cannot hold the %d-byte clip and a free box", n, len(clip))
+	}
 	f, err := os.Create(path)
 	if err != nil {
 		tb.Fatal(err)
 	}
 	w := bufio.NewWriterSize(f, 1<<20)
-	head := []byte{0, 0, 0, 0x18, 'f', 't', 'y', 'p', 'i', 's', 'o', 'm', 0, 0, 2, 0, 'i', 's', 'o', 'm', 'i', 's', 'o', '2'}
-	w.Write(head)
+	w.Write(clip)
+	w.Write(binary.BigEndian.AppendUint32(nil, uint32(pad)))
+	w.WriteString("free")
 	rng := rand.NewChaCha8([32]byte{1})
 	buf := make([]byte, 1<<20)
-	for left := n - len(head); left > 0; left -= len(buf) {
+	for left := pad - 8; left > 0; left -= len(buf) {
 		rng.Read(buf)
 		w.Write(buf[:min(left, len(buf))])
 	}

@@ -299,7 +299,7 @@ func TestFrontendInChromium(t *testing.T) {
 	}
 	// Large enough that the throttled upload is cut by the reload mid-way.
 	resume := filepath.Join(t.TempDir(), "resume-upload.mp4")
-	writeMP4Like(t, resume, 64<<20)
+	writePaddedMP4(t, resume, 64<<20)
 	outDir := filepath.Join(s.frontend, "test-output", "e2e")
 	if err := os.RemoveAll(outDir); err != nil { // no screenshot of an earlier run left to mislead
 		t.Fatal(err)

@@ -2,8 +2,8 @@
 // password?" sends a mail whose link sets a new password; the old one then
 // fails and the new one signs in.
 import type { Browser, Page } from "playwright-core";
-import { afterAll, beforeAll, describe, test } from "vitest";
-import { checkpoint, createVerifiedUser, env, launch, linkIn, newContext, signIn, waitForMail, watch, type Problems } from "./support";
+import { afterAll, beforeAll, beforeEach, describe, test } from "vitest";
+import { checkpoint, createVerifiedUser, env, launch, linkIn, newContext, screenshot, signIn, waitForMail, watch, type Problems } from "./support";
 
 const email = "alan@example.com";
 const oldPassword = "enigma bombe 1940";
@@ -20,6 +20,10 @@ describe("a forgotten password", () => {
     problems = await watch(context);
     page = await context.newPage();
     await createVerifiedUser(email, oldPassword, "Alan Turing");
+  });
+
+  beforeEach(({ onTestFailed, task }) => {
+    onTestFailed(() => screenshot(page, `FAILED-${task.name.replace(/[^a-z0-9]+/gi, "-")}`).catch(() => undefined));
   });
 
   afterAll(async () => {

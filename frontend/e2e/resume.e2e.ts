@@ -4,7 +4,7 @@
 import path from "node:path";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, expect, test } from "vitest";
-import { LONG_WAIT, checkpoint, createVerifiedUser, env, launch, newContext, signIn, watch, type Problems } from "./support";
+import { LONG_WAIT, checkpoint, createVerifiedUser, env, launch, newContext, screenshot, signIn, watch, type Problems } from "./support";
 
 const MiB = 1024 * 1024;
 let browser: Browser;
@@ -33,7 +33,8 @@ function blockId(method: string, url: string): string | null {
   return method === "PUT" && u.searchParams.get("comp") === "block" ? u.searchParams.get("blockid") : null;
 }
 
-test("a reload mid-upload, then the same file again: only the missing blocks are sent", async () => {
+test("a reload mid-upload, then the same file again: only the missing blocks are sent", async ({ onTestFailed }) => {
+  onTestFailed(() => screenshot(page, "FAILED-resume").catch(() => undefined));
   const file = env("E2E_RESUME_FILE");
   const name = path.basename(file);
   await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Upload" }).click();
