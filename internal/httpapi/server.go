@@ -17,6 +17,7 @@ import (
 	"github.com/videofn/videofn/internal/clips"
 	"github.com/videofn/videofn/internal/importer"
 	"github.com/videofn/videofn/internal/media"
+	"github.com/videofn/videofn/internal/posts"
 )
 
 // Options are the dependencies of a Server. Checks, ImportWorker,
@@ -35,6 +36,9 @@ type Options struct {
 
 	ImportWorker   MessageHandler // messages of the imports queue
 	VideoProcessor MessageHandler // messages of the processing queue
+	// PublishWorker handles the messages of the publish queue; nil
+	// answers them 503 (redelivered).
+	PublishWorker MessageHandler
 	Sweeper        Sweeper        // the import-sweeper timer
 	// MailSender delivers the messages of the mail queue; default Auth.
 	MailSender MailHandler
@@ -59,6 +63,8 @@ type Options struct {
 	Imports *importer.Service
 	// Clips serves the clip routes.
 	Clips *clips.Service
+	// Posts serves the scheduled post routes.
+	Posts *posts.Service
 
 	// Frontend, when set, serves GET and HEAD of every path outside /api/
 	// (the static export, internal/webapp), / included; the other
@@ -76,6 +82,7 @@ type Server struct {
 
 	importWorker   MessageHandler
 	videoProcessor MessageHandler
+	publishWorker  MessageHandler
 	sweeper        Sweeper
 	mailSender     MailHandler
 
@@ -89,6 +96,7 @@ type Server struct {
 	media    *media.Service
 	imports  *importer.Service
 	clips    *clips.Service
+	posts    *posts.Service
 	frontend http.Handler
 
 	handler http.Handler
@@ -104,6 +112,7 @@ func NewServer(o Options) *Server {
 		now:            o.Now,
 		importWorker:   o.ImportWorker,
 		videoProcessor: o.VideoProcessor,
+		publishWorker:  o.PublishWorker,
 		sweeper:        o.Sweeper,
 
 		auth:            o.Auth,
@@ -116,6 +125,7 @@ func NewServer(o Options) *Server {
 		media:    o.Media,
 		imports:  o.Imports,
 		clips:    o.Clips,
+		posts:    o.Posts,
 		frontend: o.Frontend,
 	}
 	s.mailSender = o.MailSender
