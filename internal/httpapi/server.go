@@ -39,7 +39,7 @@ type Options struct {
 	// PublishWorker handles the messages of the publish queue; nil
 	// answers them 503 (redelivered).
 	PublishWorker MessageHandler
-	Sweeper        Sweeper        // the import-sweeper timer
+	Sweeper       Sweeper // the import-sweeper timer
 	// MailSender delivers the messages of the mail queue; default Auth.
 	MailSender MailHandler
 
