@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
+	"crypto/subtle"
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
@@ -102,30 +103,33 @@ func (a *Accounts) connector(platform string) (Connector, error) {
 func ad(id, column string) []byte { return []byte(id + ":" + column) }
 
 // StartConnect records a new authorization for the user and returns the
-// platform's consent URL. The state is random, stored only as a hash,
-// bound to the user and valid once for StateTTL; the PKCE verifier is
-// stored sealed beside it.
-func (a *Accounts) StartConnect(ctx context.Context, userID uuid.UUID, platform string) (string, error) {
+// platform's consent URL and the state it carries. The state is random,
+// stored only as a hash, bound to the user and valid once for StateTTL;
+// the PKCE verifier is stored sealed beside it. The caller also hands the
+// state to the browser that started the flow (an HttpOnly cookie), and
+// FinishConnect requires it back: a consent URL sent to someone else's
+// browser cannot connect their channel to this user.
+func (a *Accounts) StartConnect(ctx context.Context, userID uuid.UUID, platform string) (authorizeURL, state string, err error) {
 	c, err := a.connector(platform)
 	if err != nil {
-		return "", err
+		return "", "", err
 	}
 	raw := make([]byte, 32)
 	if _, err := rand.Read(raw); err != nil {
-		return "", err
+		return "", "", err
 	}
-	state := base64.RawURLEncoding.EncodeToString(raw)
+	state = base64.RawURLEncoding.EncodeToString(raw)
 	hash := sha256.Sum256([]byte(state))
 	verifier := oauth2.GenerateVerifier()
 	keyID, sealed, err := a.box.Seal([]byte(verifier), ad(hex.EncodeToString(hash[:]), "verifier"))
 	if err != nil {
-		return "", err
+		return "", "", err
 	}
 	st := OAuthState{Hash: hash[:], UserID: userID, Platform: platform, KeyID: keyID, Verifier: sealed, Expires: a.now().Add(StateTTL)}
 	if err := a.store.PutState(ctx, st); err != nil {
-		return "", fmt.Errorf("store oauth state: %w", err)
+		return "", "", fmt.Errorf("store oauth state: %w", err)
 	}
-	return c.AuthCodeURL(state, verifier), nil
+	return c.AuthCodeURL(state, verifier), state, nil
 }
 
 // FinishConnect completes a callback and returns where to send the
@@ -133,11 +137,15 @@ func (a *Accounts) StartConnect(ctx context.Context, userID uuid.UUID, platform 
 // ?error=<reason> (access_denied, invalid_state, exchange_failed,
 // no_channel, server_error, unknown_platform, not_configured). The state
 // authenticates the callback: it names the user who started the flow, for
-// this platform, and is deleted as it is used.
-func (a *Accounts) FinishConnect(ctx context.Context, platform string, query url.Values) string {
+// this platform, and is deleted as it is used; browserState is the state
+// StartConnect gave the browser, and must equal the query's.
+func (a *Accounts) FinishConnect(ctx context.Context, platform string, query url.Values, browserState string) string {
 	target := a.frontend
 	target.Path = "/settings/connections"
-	reason := a.finishConnect(ctx, platform, query)
+	reason := "invalid_state"
+	if s := query.Get("state"); s != "" && subtle.ConstantTimeCompare([]byte(s), []byte(browserState)) == 1 {
+		reason = a.finishConnect(ctx, platform, query)
+	}
 	q := url.Values{}
 	if reason != "" {
 		a.logger.Warn("social account not connected", "platform", platform, "reason", reason)

@@ -53,6 +53,9 @@ type fixture struct {
 	logs  *syncBuffer
 	ann   uuid.UUID
 	bob   uuid.UUID
+	// secret, when set, is the client secret accounts gives YouTube
+	// instead of the fake's.
+	secret string
 }
 
 var (
@@ -90,8 +93,12 @@ func (f *fixture) accounts(t *testing.T, current []byte, previous ...[]byte) *so
 	if err != nil {
 		t.Fatal(err)
 	}
+	secret := f.fake.ClientSecret
+	if f.secret != "" {
+		secret = f.secret
+	}
 	yt := social.NewYouTube(social.YouTubeOptions{
-		ClientID: f.fake.ClientID, ClientSecret: f.fake.ClientSecret, RedirectURL: "http://app.test/api/social-accounts/youtube/callback",
+		ClientID: f.fake.ClientID, ClientSecret: secret, RedirectURL: "http://app.test/api/social-accounts/youtube/callback",
 		AuthURL: f.fake.AuthURL(), TokenURL: f.fake.TokenURL(), RevokeURL: f.fake.RevokeURL(), APIURL: f.fake.APIURL(),
 	})
 	front, _ := url.Parse("http://app.test")
@@ -127,11 +134,11 @@ func authorize(t *testing.T, authorizeURL string) url.Values {
 
 func (f *fixture) connect(t *testing.T, a *social.Accounts, user uuid.UUID) social.Account {
 	t.Helper()
-	u, err := a.StartConnect(t.Context(), user, social.YouTube)
+	u, state, err := a.StartConnect(t.Context(), user, social.YouTube)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got, want := a.FinishConnect(t.Context(), social.YouTube, authorize(t, u)), "http://app.test/settings/connections?connected=youtube"; got != want {
+	if got, want := a.FinishConnect(t.Context(), social.YouTube, authorize(t, u), state), "http://app.test/settings/connections?connected=youtube"; got != want {
 		t.Fatalf("callback redirect: got %s, want %s", got, want)
 	}
 	list, err := a.List(t.Context(), user)
@@ -171,38 +178,52 @@ func TestCallbackRefusesBadStates(t *testing.T) {
 	a := f.accounts(t, keyNew)
 	const refused = "http://app.test/settings/connections?error=invalid_state"
 
-	start := func() url.Values {
-		u, err := a.StartConnect(t.Context(), f.ann, social.YouTube)
+	// start returns the callback's query and the browser's state.
+	start := func() (url.Values, string) {
+		u, state, err := a.StartConnect(t.Context(), f.ann, social.YouTube)
 		if err != nil {
 			t.Fatal(err)
 		}
-		return authorize(t, u)
+		return authorize(t, u), state
 	}
 	t.Run("wrong state", func(t *testing.T) {
-		q := start()
-		q.Set("state", "forged-"+q.Get("state"))
-		if got := a.FinishConnect(t.Context(), social.YouTube, q); got != refused {
+		q, _ := start()
+		forged := "forged-" + q.Get("state")
+		q.Set("state", forged)
+		if got := a.FinishConnect(t.Context(), social.YouTube, q, forged); got != refused {
 			t.Errorf("got %s", got)
 		}
 	})
+	t.Run("another browser", func(t *testing.T) {
+		// The consent URL was opened by a browser that did not start the
+		// flow (it lacks the state cookie): refused, and the state stays
+		// usable by the browser that did.
+		q, state := start()
+		if got := a.FinishConnect(t.Context(), social.YouTube, q, ""); got != refused {
+			t.Errorf("without the browser's state: %s", got)
+		}
+		if got := a.FinishConnect(t.Context(), social.YouTube, q, state); strings.Contains(got, "error") {
+			t.Errorf("the starting browser: %s", got)
+		}
+	})
 	t.Run("used twice", func(t *testing.T) {
-		q := start()
-		if got := a.FinishConnect(t.Context(), social.YouTube, q); strings.Contains(got, "error") {
+		q, state := start()
+		if got := a.FinishConnect(t.Context(), social.YouTube, q, state); strings.Contains(got, "error") {
 			t.Fatalf("first use: %s", got)
 		}
-		if got := a.FinishConnect(t.Context(), social.YouTube, q); got != refused {
+		if got := a.FinishConnect(t.Context(), social.YouTube, q, state); got != refused {
 			t.Errorf("second use: %s", got)
 		}
 	})
 	t.Run("expired", func(t *testing.T) {
-		q := start()
+		q, state := start()
 		f.clock.Advance(social.StateTTL + time.Second)
-		if got := a.FinishConnect(t.Context(), social.YouTube, q); got != refused {
+		if got := a.FinishConnect(t.Context(), social.YouTube, q, state); got != refused {
 			t.Errorf("got %s", got)
 		}
 	})
 	t.Run("no state", func(t *testing.T) {
-		if got := a.FinishConnect(t.Context(), social.YouTube, url.Values{"code": {"x"}}); got != refused {
+		if got := a.FinishConnect(t.Context(), social.YouTube, url.Values{"code": {"x"}}, ""); got != refused {
 			t.Errorf("got %s", got)
 		}
 	})
@@ -210,17 +231,30 @@ func TestCallbackRefusesBadStates(t *testing.T) {
 		// A code obtained for one flow cannot be redeemed with another
 		// flow's state (its verifier does not match the challenge): the
 		// fake checks PKCE.
-		q1, q2 := start(), start()
+		q1, _ := start()
+		q2, state2 := start()
 		q2.Set("code", q1.Get("code"))
-		if got := a.FinishConnect(t.Context(), social.YouTube, q2); got != "http://app.test/settings/connections?error=exchange_failed" {
+		if got := a.FinishConnect(t.Context(), social.YouTube, q2, state2); got != "http://app.test/settings/connections?error=exchange_failed" {
+			t.Errorf("got %s", got)
+		}
+	})
+	t.Run("wrong client secret", func(t *testing.T) {
+		f.secret = "not-the-secret"
+		defer func() { f.secret = "" }()
+		bad := f.accounts(t, keyNew)
+		u, state, err := bad.StartConnect(t.Context(), f.ann, social.YouTube)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := bad.FinishConnect(t.Context(), social.YouTube, authorize(t, u), state); got != "http://app.test/settings/connections?error=exchange_failed" {
 			t.Errorf("got %s", got)
 		}
 	})
 	t.Run("denied", func(t *testing.T) {
-		q := start()
+		q, state := start()
 		q.Del("code")
 		q.Set("error", "access_denied")
-		if got := a.FinishConnect(t.Context(), social.YouTube, q); got != "http://app.test/settings/connections?error=access_denied" {
+		if got := a.FinishConnect(t.Context(), social.YouTube, q, state); got != "http://app.test/settings/connections?error=access_denied" {
 			t.Errorf("got %s", got)
 		}
 	})
@@ -362,7 +396,7 @@ func TestTokensNotInClearText(t *testing.T) {
 		t.Fatal(err)
 	}
 	// A half-done flow leaves a sealed verifier behind.
-	if _, err := a.StartConnect(t.Context(), f.ann, social.YouTube); err != nil {
+	if _, _, err := a.StartConnect(t.Context(), f.ann, social.YouTube); err != nil {
 		t.Fatal(err)
 	}
 	f.fake.RefuseRefresh(true)
