@@ -66,18 +66,18 @@ type Config struct {
 	ProcessingQueue            string // PROCESSING_QUEUE, default "video-processing"
 	MailQueue                  string // MAIL_QUEUE, default "mail"
 
-	JWTSecret         Secret   // JWT_SECRET, at least 32 bytes
-	DataEncryptionKey Secret   // DATA_ENCRYPTION_KEY, base64 of 32 bytes (AES-256-GCM for stored third-party tokens)
+	JWTSecret         Secret // JWT_SECRET, at least 32 bytes
+	DataEncryptionKey Secret // DATA_ENCRYPTION_KEY, base64 of 32 bytes (AES-256-GCM for stored third-party tokens)
 	// DataEncryptionKeyPrevious (DATA_ENCRYPTION_KEY_PREVIOUS, optional,
 	// base64 of 32 bytes) is the key before the last rotation: values
 	// sealed under it still open, and are sealed under DATA_ENCRYPTION_KEY
 	// when next written.
 	DataEncryptionKeyPrevious Secret
-	BcryptCost        int      // BCRYPT_COST, default 12
-	FrontendURL       *url.URL // FRONTEND_URL, an origin
-	AllowedOrigins    []string // ALLOWED_ORIGINS, exact origins
-	CookieSecure      bool     // COOKIE_SECURE, default true
-	TrustedProxyHops  int      // TRUSTED_PROXY_HOPS, default 1: proxies that append to X-Forwarded-For
+	BcryptCost                int      // BCRYPT_COST, default 12
+	FrontendURL               *url.URL // FRONTEND_URL, an origin
+	AllowedOrigins            []string // ALLOWED_ORIGINS, exact origins
+	CookieSecure              bool     // COOKIE_SECURE, default true
+	TrustedProxyHops          int      // TRUSTED_PROXY_HOPS, default 1: proxies that append to X-Forwarded-For
 
 	SMTPHost     string // SMTP_HOST; empty = mails are logged
 	SMTPPort     int    // SMTP_PORT, default 587
