@@ -57,6 +57,11 @@ func (s *Server) routes() []route {
 		{"GET /api/posts", s.authed(s.listPosts)},
 		{"GET /api/posts/{id}", s.authed(s.getPost)},
 		{"POST /api/posts/{id}/cancel", s.authed(s.cancelPost)},
+		{"GET /api/social-accounts/platforms", s.authed(s.socialPlatforms)},
+		{"POST /api/social-accounts/{platform}/connect", s.authed(s.connectSocial)},
+		{"GET /api/social-accounts/{platform}/callback", s.handle(s.socialCallback)},
+		{"GET /api/social-accounts", s.authed(s.listSocial)},
+		{"DELETE /api/social-accounts/{id}", s.authed(s.deleteSocial)},
 
 		{"POST /api/imports", s.authed(s.createImport)},
 		{"GET /api/imports/{video_id}", s.authed(s.getImport)},

@@ -18,6 +18,7 @@ import (
 	"github.com/videofn/videofn/internal/importer"
 	"github.com/videofn/videofn/internal/media"
 	"github.com/videofn/videofn/internal/posts"
+	"github.com/videofn/videofn/internal/social"
 )
 
 // Options are the dependencies of a Server. Checks, ImportWorker,
@@ -65,6 +66,8 @@ type Options struct {
 	Clips *clips.Service
 	// Posts serves the scheduled post routes.
 	Posts *posts.Service
+	// Social serves the social account routes.
+	Social *social.Accounts
 
 	// Frontend, when set, serves GET and HEAD of every path outside /api/
 	// (the static export, internal/webapp), / included; the other
@@ -97,6 +100,7 @@ type Server struct {
 	imports  *importer.Service
 	clips    *clips.Service
 	posts    *posts.Service
+	social   *social.Accounts
 	frontend http.Handler
 
 	handler http.Handler
@@ -126,6 +130,7 @@ func NewServer(o Options) *Server {
 		imports:  o.Imports,
 		clips:    o.Clips,
 		posts:    o.Posts,
+		social:   o.Social,
 		frontend: o.Frontend,
 	}
 	s.mailSender = o.MailSender
