@@ -104,8 +104,8 @@ func (e *env) newAccount(t *testing.T, user uuid.UUID) uuid.UUID {
 	var id uuid.UUID
 	placeholder := make([]byte, 32)
 	if err := e.db.Pool().QueryRow(t.Context(), `
-		INSERT INTO social_accounts (user_id, platform, handle, access_token_ciphertext, token_key_id)
-		VALUES ($1, 'youtube', $2, $3, 'k1') RETURNING id`, user, "chan-"+uuid.NewString()[:8], placeholder).Scan(&id); err != nil {
+		INSERT INTO social_accounts (user_id, platform, handle, external_id, access_token_ciphertext, token_key_id)
+		VALUES ($1, 'youtube', $2, $2, $3, 'k1') RETURNING id`, user, "chan-"+uuid.NewString()[:8], placeholder).Scan(&id); err != nil {
 		t.Fatal(err)
 	}
 	return id

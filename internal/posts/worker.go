@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+
+	"github.com/videofn/videofn/internal/social"
 )
 
 // Attempt numbers one attempt at publishing a post; only the current
@@ -71,9 +73,9 @@ type TokenSource interface {
 }
 
 // ErrNeedsReconnect marks a token the platform no longer accepts: the
-// account must be connected again. A TokenSource wraps it (or
-// social.ErrNeedsReconnect, which the wiring maps to it).
-var ErrNeedsReconnect = errors.New("the social account needs to be reconnected")
+// account must be connected again (social.ErrNeedsReconnect, which
+// social.Accounts.AccessToken returns).
+var ErrNeedsReconnect = social.ErrNeedsReconnect
 
 // BlobSource reads a range of a stored blob (BlobRanges).
 type BlobSource interface {

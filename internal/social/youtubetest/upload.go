@@ -369,3 +369,14 @@ func parseRange(s string) (int64, int64, error) {
 	last, err := strconv.ParseInt(b, 10, 64)
 	return first, last, err
 }
+
+// MountUploads serves a new Uploads on s at UploadPath, accepting the
+// access tokens s issued and has not revoked (s.Authorized): a token the
+// fake revoked or let expire is refused with 401, as YouTube does.
+func (s *Server) MountUploads(tb testing.TB) *Uploads {
+	u := NewUploads(tb, s.Authorized)
+	u.SetBase(s.URL)
+	u.URL = s.URL + UploadPath
+	s.Handle(UploadPath, u)
+	return u
+}
