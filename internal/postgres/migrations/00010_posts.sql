@@ -37,10 +37,13 @@ ALTER TABLE posts
 
 -- Foreign key lookups when a video is deleted.
 CREATE INDEX posts_video_id_idx ON posts (video_id) WHERE video_id IS NOT NULL;
--- The sweeper's scan of attempts whose lease ran out.
+-- The sweeper's scan of attempts whose lease ran out; it replaces the scan by updated_at (00001),
+-- which a post's progress updates would keep moving.
 CREATE INDEX posts_publishing_lease_idx ON posts (lease_until) WHERE status = 'publishing';
+DROP INDEX posts_status_updated_idx;
 
 -- +goose Down
+CREATE INDEX posts_status_updated_idx ON posts (status, updated_at);
 DROP INDEX posts_publishing_lease_idx;
 DROP INDEX posts_video_id_idx;
 DELETE FROM posts WHERE clip_id IS NULL;
