@@ -195,10 +195,10 @@ func (s PostStore) fenced(ctx context.Context, op, sql string, args ...any) erro
 }
 
 // SaveUpload implements posts.WorkStore.
-func (s PostStore) SaveUpload(ctx context.Context, id uuid.UUID, a posts.Attempt, uploadURL string, offset int64) error {
+func (s PostStore) SaveUpload(ctx context.Context, id uuid.UUID, a posts.Attempt, uploadURL string, offset int64, lease time.Duration) error {
 	return s.fenced(ctx, "save upload", `
-		UPDATE posts SET upload_url = $3, upload_offset = $4
-		WHERE id = $1 AND attempt = $2 AND status = 'publishing'`, id, int64(a), uploadURL, offset)
+		UPDATE posts SET upload_url = $3, upload_offset = $4, lease_until = now() + make_interval(secs => $5)
+		WHERE id = $1 AND attempt = $2 AND status = 'publishing'`, id, int64(a), uploadURL, offset, lease.Seconds())
 }
 
 // FinishPost implements posts.WorkStore.

@@ -490,3 +490,34 @@ func TestSweeperSendsALostMessage(t *testing.T) {
 		t.Fatalf("second page %+v %v", next, err)
 	}
 }
+
+// TestTakenOverAttemptStops: an attempt whose lease another attempt took
+// over stops at its next confirmed chunk, and the new attempt finishes the
+// same session.
+func TestTakenOverAttemptStops(t *testing.T) {
+	e := newEnv(t)
+	video, sum := e.newVideo(t, e.user, mediatest.MP4Like(size))
+	p := e.create(t, video, nil)
+	e.fake.AfterPut(func(committed int64) {
+		if committed == chunk { // a slow worker: another took the post over meanwhile
+			e.exec(t, `UPDATE posts SET attempt = attempt + 1 WHERE id = $1`, p.ID)
+		}
+	})
+	if err := e.worker.Publish(t.Context(), p.ID); err != nil {
+		t.Fatal(err)
+	}
+	e.fake.AfterPut(nil)
+	if c := len(e.fake.Completed()); c != 0 {
+		t.Fatal("the attempt that lost its lease went on uploading")
+	}
+	e.exec(t, `UPDATE posts SET lease_until = now() - interval '1 second' WHERE id = $1`, p.ID)
+	if err := e.worker.Publish(t.Context(), p.ID); err != nil {
+		t.Fatal(err)
+	}
+	got := waitUpload(t, e.fake)
+	p, _ = e.service.Get(t.Context(), e.user, p.ID)
+	checkPublished(t, p, got, sum)
+	if n := e.fake.Sessions(); n != 1 {
+		t.Errorf("%d sessions, want 1", n)
+	}
+}

@@ -51,8 +51,9 @@ type WorkStore interface {
 	// yet, finished, or held by a live attempt.
 	ClaimPost(ctx context.Context, id uuid.UUID, lease time.Duration) (j Job, ok bool, err error)
 	// SaveUpload records the attempt's upload session and the bytes the
-	// platform confirmed; ErrNotCurrent if a is not current.
-	SaveUpload(ctx context.Context, id uuid.UUID, a Attempt, uploadURL string, offset int64) error
+	// platform confirmed, and renews its lease until now+lease;
+	// ErrNotCurrent if a is not current.
+	SaveUpload(ctx context.Context, id uuid.UUID, a Attempt, uploadURL string, offset int64, lease time.Duration) error
 	// FinishPost marks the post published; ErrNotCurrent if a is not current.
 	FinishPost(ctx context.Context, id uuid.UUID, a Attempt, externalID, externalURL string) error
 	// FailPost marks the post failed with reason; ErrNotCurrent if a is not
@@ -127,9 +128,14 @@ func (e *PermanentError) Error() string { return e.Reason }
 
 // WorkerOptions tune the Worker. Zero values take the defaults.
 type WorkerOptions struct {
-	// Timeout bounds one publishing attempt; default 1 h. The lease is
-	// Timeout plus a minute, so a live attempt is never taken over.
+	// Timeout bounds one publishing attempt; default 1 h.
 	Timeout time.Duration
+	// Lease is how long a claim, and then each confirmed chunk, keeps the
+	// post from other workers; default 5 min. An attempt that stops making
+	// progress for that long (its worker crashed) is taken over by the next
+	// delivery, which resumes its session; if the old attempt was only
+	// slow, its next save fails (ErrNotCurrent) and it stops.
+	Lease time.Duration
 }
 
 // Worker publishes posts: the publish queue's handler.
@@ -148,14 +154,14 @@ func NewWorker(o WorkerOptions, store WorkStore, tokens TokenSource, blobs BlobS
 	if o.Timeout <= 0 {
 		o.Timeout = time.Hour
 	}
+	if o.Lease <= 0 {
+		o.Lease = 5 * time.Minute
+	}
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
 	return &Worker{opts: o, store: store, tokens: tokens, blobs: blobs, publishers: publishers, logger: logger}
 }
-
-// Lease is how long a claim keeps the post from other workers.
-func (w *Worker) Lease() time.Duration { return w.opts.Timeout + time.Minute }
 
 // Shorts tag YouTube reads in a vertical video's title or description.
 const shortsTag = "#Shorts"
@@ -165,7 +171,7 @@ const shortsTag = "#Shorts"
 // (recorded), or has nothing to do; an error only when a redelivery may
 // succeed (the lease is then released so that it resumes at once).
 func (w *Worker) Publish(ctx context.Context, id uuid.UUID) error {
-	job, ok, err := w.store.ClaimPost(ctx, id, w.Lease())
+	job, ok, err := w.store.ClaimPost(ctx, id, w.opts.Lease)
 	if err != nil {
 		return fmt.Errorf("claim post: %w", err)
 	}
@@ -196,7 +202,7 @@ func (w *Worker) Publish(ctx context.Context, id uuid.UUID) error {
 		},
 		SessionURL: job.UploadURL,
 		Saved: func(ctx context.Context, sessionURL string, offset int64) error {
-			return w.store.SaveUpload(context.WithoutCancel(ctx), id, job.Attempt, sessionURL, offset)
+			return w.store.SaveUpload(context.WithoutCancel(ctx), id, job.Attempt, sessionURL, offset, w.opts.Lease)
 		},
 	}
 	start := time.Now()

@@ -4,9 +4,10 @@
 --   attempt      the number of the current (latest) attempt at publishing; 0 before the first. The
 --                worker claims a due post scheduled -> publishing and takes a new number in one UPDATE;
 --                its progress, finish and failure change the row only while attempt still holds it.
---   lease_until  until when the current attempt is taken as alive. A redelivered message that finds
---                the post publishing with a live lease does nothing; after the lease (a crashed worker)
---                the next claim takes the post over and resumes the same upload session.
+--   lease_until  until when the current attempt is taken as alive; the claim sets it and every
+--                confirmed chunk renews it. A redelivered message that finds the post publishing with a
+--                live lease does nothing; after the lease (a crashed worker) the next claim takes the
+--                post over and resumes the same upload session.
 --   upload_url   the platform's resumable upload session (YouTube's Location), kept so that a re-run
 --                asks the platform how much it has and continues instead of uploading a second video.
 --                Cleared when the post is published or failed.
