@@ -159,6 +159,23 @@ func TestPostsThroughRunAndTheLocalQueue(t *testing.T) {
 		t.Errorf("the fake received %+v", got)
 	}
 
+	// Invalid: both a video and a clip, a privacy YouTube does not have.
+	var invalid struct {
+		Error struct {
+			Code   string            `json:"code"`
+			Fields map[string]string `json:"fields"`
+		} `json:"error"`
+	}
+	if status := owner.call(http.MethodPost, "/api/posts", map[string]any{"video_id": videoID, "clip_id": videoID,
+		"social_account_id": account, "title": "x", "privacy": "friends"}, &invalid); status != 422 ||
+		invalid.Error.Fields["video_id"] == "" || invalid.Error.Fields["privacy"] == "" {
+		t.Errorf("invalid post: %d %+v", status, invalid)
+	}
+	if status := other.call(http.MethodPost, "/api/posts", map[string]any{"video_id": videoID, "social_account_id": account,
+		"title": "x"}, nil); status != 404 {
+		t.Errorf("posting another user's video to another user's account: %d, want 404", status)
+	}
+
 	// Cancelled before its time: nothing is sent.
 	later := time.Now().Add(time.Hour).UTC().Format(time.RFC3339)
 	var cancelled postBody
