@@ -19,6 +19,7 @@ func TestShorts(t *testing.T) {
 		{"title full: in the description", full, "d", full, "d\n\n#Shorts"},
 		{"title full, no description", full, "", full, "#Shorts"},
 		{"already tagged", "Trip #shorts", "d", "Trip #shorts", "d"},
+		{"no room anywhere", full, strings.Repeat("d", MaxCaptionBytes), full, strings.Repeat("d", MaxCaptionBytes)},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			gotTitle, gotDescription := shorts(tc.title, tc.description)

@@ -521,3 +521,19 @@ func TestTakenOverAttemptStops(t *testing.T) {
 		t.Errorf("%d sessions, want 1", n)
 	}
 }
+
+// TestMissingFileFailsWithAReason: a post whose file is gone fails
+// without contacting the platform.
+func TestMissingFileFailsWithAReason(t *testing.T) {
+	e := newEnv(t)
+	video, _ := e.newVideo(t, e.user, mediatest.MP4Like(1000))
+	p := e.create(t, video, nil)
+	e.exec(t, `DELETE FROM file_storage WHERE video_id = $1`, video)
+	if err := e.worker.Publish(t.Context(), p.ID); err != nil {
+		t.Fatal(err)
+	}
+	p, _ = e.service.Get(t.Context(), e.user, p.ID)
+	if p.Status != posts.StatusFailed || !strings.Contains(p.Error, "no longer available") || e.fake.Sessions() != 0 {
+		t.Errorf("post %s %q, %d sessions", p.Status, p.Error, e.fake.Sessions())
+	}
+}

@@ -187,6 +187,9 @@ func (w *Worker) Publish(ctx context.Context, id uuid.UUID) error {
 	if pub == nil {
 		return w.fail(ctx, log, job, "publishing to "+job.Platform+" is not supported")
 	}
+	if job.Blob == "" {
+		return w.fail(ctx, log, job, "the video or clip file is no longer available")
+	}
 	title, description := job.Title, job.Caption
 	if job.Vertical {
 		title, description = shorts(title, description)
@@ -255,8 +258,11 @@ func shorts(title, description string) (string, string) {
 	if t := title + " " + shortsTag; len([]rune(t)) <= MaxTitleLength {
 		return t, description
 	}
-	if description == "" {
+	switch {
+	case description == "":
 		return title, shortsTag
+	case len(description)+len("\n\n"+shortsTag) > MaxCaptionBytes:
+		return title, description // no room: YouTube decides by the frame alone
 	}
 	return title, description + "\n\n" + shortsTag
 }
