@@ -144,9 +144,16 @@ func (s PostStore) CancelPost(ctx context.Context, userID, id uuid.UUID) (posts.
 	return p, nil
 }
 
+// claimSkew is how early a claim takes a scheduled post: Service Bus
+// delivers a scheduled message by its own clock, which may run ahead of
+// the database's, and a message refused as early would leave the post to
+// the sweeper, minutes late. The local queue uses the database's clock,
+// so its messages are never early.
+const claimSkew = "5 seconds"
+
 // ClaimPost implements posts.WorkStore: one UPDATE takes the post
-// (scheduled and due, or publishing under an expired lease) for a new
-// attempt, so two workers can never both hold it.
+// (scheduled and due within claimSkew, or publishing under an expired
+// lease) for a new attempt, so two workers can never both hold it.
 func (s PostStore) ClaimPost(ctx context.Context, id uuid.UUID, lease time.Duration) (posts.Job, bool, error) {
 	var j posts.Job
 	var a int64
@@ -155,7 +162,7 @@ func (s PostStore) ClaimPost(ctx context.Context, id uuid.UUID, lease time.Durat
 			UPDATE posts p SET status = 'publishing', attempt = p.attempt + 1,
 				lease_until = now() + make_interval(secs => $2)
 			WHERE p.id = $1
-			  AND ((p.status = 'scheduled' AND p.scheduled_at <= now())
+			  AND ((p.status = 'scheduled' AND p.scheduled_at <= now() + interval '`+claimSkew+`')
 			    OR (p.status = 'publishing' AND p.lease_until <= now()))
 			RETURNING p.*
 		)
