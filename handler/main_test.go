@@ -424,7 +424,7 @@ func TestSweeperPurgesExpiredAuthRecords(t *testing.T) {
 	}
 	b, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
-	want := `{"Outputs":{},"Logs":["sweep done (past due: false): deleted 1 expired auth tokens and 1 expired sessions; removed 0 stale uploads; 0 imports sent again, 0 failed as stale, 0 blobs of ended imports deleted; 0 clips sent again, 0 failed as stale; 0 probes sent again, 0 processings given up; woke the mail sender for 0 overdue mails, gave up 0, deleted 0 settled"],"ReturnValue":null}`
+	want := `{"Outputs":{},"Logs":["sweep done (past due: false): deleted 1 expired auth tokens and 1 expired sessions; removed 0 stale uploads; 0 imports sent again, 0 failed as stale, 0 blobs of ended imports deleted; 0 clips sent again, 0 failed as stale; 0 probes sent again, 0 processings given up; 0 publish messages sent again, 0 posts given up; woke the mail sender for 0 overdue mails, gave up 0, deleted 0 settled"],"ReturnValue":null}`
 	if resp.StatusCode != 200 || strings.TrimSpace(string(b)) != want {
 		t.Fatalf("got %d %s\nwant %s", resp.StatusCode, b, want)
 	}

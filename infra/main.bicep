@@ -145,6 +145,9 @@ param processingQueueName string = 'video-processing'
 @description('MAIL_QUEUE: queue that wakes the mail-sender function for each mail of the outbox.')
 param mailQueueName string = 'mail'
 
+@description('PUBLISH_QUEUE: queue of scheduled posts, each message delivered at the post time (scheduled enqueue time).')
+param publishQueueName string = 'publish'
+
 @description('Grant the app identity Azure Service Bus Data Owner on the namespace (besides Data Sender and Data Receiver). The Functions scale controller reads queue length with the identity of the ServiceBusConnection; Microsoft lists Data Owner for identity-based Service Bus triggers and its Flex Consumption Service Bus sample grants it. false keeps send/receive only, and scale-out then lags behind a growing queue (infra/README.md, "Service Bus scaling").')
 param serviceBusGrantDataOwner bool = true
 
@@ -248,6 +251,20 @@ param jwtSecret string = ''
 @description('DATA_ENCRYPTION_KEY: standard base64 of 32 random bytes (openssl rand -base64 32). Required on the first deployment; empty later keeps the value in Key Vault. Never change it once tokens are stored.')
 param dataEncryptionKey string = ''
 
+@secure()
+@description('DATA_ENCRYPTION_KEY_PREVIOUS: the key being rotated out (the old dataEncryptionKey), stored in Key Vault. Empty keeps the current value (or leaves it unset).')
+param dataEncryptionKeyPrevious string = ''
+
+@description('True while a DATA_ENCRYPTION_KEY rotation is under way: the handler gets DATA_ENCRYPTION_KEY_PREVIOUS (from Key Vault) and still opens tokens sealed under it. README.md, "Social accounts".')
+param dataEncryptionKeyRotation bool = false
+
+@description('YOUTUBE_CLIENT_ID; empty means YouTube accounts cannot be connected.')
+param youtubeClientId string = ''
+
+@secure()
+@description('YOUTUBE_CLIENT_SECRET (needed with youtubeClientId on the first deployment; empty later keeps the value in Key Vault).')
+param youtubeClientSecret string = ''
+
 @description('GOOGLE_CLIENT_ID; empty disables Google sign-in.')
 param googleClientId string = ''
 
@@ -333,7 +350,7 @@ assert keyVaultNameIsValid = length(names.keyVault) >= 3 && length(names.keyVaul
 
 // One queue per function: on a shared queue the import worker, the video processor and the mail
 // sender would take each other's messages. Service Bus entity names are case-insensitive.
-assert queueNamesDiffer = toLower(importQueueName) != toLower(processingQueueName) && toLower(importQueueName) != toLower(mailQueueName) && toLower(processingQueueName) != toLower(mailQueueName)
+assert queueNamesDiffer = toLower(importQueueName) != toLower(processingQueueName) && toLower(importQueueName) != toLower(mailQueueName) && toLower(processingQueueName) != toLower(mailQueueName) && !contains([toLower(importQueueName), toLower(processingQueueName), toLower(mailQueueName)], toLower(publishQueueName))
 
 // PostgreSQL has password authentication disabled (modules/postgres.bicep), so without an Entra
 // administrator nobody could ever log in, create the app's role or run migrations.
@@ -492,6 +509,7 @@ module serviceBus 'modules/servicebus.bicep' = {
       importQueueName
       processingQueueName
       mailQueueName
+      publishQueueName
     ]
     maxDeliveryCount: serviceBusMaxDeliveryCount
     duplicateDetectionWindow: serviceBusDuplicateDetectionWindow
@@ -545,7 +563,9 @@ module keyVault 'modules/keyvault.bicep' = {
     principalId: identity.outputs.principalId
     jwtSecret: jwtSecret
     dataEncryptionKey: dataEncryptionKey
+    dataEncryptionKeyPrevious: dataEncryptionKeyPrevious
     googleClientSecret: googleClientSecret
+    youtubeClientSecret: youtubeClientSecret
     smtpPassword: smtpPassword
   }
 }
@@ -580,6 +600,7 @@ var coreSettings = {
   IMPORT_QUEUE: importQueueName
   PROCESSING_QUEUE: processingQueueName
   MAIL_QUEUE: mailQueueName
+  PUBLISH_QUEUE: publishQueueName
   JWT_SECRET: '@Microsoft.KeyVault(SecretUri=${keyVault.outputs.secretUris.JWT_SECRET})'
   DATA_ENCRYPTION_KEY: '@Microsoft.KeyVault(SecretUri=${keyVault.outputs.secretUris.DATA_ENCRYPTION_KEY})'
   FRONTEND_URL: frontendUrl
@@ -616,6 +637,17 @@ var googleSettings = empty(googleClientId) ? {} : {
   GOOGLE_REDIRECT_URL: '${frontendUrl}/api/auth/oauth/callback'
 }
 
+var youtubeSettings = empty(youtubeClientId) ? {} : {
+  YOUTUBE_CLIENT_ID: youtubeClientId
+  YOUTUBE_CLIENT_SECRET: '@Microsoft.KeyVault(SecretUri=${keyVault.outputs.secretUris.YOUTUBE_CLIENT_SECRET})'
+  // Through the frontend's origin like Google sign-in (register this URL in the Google Cloud console).
+  YOUTUBE_REDIRECT_URL: '${frontendUrl}/api/social-accounts/youtube/callback'
+}
+
+var rotationSettings = dataEncryptionKeyRotation ? {
+  DATA_ENCRYPTION_KEY_PREVIOUS: '@Microsoft.KeyVault(SecretUri=${keyVault.outputs.secretUris.DATA_ENCRYPTION_KEY_PREVIOUS})'
+} : {}
+
 var smtpSettings = empty(smtpHost) ? {} : {
   SMTP_HOST: smtpHost
   SMTP_PORT: string(smtpPort)
@@ -642,7 +674,7 @@ module functionApp 'modules/functionapp.bicep' = {
     maximumInstanceCount: maximumInstanceCount
     instanceMemoryMB: instanceMemoryMB
     appInsightsConnectionString: monitoring.outputs.appInsightsConnectionString
-    appSettings: union(coreSettings, frontendSettings, corsSettings, googleSettings, smtpSettings, smtpAuthSettings)
+    appSettings: union(coreSettings, frontendSettings, corsSettings, googleSettings, youtubeSettings, rotationSettings, smtpSettings, smtpAuthSettings)
     allowBasicPublishingCredentials: allowBasicPublishingCredentials
   }
 }

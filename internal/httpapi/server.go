@@ -17,6 +17,8 @@ import (
 	"github.com/videofn/videofn/internal/clips"
 	"github.com/videofn/videofn/internal/importer"
 	"github.com/videofn/videofn/internal/media"
+	"github.com/videofn/videofn/internal/posts"
+	"github.com/videofn/videofn/internal/social"
 )
 
 // Options are the dependencies of a Server. Checks, ImportWorker,
@@ -35,7 +37,10 @@ type Options struct {
 
 	ImportWorker   MessageHandler // messages of the imports queue
 	VideoProcessor MessageHandler // messages of the processing queue
-	Sweeper        Sweeper        // the import-sweeper timer
+	// PublishWorker handles the messages of the publish queue; nil
+	// answers them 503 (redelivered).
+	PublishWorker MessageHandler
+	Sweeper       Sweeper // the import-sweeper timer
 	// MailSender delivers the messages of the mail queue; default Auth.
 	MailSender MailHandler
 
@@ -59,6 +64,10 @@ type Options struct {
 	Imports *importer.Service
 	// Clips serves the clip routes.
 	Clips *clips.Service
+	// Posts serves the scheduled post routes.
+	Posts *posts.Service
+	// Social serves the social account routes.
+	Social *social.Accounts
 
 	// Frontend, when set, serves GET and HEAD of every path outside /api/
 	// (the static export, internal/webapp), / included; the other
@@ -76,6 +85,7 @@ type Server struct {
 
 	importWorker   MessageHandler
 	videoProcessor MessageHandler
+	publishWorker  MessageHandler
 	sweeper        Sweeper
 	mailSender     MailHandler
 
@@ -89,6 +99,8 @@ type Server struct {
 	media    *media.Service
 	imports  *importer.Service
 	clips    *clips.Service
+	posts    *posts.Service
+	social   *social.Accounts
 	frontend http.Handler
 
 	handler http.Handler
@@ -104,6 +116,7 @@ func NewServer(o Options) *Server {
 		now:            o.Now,
 		importWorker:   o.ImportWorker,
 		videoProcessor: o.VideoProcessor,
+		publishWorker:  o.PublishWorker,
 		sweeper:        o.Sweeper,
 
 		auth:            o.Auth,
@@ -116,6 +129,8 @@ func NewServer(o Options) *Server {
 		media:    o.Media,
 		imports:  o.Imports,
 		clips:    o.Clips,
+		posts:    o.Posts,
+		social:   o.Social,
 		frontend: o.Frontend,
 	}
 	s.mailSender = o.MailSender
