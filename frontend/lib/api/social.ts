@@ -1,0 +1,130 @@
+// Social accounts and posts (issue 12): the calls the pages make, through the one `api` instance.
+//
+// TEMPORARY shapes: the routes are not in openapi.yaml yet (the backend branches write them in
+// parallel). They follow BRIEF12 word for word; once schema.ts has them they become aliases in
+// lib/api/types.ts and this block goes.
+import { api } from "@/lib/axios";
+
+/** GET /api/social-accounts/platforms: one platform the backend knows; `configured` = it can be connected. */
+export interface SocialPlatform {
+  id: string;
+  name: string;
+  configured: boolean;
+}
+export interface PlatformList {
+  platforms: SocialPlatform[];
+}
+
+export type SocialAccountStatus = "active" | "needs_reconnect";
+/** A connected account. Its tokens never leave the server. */
+export interface SocialAccount {
+  id: string;
+  platform: string;
+  external_id: string;
+  display_name: string;
+  avatar_url: string | null;
+  scopes: string[];
+  status: SocialAccountStatus;
+  created_at: string;
+}
+export interface SocialAccountList {
+  items: SocialAccount[];
+}
+/** POST /api/social-accounts/{platform}/connect: where the browser goes to grant access. */
+export interface ConnectStart {
+  authorize_url: string;
+}
+
+export type PostStatus = "scheduled" | "publishing" | "published" | "failed" | "cancelled";
+export type PostPrivacy = "public" | "unlisted" | "private";
+export interface Post {
+  id: string;
+  video_id: string | null;
+  clip_id: string | null;
+  social_account_id: string;
+  title: string;
+  caption: string;
+  privacy: PostPrivacy;
+  scheduled_at: string;
+  status: PostStatus;
+  error: string | null;
+  external_id: string | null;
+  external_url: string | null;
+  published_at: string | null;
+  created_at: string;
+}
+export interface PostResponse {
+  post: Post;
+}
+export interface PostPage {
+  items: Post[];
+  next_cursor: string | null;
+}
+/** POST /api/posts: a video or a clip (exactly one); no scheduled_at = publish now. */
+export type CreatePostRequest = ({ video_id: string; clip_id?: never } | { clip_id: string; video_id?: never }) & {
+  social_account_id: string;
+  title: string;
+  caption: string;
+  privacy: PostPrivacy;
+  scheduled_at?: string;
+};
+// ---- end of the temporary shapes ----
+
+/** Names of the platforms for sentences ("View on YouTube") when the platform list is not at hand. */
+export const PLATFORM_NAMES: Readonly<Record<string, string>> = { youtube: "YouTube" };
+
+export function platformName(id: string): string {
+  return PLATFORM_NAMES[id] ?? id.charAt(0).toUpperCase() + id.slice(1);
+}
+
+export async function listPlatforms(signal?: AbortSignal): Promise<SocialPlatform[]> {
+  return (await api.get<PlatformList>("/social-accounts/platforms", { signal })).data.platforms;
+}
+
+export async function listAccounts(signal?: AbortSignal): Promise<SocialAccount[]> {
+  return (await api.get<SocialAccountList>("/social-accounts", { signal })).data.items;
+}
+
+/**
+ * Starts connecting an account: the server answers with the platform's authorize URL. Refuses a URL
+ * that is not http(s), so an odd answer can never run script in this page.
+ */
+export async function startConnect(platform: string): Promise<string> {
+  const { data } = await api.post<ConnectStart>(`/social-accounts/${encodeURIComponent(platform)}/connect`);
+  const url = new URL(data.authorize_url);
+  if (url.protocol !== "https:" && url.protocol !== "http:") throw new Error("The server sent an unusable sign-in address.");
+  return url.href;
+}
+
+export async function disconnectAccount(id: string): Promise<void> {
+  await api.delete(`/social-accounts/${encodeURIComponent(id)}`);
+}
+
+export async function createPost(body: CreatePostRequest): Promise<Post> {
+  return (await api.post<PostResponse>("/posts", body)).data.post;
+}
+
+export async function getPost(id: string, signal?: AbortSignal): Promise<Post> {
+  return (await api.get<PostResponse>(`/posts/${encodeURIComponent(id)}`, { signal })).data.post;
+}
+
+export async function cancelPost(id: string): Promise<Post> {
+  return (await api.post<PostResponse>(`/posts/${encodeURIComponent(id)}/cancel`)).data.post;
+}
+
+/** The "Upcoming" and "Past" views of the posts page, as the statuses each one lists. */
+export const POST_VIEWS = {
+  upcoming: ["scheduled", "publishing"],
+  past: ["published", "failed", "cancelled"],
+} as const satisfies Record<string, readonly PostStatus[]>;
+export type PostView = keyof typeof POST_VIEWS;
+
+/** GET /api/posts: one page of the user's posts with the given statuses (comma-separated `status`). */
+export async function listPosts(
+  opts: { statuses: readonly PostStatus[]; cursor?: string | null; limit?: number },
+  signal?: AbortSignal,
+): Promise<PostPage> {
+  const params: Record<string, string | number> = { status: opts.statuses.join(","), limit: opts.limit ?? 20 };
+  if (opts.cursor) params.cursor = opts.cursor;
+  return (await api.get<PostPage>("/posts", { params, signal })).data;
+}
