@@ -198,7 +198,7 @@ function PostCard({ post, account, onCancel }: { post: Post; account: SocialAcco
           </dd>
         </div>
         <div className="flex gap-1">
-          <dt className="sr-only">{post.status === "published" ? "Published" : "Time"}</dt>
+          <dt className="sr-only">Time</dt>
           <dd>
             <time dateTime={when}>{formatDate(when)}</time>
           </dd>
