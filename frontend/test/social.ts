@@ -7,7 +7,7 @@ export function account(id: string, over: Partial<SocialAccount> = {}): SocialAc
     platform: "youtube",
     external_id: `UC${id}`,
     display_name: `Channel ${id}`,
-    avatar_url: null,
+    avatar_url: "",
     scopes: ["https://www.googleapis.com/auth/youtube.upload"],
     status: "active",
     created_at: "2026-11-30T06:00:00Z",

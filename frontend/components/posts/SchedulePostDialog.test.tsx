@@ -144,10 +144,10 @@ describe("Schedule post", () => {
   });
 
   it("says why when the server refuses for another reason", async () => {
-    const { dialog } = await open(video, oneAccount, errorReply(409, "account_needs_reconnect", "account needs reconnect"));
+    const { dialog } = await open(video, oneAccount, errorReply(409, "not_ready", "The video or clip is not ready to be posted yet."));
 
     await click(within(dialog).getByRole("button", { name: "Publish now" }));
 
-    expect(within(dialog).getByRole("alert").textContent).toContain("needs reconnecting");
+    expect(within(dialog).getByRole("alert").textContent).toContain("This video or clip is not ready to publish yet.");
   });
 });

@@ -46,13 +46,9 @@ export function postChangeWords(p: Pick<Post, "status" | "title" | "error">): st
 export function postError(e: ApiError, platform = "YouTube"): string {
   switch (e.code) {
     case "needs_reconnect":
-    case "account_needs_reconnect":
       return `This ${platform} account needs reconnecting before it can publish. Reconnect it in Connections.`;
     case "not_cancellable":
-    case "already_publishing":
       return "This post is already being published and can no longer be cancelled.";
-    case "video_not_ready":
-    case "clip_not_ready":
     case "not_ready":
       return "This video or clip is not ready to publish yet.";
   }

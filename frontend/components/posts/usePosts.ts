@@ -1,9 +1,12 @@
 "use client";
-// The posts page's data: one view ("Upcoming" or "Past") of the user's posts, cursor paging, the
-// accounts they go to (for names), and the edits the page makes (a post updated by polling or
-// cancelled). Live status comes from usePostUpdates.
+// The posts page's data: one view ("Upcoming" or "Past") of the user's posts, the accounts they go
+// to (for names), and the edits the page makes (a post updated by polling or cancelled). Live status
+// comes from usePostUpdates.
+//
+// GET /api/posts filters by one status, so a view asks once per status it shows and pages each with
+// its own cursor; the page shows them merged in time order (upcoming: soonest first; past: latest first).
 import { useCallback, useEffect, useRef, useState } from "react";
-import { POST_VIEWS, listAccounts, listPosts, type Post, type PostView, type SocialAccount } from "@/lib/api/social";
+import { POST_VIEWS, listAccounts, listPosts, type Post, type PostStatus, type PostView, type SocialAccount } from "@/lib/api/social";
 import { describeError, toApiError } from "@/lib/axios";
 
 export const PAGE_SIZE = 20;
@@ -22,17 +25,44 @@ export interface Posts {
   remove: (id: string) => void;
 }
 
+type Cursors = Partial<Record<PostStatus, string | null>>;
+
+function timeOf(p: Post): number {
+  const t = Date.parse(p.status === "published" && p.published_at ? p.published_at : p.scheduled_at);
+  return Number.isFinite(t) ? t : 0;
+}
+
+/** Upcoming posts soonest first; past ones latest first. */
+function inOrder(view: PostView, list: Post[]): Post[] {
+  const sign = view === "upcoming" ? 1 : -1;
+  return [...list].sort((a, b) => sign * (timeOf(a) - timeOf(b)));
+}
+
+/** The next page of every status that has one (`cursors` undefined: the first pages). */
+async function fetchPages(view: PostView, cursors: Cursors | undefined, signal?: AbortSignal) {
+  const statuses = POST_VIEWS[view].filter((s) => !cursors || cursors[s]);
+  const pages = await Promise.all(statuses.map((status) => listPosts({ status, cursor: cursors?.[status], limit: PAGE_SIZE }, signal)));
+  const next: Cursors = { ...cursors };
+  const items: Post[] = [];
+  statuses.forEach((s, i) => {
+    const page = pages[i]!;
+    next[s] = page.next_cursor;
+    // The view decides what is listed, even if the server sends more.
+    items.push(...page.items.filter((p) => p.status === s));
+  });
+  return { items, next };
+}
+
 export function usePosts(view: PostView): Posts {
   const [posts, setPosts] = useState<Post[]>([]);
   const [accounts, setAccounts] = useState<SocialAccount[]>([]);
   const [status, setStatus] = useState<Posts["status"]>("loading");
   const [error, setError] = useState<string | null>(null);
-  const [cursor, setCursor] = useState<string | null>(null);
+  const [cursors, setCursors] = useState<Cursors>({});
   const [loadingMore, setLoadingMore] = useState(false);
   const [loadMoreError, setLoadMoreError] = useState<string | null>(null);
   const [generation, setGeneration] = useState(0);
   const alive = useRef(true);
-  const statuses = POST_VIEWS[view];
 
   useEffect(() => {
     const controller = new AbortController();
@@ -43,11 +73,10 @@ export function usePosts(view: PostView): Posts {
   useEffect(() => {
     alive.current = true;
     const controller = new AbortController();
-    listPosts({ statuses, limit: PAGE_SIZE }, controller.signal)
-      .then((page) => {
-        // The view decides what is listed, even if the server sends more.
-        setPosts(page.items.filter((p) => (statuses as readonly string[]).includes(p.status)));
-        setCursor(page.next_cursor);
+    fetchPages(view, undefined, controller.signal)
+      .then(({ items, next }) => {
+        setPosts(inOrder(view, items));
+        setCursors(next);
         setStatus("ready");
       })
       .catch((err: unknown) => {
@@ -59,32 +88,34 @@ export function usePosts(view: PostView): Posts {
       alive.current = false;
       controller.abort();
     };
-  }, [statuses, generation]);
+  }, [view, generation]);
+
+  const hasMore = Object.values(cursors).some(Boolean);
 
   const loadMore = useCallback(async () => {
-    if (!cursor || loadingMore) return;
+    if (!hasMore || loadingMore) return;
     setLoadingMore(true);
     setLoadMoreError(null);
     try {
-      const page = await listPosts({ statuses, cursor, limit: PAGE_SIZE });
+      const { items, next } = await fetchPages(view, cursors);
       if (!alive.current) return;
       setPosts((list) => {
         const seen = new Set(list.map((p) => p.id));
-        return [...list, ...page.items.filter((p) => !seen.has(p.id) && (statuses as readonly string[]).includes(p.status))];
+        return [...list, ...inOrder(view, items.filter((p) => !seen.has(p.id)))];
       });
-      setCursor(page.next_cursor);
+      setCursors(next);
     } catch (err) {
       if (alive.current) setLoadMoreError(describeError(toApiError(err)));
     } finally {
       if (alive.current) setLoadingMore(false);
     }
-  }, [cursor, loadingMore, statuses]);
+  }, [view, cursors, hasMore, loadingMore]);
 
   const reload = useCallback(() => {
     setStatus("loading");
     setError(null);
     setPosts([]);
-    setCursor(null);
+    setCursors({});
     setLoadMoreError(null);
     setGeneration((g) => g + 1);
   }, []);
@@ -93,5 +124,5 @@ export function usePosts(view: PostView): Posts {
   const update = useCallback((post: Post) => setPosts((list) => list.map((p) => (p.id === post.id ? post : p))), []);
   const remove = useCallback((id: string) => setPosts((list) => list.filter((p) => p.id !== id)), []);
 
-  return { posts, accounts, status, error, hasMore: cursor !== null, loadingMore, loadMoreError, loadMore, reload, update, remove };
+  return { posts, accounts, status, error, hasMore, loadingMore, loadMoreError, loadMore, reload, update, remove };
 }

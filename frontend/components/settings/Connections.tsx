@@ -22,19 +22,19 @@ function connectErrorWords(code: string, platform: string): string {
     case "access_denied":
       return `${platform} access was not granted, so nothing was connected.`;
     case "invalid_state":
-    case "state_mismatch":
-    case "expired_state":
     case "invalid_request":
       return "The connection took too long or was started elsewhere. Try again.";
     case "not_configured":
-    case "platform_disabled":
+    case "platform_not_configured":
     case "unknown_platform":
       return `${platform} cannot be connected on this server.`;
+    case "provider_error":
+    case "exchange_failed":
+      return `${platform} did not complete the connection. Try again in a moment.`;
+    case "server_error":
+      return "Something went wrong on our side while connecting. Try again in a moment.";
     case "no_channel":
       return "That Google account has no YouTube channel. Create one on YouTube, then connect again.";
-    case "missing_scope":
-    case "insufficient_scope":
-      return `${platform} did not grant permission to upload. Connect again and allow it.`;
   }
   return `The account could not be connected (${code}). Try again.`;
 }

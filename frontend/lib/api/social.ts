@@ -22,7 +22,8 @@ export interface SocialAccount {
   platform: string;
   external_id: string;
   display_name: string;
-  avatar_url: string | null;
+  /** Empty when the platform has no picture. */
+  avatar_url: string;
   scopes: string[];
   status: SocialAccountStatus;
   created_at: string;
@@ -119,12 +120,12 @@ export const POST_VIEWS = {
 } as const satisfies Record<string, readonly PostStatus[]>;
 export type PostView = keyof typeof POST_VIEWS;
 
-/** GET /api/posts: one page of the user's posts with the given statuses (comma-separated `status`). */
+/** GET /api/posts: one page of the user's posts of one status, newest first. */
 export async function listPosts(
-  opts: { statuses: readonly PostStatus[]; cursor?: string | null; limit?: number },
+  opts: { status: PostStatus; cursor?: string | null; limit?: number },
   signal?: AbortSignal,
 ): Promise<PostPage> {
-  const params: Record<string, string | number> = { status: opts.statuses.join(","), limit: opts.limit ?? 20 };
+  const params: Record<string, string | number> = { status: opts.status, limit: opts.limit ?? 20 };
   if (opts.cursor) params.cursor = opts.cursor;
   return (await api.get<PostPage>("/posts", { params, signal })).data;
 }
