@@ -16,6 +16,7 @@ package main
 
 import (
 	"context"
+	"encoding/base64"
 	"errors"
 	"flag"
 	"fmt"
@@ -56,6 +57,8 @@ import (
 	"github.com/videofn/videofn/internal/ratelimit"
 	"github.com/videofn/videofn/internal/redisstore"
 	"github.com/videofn/videofn/internal/sandbox"
+	"github.com/videofn/videofn/internal/secretbox"
+	"github.com/videofn/videofn/internal/social"
 	"github.com/videofn/videofn/internal/webapp"
 )
 
@@ -290,6 +293,10 @@ func serve(ctx context.Context, getenv func(string) string, stdout io.Writer) er
 		Clips:  clipWorker,
 		Logger: logger,
 	}
+	socialAccounts, err := newSocialAccounts(cfg, db, logger)
+	if err != nil {
+		return err
+	}
 	importService := importer.NewService(importer.ServiceOptions{
 		Queue:        cfg.ImportQueue,
 		MaxActive:    cfg.ImportMaxActivePerUser,
@@ -368,6 +375,7 @@ func serve(ctx context.Context, getenv func(string) string, stdout io.Writer) er
 		Media:   mediaService,
 		Imports: importService,
 		Clips:   clipService,
+		Social:  socialAccounts,
 
 		Frontend: frontend,
 	})
@@ -573,6 +581,30 @@ func newAuthService(cfg *config.Config, db *postgres.DB, rdb *redisstore.Client,
 		}, []byte(cfg.JWTSecret.Reveal()))
 	}
 	return svc, nil
+}
+
+// newSocialAccounts wires the social account service: tokens sealed under
+// DATA_ENCRYPTION_KEY (opening those sealed under
+// DATA_ENCRYPTION_KEY_PREVIOUS too), and YouTube when YOUTUBE_CLIENT_ID is
+// set. Posts get access tokens from it (social.Accounts.AccessToken).
+func newSocialAccounts(cfg *config.Config, db *postgres.DB, logger *slog.Logger) (*social.Accounts, error) {
+	// Both are checked by config.Load: base64 of 32 bytes.
+	current, _ := base64.StdEncoding.DecodeString(cfg.DataEncryptionKey.Reveal())
+	previous, _ := base64.StdEncoding.DecodeString(cfg.DataEncryptionKeyPrevious.Reveal())
+	box, err := secretbox.FromKeys(current, previous)
+	if err != nil {
+		return nil, fmt.Errorf("DATA_ENCRYPTION_KEY: %w", err)
+	}
+	connectors := map[string]social.Connector{}
+	if cfg.YouTubeEnabled() {
+		connectors[social.YouTube] = social.NewYouTube(social.YouTubeOptions{
+			ClientID: cfg.YouTubeClientID, ClientSecret: cfg.YouTubeClientSecret.Reveal(), RedirectURL: cfg.YouTubeRedirectURL,
+			AuthURL: cfg.YouTubeAuthURL, TokenURL: cfg.YouTubeTokenURL, RevokeURL: cfg.YouTubeRevokeURL, APIURL: cfg.YouTubeAPIURL,
+		})
+	}
+	return social.NewAccounts(social.Options{
+		Store: postgres.SocialStore{DB: db}, Box: box, Connectors: connectors, FrontendURL: cfg.FrontendURL, Logger: logger,
+	}), nil
 }
 
 // tokenFunc returns a password source that hands out Entra ID access tokens

@@ -248,6 +248,20 @@ param jwtSecret string = ''
 @description('DATA_ENCRYPTION_KEY: standard base64 of 32 random bytes (openssl rand -base64 32). Required on the first deployment; empty later keeps the value in Key Vault. Never change it once tokens are stored.')
 param dataEncryptionKey string = ''
 
+@secure()
+@description('DATA_ENCRYPTION_KEY_PREVIOUS: the key being rotated out (the old dataEncryptionKey), stored in Key Vault. Empty keeps the current value (or leaves it unset).')
+param dataEncryptionKeyPrevious string = ''
+
+@description('True while a DATA_ENCRYPTION_KEY rotation is under way: the handler gets DATA_ENCRYPTION_KEY_PREVIOUS (from Key Vault) and still opens tokens sealed under it. README.md, "Social accounts".')
+param dataEncryptionKeyRotation bool = false
+
+@description('YOUTUBE_CLIENT_ID; empty means YouTube accounts cannot be connected.')
+param youtubeClientId string = ''
+
+@secure()
+@description('YOUTUBE_CLIENT_SECRET (needed with youtubeClientId on the first deployment; empty later keeps the value in Key Vault).')
+param youtubeClientSecret string = ''
+
 @description('GOOGLE_CLIENT_ID; empty disables Google sign-in.')
 param googleClientId string = ''
 
@@ -545,7 +559,9 @@ module keyVault 'modules/keyvault.bicep' = {
     principalId: identity.outputs.principalId
     jwtSecret: jwtSecret
     dataEncryptionKey: dataEncryptionKey
+    dataEncryptionKeyPrevious: dataEncryptionKeyPrevious
     googleClientSecret: googleClientSecret
+    youtubeClientSecret: youtubeClientSecret
     smtpPassword: smtpPassword
   }
 }
@@ -616,6 +632,17 @@ var googleSettings = empty(googleClientId) ? {} : {
   GOOGLE_REDIRECT_URL: '${frontendUrl}/api/auth/oauth/callback'
 }
 
+var youtubeSettings = empty(youtubeClientId) ? {} : {
+  YOUTUBE_CLIENT_ID: youtubeClientId
+  YOUTUBE_CLIENT_SECRET: '@Microsoft.KeyVault(SecretUri=${keyVault.outputs.secretUris.YOUTUBE_CLIENT_SECRET})'
+  // Through the frontend's origin like Google sign-in (register this URL in the Google Cloud console).
+  YOUTUBE_REDIRECT_URL: '${frontendUrl}/api/social-accounts/youtube/callback'
+}
+
+var rotationSettings = dataEncryptionKeyRotation ? {
+  DATA_ENCRYPTION_KEY_PREVIOUS: '@Microsoft.KeyVault(SecretUri=${keyVault.outputs.secretUris.DATA_ENCRYPTION_KEY_PREVIOUS})'
+} : {}
+
 var smtpSettings = empty(smtpHost) ? {} : {
   SMTP_HOST: smtpHost
   SMTP_PORT: string(smtpPort)
@@ -642,7 +669,7 @@ module functionApp 'modules/functionapp.bicep' = {
     maximumInstanceCount: maximumInstanceCount
     instanceMemoryMB: instanceMemoryMB
     appInsightsConnectionString: monitoring.outputs.appInsightsConnectionString
-    appSettings: union(coreSettings, frontendSettings, corsSettings, googleSettings, smtpSettings, smtpAuthSettings)
+    appSettings: union(coreSettings, frontendSettings, corsSettings, googleSettings, youtubeSettings, rotationSettings, smtpSettings, smtpAuthSettings)
     allowBasicPublishingCredentials: allowBasicPublishingCredentials
   }
 }

@@ -35,8 +35,16 @@ param jwtSecret string
 param dataEncryptionKey string
 
 @secure()
+@description('DATA_ENCRYPTION_KEY_PREVIOUS: the key being rotated out. Empty keeps the current value (or leaves it unset).')
+param dataEncryptionKeyPrevious string
+
+@secure()
 @description('GOOGLE_CLIENT_SECRET. Empty keeps the current value (or leaves it unset).')
 param googleClientSecret string
+
+@secure()
+@description('YOUTUBE_CLIENT_SECRET. Empty keeps the current value (or leaves it unset).')
+param youtubeClientSecret string
 
 @secure()
 @description('SMTP_PASSWORD. Empty keeps the current value (or leaves it unset).')
@@ -49,7 +57,9 @@ var secretsUserRoleId = '4633458b-17de-408a-b874-0445c86b69e6'
 var secretNames = {
   jwt: 'jwt-secret'
   dataEncryption: 'data-encryption-key'
+  dataEncryptionPrevious: 'data-encryption-key-previous'
   google: 'google-client-secret'
+  youtube: 'youtube-client-secret'
   smtp: 'smtp-password'
 }
 
@@ -105,6 +115,24 @@ resource googleClientSecretValue 'Microsoft.KeyVault/vaults/secrets@2023-07-01' 
   }
 }
 
+resource dataEncryptionKeyPreviousValue 'Microsoft.KeyVault/vaults/secrets@2023-07-01' = if (!empty(dataEncryptionKeyPrevious)) {
+  parent: vault
+  name: secretNames.dataEncryptionPrevious
+  properties: {
+    value: dataEncryptionKeyPrevious
+    contentType: 'base64'
+  }
+}
+
+resource youtubeClientSecretValue 'Microsoft.KeyVault/vaults/secrets@2023-07-01' = if (!empty(youtubeClientSecret)) {
+  parent: vault
+  name: secretNames.youtube
+  properties: {
+    value: youtubeClientSecret
+    contentType: 'text/plain'
+  }
+}
+
 resource smtpPasswordValue 'Microsoft.KeyVault/vaults/secrets@2023-07-01' = if (!empty(smtpPassword)) {
   parent: vault
   name: secretNames.smtp
@@ -137,6 +165,8 @@ output uri string = vault.properties.vaultUri
 output secretUris object = {
   JWT_SECRET: '${vault.properties.vaultUri}secrets/${secretNames.jwt}'
   DATA_ENCRYPTION_KEY: '${vault.properties.vaultUri}secrets/${secretNames.dataEncryption}'
+  DATA_ENCRYPTION_KEY_PREVIOUS: '${vault.properties.vaultUri}secrets/${secretNames.dataEncryptionPrevious}'
   GOOGLE_CLIENT_SECRET: '${vault.properties.vaultUri}secrets/${secretNames.google}'
+  YOUTUBE_CLIENT_SECRET: '${vault.properties.vaultUri}secrets/${secretNames.youtube}'
   SMTP_PASSWORD: '${vault.properties.vaultUri}secrets/${secretNames.smtp}'
 }

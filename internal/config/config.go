@@ -66,13 +66,18 @@ type Config struct {
 	ProcessingQueue            string // PROCESSING_QUEUE, default "video-processing"
 	MailQueue                  string // MAIL_QUEUE, default "mail"
 
-	JWTSecret         Secret   // JWT_SECRET, at least 32 bytes
-	DataEncryptionKey Secret   // DATA_ENCRYPTION_KEY, base64 of 32 bytes (AES-256-GCM for stored third-party tokens)
-	BcryptCost        int      // BCRYPT_COST, default 12
-	FrontendURL       *url.URL // FRONTEND_URL, an origin
-	AllowedOrigins    []string // ALLOWED_ORIGINS, exact origins
-	CookieSecure      bool     // COOKIE_SECURE, default true
-	TrustedProxyHops  int      // TRUSTED_PROXY_HOPS, default 1: proxies that append to X-Forwarded-For
+	JWTSecret         Secret // JWT_SECRET, at least 32 bytes
+	DataEncryptionKey Secret // DATA_ENCRYPTION_KEY, base64 of 32 bytes (AES-256-GCM for stored third-party tokens)
+	// DataEncryptionKeyPrevious (DATA_ENCRYPTION_KEY_PREVIOUS, optional,
+	// base64 of 32 bytes) is the key before the last rotation: values
+	// sealed under it still open, and are sealed under DATA_ENCRYPTION_KEY
+	// when next written.
+	DataEncryptionKeyPrevious Secret
+	BcryptCost                int      // BCRYPT_COST, default 12
+	FrontendURL               *url.URL // FRONTEND_URL, an origin
+	AllowedOrigins            []string // ALLOWED_ORIGINS, exact origins
+	CookieSecure              bool     // COOKIE_SECURE, default true
+	TrustedProxyHops          int      // TRUSTED_PROXY_HOPS, default 1: proxies that append to X-Forwarded-For
 
 	SMTPHost     string // SMTP_HOST; empty = mails are logged
 	SMTPPort     int    // SMTP_PORT, default 587
@@ -86,6 +91,15 @@ type Config struct {
 	GoogleAuthURL      string // GOOGLE_AUTH_URL
 	GoogleTokenURL     string // GOOGLE_TOKEN_URL
 	GoogleUserinfoURL  string // GOOGLE_USERINFO_URL
+
+	YouTubeClientID     string // YOUTUBE_CLIENT_ID; empty = YouTube is not offered
+	YouTubeClientSecret Secret // YOUTUBE_CLIENT_SECRET
+	YouTubeRedirectURL  string // YOUTUBE_REDIRECT_URL, default <FRONTEND_URL>/api/social-accounts/youtube/callback
+	YouTubeAuthURL      string // YOUTUBE_AUTH_URL
+	YouTubeTokenURL     string // YOUTUBE_TOKEN_URL
+	YouTubeRevokeURL    string // YOUTUBE_REVOKE_URL
+	YouTubeAPIURL       string // YOUTUBE_API_URL: base of the Data API (channels.list)
+	YouTubeUploadURL    string // YOUTUBE_UPLOAD_URL: the resumable upload endpoint
 
 	YTDLPPath                  string // YTDLP_PATH, default "yt-dlp"
 	FFmpegPath                 string // FFMPEG_PATH, default "ffmpeg": poster and clip rendering (always sandboxed)
@@ -120,6 +134,9 @@ func (c *Config) UsesServiceBus() bool {
 // GoogleEnabled reports whether Google sign-in is configured.
 func (c *Config) GoogleEnabled() bool { return c.GoogleClientID != "" }
 
+// YouTubeEnabled reports whether YouTube accounts can be connected.
+func (c *Config) YouTubeEnabled() bool { return c.YouTubeClientID != "" }
+
 // LogValue lists the settings that are safe to log: secrets show only whether
 // they are set.
 func (c *Config) LogValue() slog.Value {
@@ -142,6 +159,8 @@ func (c *Config) LogValue() slog.Value {
 		slog.Bool("cookie_secure", c.CookieSecure),
 		slog.Bool("smtp", c.SMTPHost != ""),
 		slog.Bool("google", c.GoogleEnabled()),
+		slog.Bool("youtube", c.YouTubeEnabled()),
+		slog.Bool("data_encryption_key_previous_set", set(c.DataEncryptionKeyPrevious)),
 		slog.Int64("import_max_bytes", c.ImportMaxBytes),
 		slog.Int64("upload_max_bytes", c.UploadMaxBytes),
 		slog.Int64("user_storage_quota_bytes", c.UserStorageQuotaBytes),
@@ -397,6 +416,12 @@ func Load(getenv func(string) string) (*Config, error) {
 			l.fail("DATA_ENCRYPTION_KEY", "must be the standard base64 encoding of exactly 32 random bytes (openssl rand -base64 32)")
 		}
 	}
+	c.DataEncryptionKeyPrevious = Secret(l.str("DATA_ENCRYPTION_KEY_PREVIOUS", ""))
+	if v := c.DataEncryptionKeyPrevious.Reveal(); v != "" {
+		if key, err := base64.StdEncoding.DecodeString(v); err != nil || len(key) != 32 {
+			l.fail("DATA_ENCRYPTION_KEY_PREVIOUS", "must be the standard base64 encoding of exactly 32 random bytes (the previous DATA_ENCRYPTION_KEY)")
+		}
+	}
 	c.BcryptCost = int(l.integer("BCRYPT_COST", 12, 4, 16))
 
 	if v := l.required("FRONTEND_URL"); v != "" {
@@ -463,6 +488,26 @@ func Load(getenv func(string) string) (*Config, error) {
 	l.httpURL("GOOGLE_AUTH_URL", c.GoogleAuthURL)
 	l.httpURL("GOOGLE_TOKEN_URL", c.GoogleTokenURL)
 	l.httpURL("GOOGLE_USERINFO_URL", c.GoogleUserinfoURL)
+
+	c.YouTubeClientID = l.str("YOUTUBE_CLIENT_ID", "")
+	c.YouTubeClientSecret = Secret(l.str("YOUTUBE_CLIENT_SECRET", ""))
+	if (c.YouTubeClientID == "") != (c.YouTubeClientSecret == "") {
+		l.fail("YOUTUBE_CLIENT_ID", "and YOUTUBE_CLIENT_SECRET must be set together")
+	}
+	c.YouTubeRedirectURL = l.str("YOUTUBE_REDIRECT_URL", strings.TrimRight(c.FrontendURL.String(), "/")+"/api/social-accounts/youtube/callback")
+	c.YouTubeAuthURL = l.str("YOUTUBE_AUTH_URL", "https://accounts.google.com/o/oauth2/v2/auth")
+	c.YouTubeTokenURL = l.str("YOUTUBE_TOKEN_URL", "https://oauth2.googleapis.com/token")
+	c.YouTubeRevokeURL = l.str("YOUTUBE_REVOKE_URL", "https://oauth2.googleapis.com/revoke")
+	c.YouTubeAPIURL = l.str("YOUTUBE_API_URL", "https://www.googleapis.com/youtube/v3")
+	c.YouTubeUploadURL = l.str("YOUTUBE_UPLOAD_URL", "https://www.googleapis.com/upload/youtube/v3/videos")
+	if c.YouTubeEnabled() {
+		l.httpURL("YOUTUBE_REDIRECT_URL", c.YouTubeRedirectURL)
+	}
+	l.httpURL("YOUTUBE_AUTH_URL", c.YouTubeAuthURL)
+	l.httpURL("YOUTUBE_TOKEN_URL", c.YouTubeTokenURL)
+	l.httpURL("YOUTUBE_REVOKE_URL", c.YouTubeRevokeURL)
+	l.httpURL("YOUTUBE_API_URL", c.YouTubeAPIURL)
+	l.httpURL("YOUTUBE_UPLOAD_URL", c.YouTubeUploadURL)
 
 	c.YTDLPPath = l.str("YTDLP_PATH", "yt-dlp")
 	c.FFmpegPath = l.str("FFMPEG_PATH", "ffmpeg")

@@ -116,6 +116,11 @@ func TestLoadValidation(t *testing.T) {
 		{"encryption key too short", map[string]string{"DATA_ENCRYPTION_KEY": "c2hvcnQ="}, "exactly 32 random bytes"},
 		{"bcrypt cost out of range", map[string]string{"BCRYPT_COST": "40"}, "between 4 and 16"},
 		{"half of google", map[string]string{"GOOGLE_CLIENT_ID": "id"}, "GOOGLE_CLIENT_SECRET: is required when Google"},
+		{"half of youtube", map[string]string{"YOUTUBE_CLIENT_ID": "id"}, "YOUTUBE_CLIENT_ID: and YOUTUBE_CLIENT_SECRET must be set together"},
+		{"youtube", map[string]string{"YOUTUBE_CLIENT_ID": "id", "YOUTUBE_CLIENT_SECRET": "secret"}, ""},
+		{"youtube endpoint not a URL", map[string]string{"YOUTUBE_TOKEN_URL": "localhost:1/token"}, "YOUTUBE_TOKEN_URL: must be an absolute http(s) URL"},
+		{"previous encryption key too short", map[string]string{"DATA_ENCRYPTION_KEY_PREVIOUS": "c2hvcnQ="}, "DATA_ENCRYPTION_KEY_PREVIOUS: must be the standard base64 encoding of exactly 32"},
+		{"previous encryption key", map[string]string{"DATA_ENCRYPTION_KEY_PREVIOUS": "b2xkLWRldmVsb3BtZW50LW9ubHkta2V5LTMyYnl0ZXM="}, ""},
 		{"database URL of another kind", map[string]string{"DATABASE_URL": "mysql://x"}, "must be a postgres:// URL"},
 		{"port not a number", map[string]string{"FUNCTIONS_CUSTOMHANDLER_PORT": "http"}, "must be a whole number"},
 		{"unknown log level", map[string]string{"LOG_LEVEL": "verbose"}, "LOG_LEVEL"},
@@ -161,7 +166,7 @@ func TestUnresolvedKeyVaultReferenceIsRefused(t *testing.T) {
 		"  @microsoft.keyvault(SecretUri=https://vault-x.vault.azure.net/secrets/jwt-secret/) ",
 		"@MICROSOFT.KEYVAULT(VaultName=vault-x;SecretName=jwt-secret)",
 	}
-	settings := []string{"JWT_SECRET", "DATABASE_URL", "DATA_ENCRYPTION_KEY", "REDIS_URL", "SMTP_PASSWORD", "GOOGLE_CLIENT_SECRET", "AZURE_STORAGE_CONNECTION_STRING", "ServiceBusConnection", "FRONTEND_URL"}
+	settings := []string{"JWT_SECRET", "DATABASE_URL", "DATA_ENCRYPTION_KEY", "DATA_ENCRYPTION_KEY_PREVIOUS", "REDIS_URL", "SMTP_PASSWORD", "GOOGLE_CLIENT_SECRET", "YOUTUBE_CLIENT_SECRET", "AZURE_STORAGE_CONNECTION_STRING", "ServiceBusConnection", "FRONTEND_URL"}
 	for _, name := range settings {
 		for i, ref := range refs {
 			t.Run(fmt.Sprintf("%s/%d", name, i), func(t *testing.T) {
@@ -250,6 +255,9 @@ func TestSecretsNeverPrinted(t *testing.T) {
 	values["SMTP_FROM"] = "noreply@example.com"
 	values["SMTP_USERNAME"] = "mailer"
 	values["SMTP_PASSWORD"] = "hunter2-smtp"
+	values["YOUTUBE_CLIENT_ID"] = "yt-client"
+	values["YOUTUBE_CLIENT_SECRET"] = "hunter2-youtube"
+	values["DATA_ENCRYPTION_KEY_PREVIOUS"] = "b2xkLWRldmVsb3BtZW50LW9ubHkta2V5LTMyYnl0ZXM="
 	cfg, err := Load(getenvFrom(values))
 	if err != nil {
 		t.Fatal(err)
@@ -259,7 +267,7 @@ func TestSecretsNeverPrinted(t *testing.T) {
 	logger.Info("config", "config", cfg, "jwt", cfg.JWTSecret, "db", cfg.DatabaseURL)
 	fmt.Fprintf(&buf, "%v %+v %#v %s", cfg, cfg, cfg, cfg.SMTPPassword)
 	out := buf.String()
-	for _, secret := range []string{"hunter2-db", "hunter2-smtp", values["JWT_SECRET"], values["DATA_ENCRYPTION_KEY"], "Eby8vdM02x"} {
+	for _, secret := range []string{"hunter2-db", "hunter2-smtp", "hunter2-youtube", values["JWT_SECRET"], values["DATA_ENCRYPTION_KEY"], values["DATA_ENCRYPTION_KEY_PREVIOUS"], "Eby8vdM02x"} {
 		if strings.Contains(out, secret) {
 			t.Errorf("output contains secret %q:\n%s", secret, out)
 		}

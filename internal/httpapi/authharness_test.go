@@ -31,6 +31,9 @@ import (
 	"github.com/videofn/videofn/internal/queue"
 	"github.com/videofn/videofn/internal/ratelimit"
 	"github.com/videofn/videofn/internal/redisstore"
+	"github.com/videofn/videofn/internal/secretbox"
+	"github.com/videofn/videofn/internal/social"
+	"github.com/videofn/videofn/internal/social/youtubetest"
 	"github.com/videofn/videofn/internal/testenv"
 	"github.com/videofn/videofn/internal/testenv/pgtest"
 )
@@ -53,6 +56,9 @@ type authHarness struct {
 	tokens *auth.Tokens
 	media  *mediaHarness // set when harnessOptions.media is (videos_test.go)
 	outbox *mailWorker
+	// youtube is the fake YouTube the social account routes use, when
+	// harnessOptions.social is set (social_test.go).
+	youtube *youtubetest.Server
 }
 
 type harnessOptions struct {
@@ -73,6 +79,14 @@ type harnessOptions struct {
 	mailAttempts int // attempts per mail (default 10)
 	// mailReject makes the sink refuse those recipients for good (550).
 	mailReject func(rcpt string) bool
+	// social, when set, also serves the social account routes against a
+	// fake YouTube, logging to logs (social_test.go).
+	social *socialOptions
+}
+
+type socialOptions struct {
+	logs io.Writer
+	now  func() time.Time
 }
 
 func newAuthHarness(t testing.TB, ho harnessOptions) *authHarness {
@@ -101,7 +115,11 @@ func newAuthHarness(t testing.TB, ho harnessOptions) *authHarness {
 	if err != nil {
 		t.Fatal(err)
 	}
-	logger := slog.New(slog.NewJSONHandler(io.Discard, nil))
+	logw := io.Discard
+	if ho.social != nil && ho.social.logs != nil {
+		logw = ho.social.logs
+	}
+	logger := slog.New(slog.NewJSONHandler(logw, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	tokens, err := auth.NewTokens([]byte(testSecret), 15*time.Minute, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -141,10 +159,26 @@ func newAuthHarness(t testing.TB, ho harnessOptions) *authHarness {
 		mo.limiter = ratelimit.New(rdb.Client, rdb.Prefix, logger)
 		mh = newMediaHarness(t, db, mo)
 	}
+	var yt *youtubetest.Server
+	var accounts *social.Accounts
+	if ho.social != nil {
+		yt = youtubetest.New(t)
+		box, err := secretbox.FromKeys(bytes.Repeat([]byte("k"), 32))
+		if err != nil {
+			t.Fatal(err)
+		}
+		accounts = social.NewAccounts(social.Options{
+			Store: postgres.SocialStore{DB: db}, Box: box, FrontendURL: frontend, Logger: logger, Now: ho.social.now,
+			Connectors: map[string]social.Connector{social.YouTube: social.NewYouTube(social.YouTubeOptions{
+				ClientID: yt.ClientID, ClientSecret: yt.ClientSecret, RedirectURL: "http://api.test/api/social-accounts/youtube/callback",
+				AuthURL: yt.AuthURL(), TokenURL: yt.TokenURL(), RevokeURL: yt.RevokeURL(), APIURL: yt.APIURL(),
+			})},
+		})
+	}
 	srv := httptest.NewServer(httpapi.NewServer(httpapi.Options{
 		Logger: logger, Auth: svc, FrontendURL: testFrontend, TrustedProxyHops: 1,
 		ImportWorker: noJobs{}, VideoProcessor: noJobs{}, Sweeper: noJobs{},
-		Media: mh.service(),
+		Media: mh.service(), Social: accounts,
 	}))
 	t.Cleanup(srv.Close)
 	conn, err := pgx.Connect(ctx, dbURL)
@@ -152,7 +186,7 @@ func newAuthHarness(t testing.TB, ho harnessOptions) *authHarness {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { conn.Close(context.Background()) })
-	return &authHarness{t: t, srv: srv, db: conn, mail: sink, google: g, spec: apitest.New(t), tokens: tokens, media: mh, outbox: outbox}
+	return &authHarness{t: t, srv: srv, db: conn, mail: sink, google: g, spec: apitest.New(t), tokens: tokens, media: mh, outbox: outbox, youtube: yt}
 }
 
 // mailWorker is the harness's mail sender: auth.Service.DeliverMail, with

@@ -53,6 +53,12 @@ func (s *Server) routes() []route {
 		{"GET /api/clips/{id}", s.authed(s.getClip)},
 		{"DELETE /api/clips/{id}", s.authed(s.deleteClip)},
 
+		{"GET /api/social-accounts/platforms", s.authed(s.socialPlatforms)},
+		{"POST /api/social-accounts/{platform}/connect", s.authed(s.connectSocial)},
+		{"GET /api/social-accounts/{platform}/callback", s.handle(s.socialCallback)},
+		{"GET /api/social-accounts", s.authed(s.listSocial)},
+		{"DELETE /api/social-accounts/{id}", s.authed(s.deleteSocial)},
+
 		{"POST /api/imports", s.authed(s.createImport)},
 		{"GET /api/imports/{video_id}", s.authed(s.getImport)},
 		{"POST /api/imports/{video_id}/cancel", s.authed(s.cancelImport)},

@@ -17,6 +17,7 @@ import (
 	"github.com/videofn/videofn/internal/clips"
 	"github.com/videofn/videofn/internal/importer"
 	"github.com/videofn/videofn/internal/media"
+	"github.com/videofn/videofn/internal/social"
 )
 
 // Options are the dependencies of a Server. Checks, ImportWorker,
@@ -59,6 +60,8 @@ type Options struct {
 	Imports *importer.Service
 	// Clips serves the clip routes.
 	Clips *clips.Service
+	// Social serves the social account routes.
+	Social *social.Accounts
 
 	// Frontend, when set, serves GET and HEAD of every path outside /api/
 	// (the static export, internal/webapp), / included; the other
@@ -89,6 +92,7 @@ type Server struct {
 	media    *media.Service
 	imports  *importer.Service
 	clips    *clips.Service
+	social   *social.Accounts
 	frontend http.Handler
 
 	handler http.Handler
@@ -116,6 +120,7 @@ func NewServer(o Options) *Server {
 		media:    o.Media,
 		imports:  o.Imports,
 		clips:    o.Clips,
+		social:   o.Social,
 		frontend: o.Frontend,
 	}
 	s.mailSender = o.MailSender

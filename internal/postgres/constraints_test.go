@@ -47,8 +47,8 @@ func seed(t *testing.T, tx pgx.Tx) fixture {
 	row(&f.clip, `INSERT INTO clips (video_id, user_id, start_seconds, end_seconds) VALUES ($1, $2, 1.5, 10) RETURNING id`, f.video, f.user)
 	row(&f.session, `INSERT INTO sessions (user_id, idle_expires_at, absolute_expires_at)
 		VALUES ($1, now() + interval '1 day', now() + interval '30 days') RETURNING id`, f.user)
-	row(&f.account, `INSERT INTO social_accounts (user_id, platform, handle, access_token_ciphertext, token_key_id)
-		VALUES ($1, 'youtube', $2, $3, 'key-1') RETURNING id`, f.user, f.handle, randomBytes(60))
+	row(&f.account, `INSERT INTO social_accounts (user_id, platform, handle, external_id, access_token_ciphertext, token_key_id)
+		VALUES ($1, 'youtube', $2, $2, $3, 'key-1') RETURNING id`, f.user, f.handle, randomBytes(60))
 	return f
 }
 
@@ -189,16 +189,16 @@ func TestConstraints(t *testing.T) {
 			func(f fixture) []any { return []any{f.user, f.video, f.clip} }, "", ""},
 
 		// social_accounts
-		{"unknown platform", `INSERT INTO social_accounts (user_id, platform, handle, access_token_ciphertext, token_key_id)
-			VALUES ($1, 'myspace', '@ann', $2, 'key-1')`,
+		{"unknown platform", `INSERT INTO social_accounts (user_id, platform, handle, external_id, access_token_ciphertext, token_key_id)
+			VALUES ($1, 'myspace', '@ann', 'UCann', $2, 'key-1')`,
 			func(f fixture) []any { return []any{f.user, randomBytes(60)} }, codeCheckViolation, "social_accounts_platform_check"},
-		{"same account connected twice", `INSERT INTO social_accounts (user_id, platform, handle, access_token_ciphertext, token_key_id)
-			VALUES ($1, 'youtube', $2, $3, 'key-1')`,
-			func(f fixture) []any { return []any{f.user, f.handle, randomBytes(60)} }, codeUniqueViolation, "social_accounts_user_platform_handle_key"},
-		{"token too short to be AES-GCM ciphertext", `INSERT INTO social_accounts (user_id, platform, handle, access_token_ciphertext, token_key_id)
-			VALUES ($1, 'tiktok', '@ann', 'ya29.token', 'key-1')`,
+		{"same account connected twice", `INSERT INTO social_accounts (user_id, platform, handle, external_id, access_token_ciphertext, token_key_id)
+			VALUES ($1, 'youtube', 'another handle', $2, $3, 'key-1')`,
+			func(f fixture) []any { return []any{f.user, f.handle, randomBytes(60)} }, codeUniqueViolation, "social_accounts_user_platform_external_id_key"},
+		{"token too short to be AES-GCM ciphertext", `INSERT INTO social_accounts (user_id, platform, handle, external_id, access_token_ciphertext, token_key_id)
+			VALUES ($1, 'tiktok', '@ann', 'ann', 'ya29.token', 'key-1')`,
 			func(f fixture) []any { return []any{f.user} }, codeCheckViolation, "social_accounts_access_token_ciphertext_check"},
-		{"account without access token", `INSERT INTO social_accounts (user_id, platform, handle, token_key_id) VALUES ($1, 'x', '@ann', 'key-1')`,
+		{"account without access token", `INSERT INTO social_accounts (user_id, platform, handle, external_id, token_key_id) VALUES ($1, 'x', '@ann', 'ann', 'key-1')`,
 			func(f fixture) []any { return []any{f.user} }, codeNotNullViolation, ""},
 
 		// posts
@@ -208,8 +208,8 @@ func TestConstraints(t *testing.T) {
 			VALUES ($1, $2, $3, now(), 'published')`,
 			func(f fixture) []any { return []any{f.user, f.clip, f.account} }, codeCheckViolation, "posts_published_check"},
 		{"post to another user's account", `WITH a AS (
-				INSERT INTO social_accounts (user_id, platform, handle, access_token_ciphertext, token_key_id)
-				VALUES ($1, 'x', '@bob', $4, 'key-1') RETURNING id)
+				INSERT INTO social_accounts (user_id, platform, handle, external_id, access_token_ciphertext, token_key_id)
+				VALUES ($1, 'x', '@bob', 'bob', $4, 'key-1') RETURNING id)
 			INSERT INTO posts (user_id, clip_id, social_account_id, scheduled_at) SELECT $2, $3, a.id, now() FROM a`,
 			func(f fixture) []any { return []any{f.otherUser, f.user, f.clip, randomBytes(60)} }, codeForeignKeyViolation, "posts_social_account_fkey"},
 		{"scheduled post", `INSERT INTO posts (user_id, clip_id, social_account_id, caption, scheduled_at)

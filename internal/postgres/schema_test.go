@@ -145,13 +145,24 @@ social_accounts table social_accounts
 social_accounts primary_key social_accounts_pkey
 social_accounts foreign_key social_accounts_user_id_fkey
 social_accounts unique social_accounts_id_user_key
-social_accounts unique social_accounts_user_platform_handle_key
+social_accounts unique social_accounts_user_platform_external_id_key
 social_accounts check social_accounts_platform_check
 social_accounts check social_accounts_handle_check
 social_accounts check social_accounts_access_token_ciphertext_check
 social_accounts check social_accounts_refresh_token_ciphertext_check
 social_accounts check social_accounts_token_key_id_check
 social_accounts trigger social_accounts_set_updated_at
+social_accounts check social_accounts_status_check
+social_accounts check social_accounts_external_id_check
+social_accounts check social_accounts_display_name_check
+social_accounts check social_accounts_avatar_url_check
+social_oauth_states table social_oauth_states
+social_oauth_states primary_key social_oauth_states_pkey
+social_oauth_states foreign_key social_oauth_states_user_id_fkey
+social_oauth_states check social_oauth_states_state_hash_check
+social_oauth_states check social_oauth_states_verifier_ciphertext_check
+social_oauth_states check social_oauth_states_verifier_key_id_check
+social_oauth_states index social_oauth_states_expires_at_idx
 
 posts table posts
 posts primary_key posts_pkey
@@ -294,7 +305,7 @@ func TestSchemaColumnTypes(t *testing.T) {
 			if dataType != "timestamp with time zone" {
 				t.Errorf("%s.%s: got %s, want timestamptz", table, column, dataType)
 			}
-		case column == "token_key_id" || column == "external_id" || column == "message_id":
+		case column == "token_key_id" || column == "verifier_key_id" || column == "external_id" || column == "message_id":
 			// Not references: an encryption key name, a platform's id and a queue MessageId.
 		default:
 			if dataType != "uuid" {
@@ -342,7 +353,8 @@ func TestQueryPathsUseIndexes(t *testing.T) {
 		{"blobs of a video", `SELECT * FROM file_storage WHERE video_id = ` + id, "file_storage_video_kind_key"},
 		{"blobs of a clip", `SELECT * FROM file_storage WHERE clip_id = ` + id, "file_storage_clip_kind_key"},
 		{"storage quota", `SELECT sum(size_bytes) FROM file_storage WHERE user_id = ` + id, "file_storage_user_id_idx"},
-		{"social accounts of a user", `SELECT * FROM social_accounts WHERE user_id = ` + id, "social_accounts_user_platform_handle_key"},
+		{"social accounts of a user", `SELECT * FROM social_accounts WHERE user_id = ` + id, "social_accounts_user_platform_external_id_key"},
+		{"expired oauth states", `DELETE FROM social_oauth_states WHERE expires_at < now() - interval '1 hour'`, "social_oauth_states_expires_at_idx"},
 		{"due posts", `SELECT id FROM posts WHERE status = 'scheduled' AND scheduled_at <= now() ORDER BY scheduled_at LIMIT 10 FOR UPDATE SKIP LOCKED`, "posts_due_idx"},
 		{"post page", `SELECT * FROM posts WHERE user_id = ` + id + ` ORDER BY created_at DESC, id DESC LIMIT 20`, "posts_user_created_idx"},
 		{"stuck posts", `SELECT id FROM posts WHERE status = 'publishing' AND updated_at < now() - interval '10 minutes'`, "posts_status_updated_idx"},

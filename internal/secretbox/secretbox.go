@@ -13,6 +13,8 @@ import (
 	"crypto/aes"
 	"crypto/cipher"
 	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 )
@@ -85,3 +87,30 @@ func (b *Box) Open(keyID string, sealed, additionalData []byte) ([]byte, error) 
 	}
 	return plain, nil
 }
+
+// KeyID names a key by its content: "k" and the first 16 hex digits of the
+// SHA-256 of the key. The id stored beside a value therefore says which
+// key sealed it without any registry of ids, and stays the same across
+// restarts and instances.
+func KeyID(key []byte) string {
+	sum := sha256.Sum256(append([]byte("videofn secretbox key id\x00"), key...))
+	return "k" + hex.EncodeToString(sum[:8])
+}
+
+// FromKeys returns a Box that seals under current and opens values sealed
+// under current or any of previous (DATA_ENCRYPTION_KEY and
+// DATA_ENCRYPTION_KEY_PREVIOUS): the rotation window, during which values
+// sealed under an old key still open and are re-sealed under the current
+// one when next written. Keys are named by KeyID.
+func FromKeys(current []byte, previous ...[]byte) (*Box, error) {
+	keys := map[string][]byte{KeyID(current): current}
+	for _, k := range previous {
+		if len(k) > 0 {
+			keys[KeyID(k)] = k
+		}
+	}
+	return New(KeyID(current), keys)
+}
+
+// Primary returns the id of the key Seal uses.
+func (b *Box) Primary() string { return b.primary }

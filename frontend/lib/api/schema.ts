@@ -617,6 +617,108 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/social-accounts/platforms": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The platforms accounts can be connected on, and whether each is configured on this server. */
+        get: operations["listSocialPlatforms"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/social-accounts/{platform}/connect": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Start connecting an account; returns the platform's consent URL for the browser to navigate to.
+         * @description A POST with the Bearer token rather than a GET, because a browser navigation cannot carry the
+         *     token. Records an OAuth state bound to the user (single use, 10 minutes) with a PKCE S256
+         *     verifier, and sets an HttpOnly cookie (scoped to /api/social-accounts, SameSite=Lax, 10 minutes)
+         *     holding the same state: the callback needs both, so a consent URL opened in another browser
+         *     connects nothing. The consent asks for the posting scopes with offline access.
+         */
+        post: operations["connectSocialAccount"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/social-accounts/{platform}/callback": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The platform's OAuth callback; stores the account and redirects to the frontend.
+         * @description No Bearer token: the state (stored, bound to the user who started, used once) and the state cookie
+         *     authenticate it. Redirects to `<FRONTEND_URL>/settings/connections?connected=<platform>` or
+         *     `?error=<reason>`: access_denied, invalid_state, invalid_request, provider_error, exchange_failed,
+         *     no_channel, not_configured, unknown_platform, server_error. Tokens are stored encrypted and never
+         *     appear in a URL, a response or a log.
+         */
+        get: operations["socialAccountCallback"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/social-accounts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The user's connected accounts, oldest first. Never any token. */
+        get: operations["listSocialAccounts"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/social-accounts/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Disconnect an account; revokes its grant at the platform when it can, then deletes it (and its posts).
+         * @description A failed revocation is logged and does not keep the account. Another user's account is 404 and left untouched.
+         */
+        delete: operations["deleteSocialAccount"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -854,6 +956,34 @@ export interface components {
                 [key: string]: components["schemas"]["Check"];
             };
         };
+        SocialPlatform: {
+            /** @enum {string} */
+            id: "youtube";
+            /** @example YouTube */
+            name: string;
+            /** @description False when the server has no client credentials for the platform. */
+            configured: boolean;
+        };
+        SocialAccount: {
+            /** Format: uuid */
+            id: string;
+            /** @enum {string} */
+            platform: "youtube";
+            /** @description The platform's id of the account (YouTube: the channel id). */
+            external_id: string;
+            display_name: string;
+            /** @description The account's picture; empty when the platform has none. */
+            avatar_url: string;
+            /** @description The scopes the platform granted. */
+            scopes: string[];
+            /**
+             * @description needs_reconnect once the platform refused to refresh the token; connect the account again.
+             * @enum {string}
+             */
+            status: "active" | "needs_reconnect";
+            /** Format: date-time */
+            created_at: string;
+        };
     };
     responses: {
         /** @description An error. */
@@ -984,6 +1114,14 @@ export interface components {
          *     id in its path.
          */
         ClipID: string;
+        /**
+         * @description A UUID in canonical form only: lower-case hex, hyphenated 8-4-4-4-12. Upper case, braces,
+         *     `urn:uuid:` and unhyphenated forms name no resource: 404 `not_found`, on every route with an
+         *     id in its path.
+         */
+        SocialAccountID: string;
+        /** @description A platform id; one unknown to the server is 404 `not_found`. */
+        Platform: "youtube";
     };
     requestBodies: never;
     headers: {
@@ -1819,6 +1957,136 @@ export interface operations {
         requestBody?: never;
         responses: {
             /** @description Deleted. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            401: components["responses"]["Error"];
+            404: components["responses"]["Error"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    listSocialPlatforms: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Known platforms; `configured` is false when the server has no client credentials for it. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        platforms: components["schemas"]["SocialPlatform"][];
+                    };
+                };
+            };
+            401: components["responses"]["Error"];
+        };
+    };
+    connectSocialAccount: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A platform id; one unknown to the server is 404 `not_found`. */
+                platform: components["parameters"]["Platform"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Where to send the browser. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Format: uri */
+                        authorize_url: string;
+                    };
+                };
+            };
+            401: components["responses"]["Error"];
+            404: components["responses"]["Error"];
+            409: components["responses"]["Error"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    socialAccountCallback: {
+        parameters: {
+            query?: {
+                code?: string;
+                state?: string;
+                error?: string;
+            };
+            header?: never;
+            path: {
+                /** @description A platform id; one unknown to the server is 404 `not_found`. */
+                platform: components["parameters"]["Platform"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Redirect to the frontend. */
+            302: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    listSocialAccounts: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The accounts. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: components["schemas"]["SocialAccount"][];
+                    };
+                };
+            };
+            401: components["responses"]["Error"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    deleteSocialAccount: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description A UUID in canonical form only: lower-case hex, hyphenated 8-4-4-4-12. Upper case, braces,
+                 *     `urn:uuid:` and unhyphenated forms name no resource: 404 `not_found`, on every route with an
+                 *     id in its path.
+                 */
+                id: components["parameters"]["SocialAccountID"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Disconnected. */
             204: {
                 headers: {
                     [name: string]: unknown;
