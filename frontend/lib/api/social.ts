@@ -1,40 +1,13 @@
 // Social accounts and posts (issue 12): the calls the pages make, through the one `api` instance.
+// Account types are aliases of the generated schema (lib/api/types.ts).
 //
-// TEMPORARY shapes: the routes are not in openapi.yaml yet (the backend branches write them in
+// TEMPORARY post shapes: the posts routes are not in schema.ts yet (the posts branch writes them in
 // parallel). They follow BRIEF12 word for word; once schema.ts has them they become aliases in
 // lib/api/types.ts and this block goes.
 import { api } from "@/lib/axios";
+import type { ConnectStart, PlatformList, SocialAccount, SocialAccountList, SocialPlatform } from "./types";
 
-/** GET /api/social-accounts/platforms: one platform the backend knows; `configured` = it can be connected. */
-export interface SocialPlatform {
-  id: string;
-  name: string;
-  configured: boolean;
-}
-export interface PlatformList {
-  platforms: SocialPlatform[];
-}
-
-export type SocialAccountStatus = "active" | "needs_reconnect";
-/** A connected account. Its tokens never leave the server. */
-export interface SocialAccount {
-  id: string;
-  platform: string;
-  external_id: string;
-  display_name: string;
-  /** Empty when the platform has no picture. */
-  avatar_url: string;
-  scopes: string[];
-  status: SocialAccountStatus;
-  created_at: string;
-}
-export interface SocialAccountList {
-  items: SocialAccount[];
-}
-/** POST /api/social-accounts/{platform}/connect: where the browser goes to grant access. */
-export interface ConnectStart {
-  authorize_url: string;
-}
+export type { SocialAccount, SocialAccountStatus, SocialPlatform } from "./types";
 
 export type PostStatus = "scheduled" | "publishing" | "published" | "failed" | "cancelled";
 export type PostPrivacy = "public" | "unlisted" | "private";

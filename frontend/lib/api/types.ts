@@ -18,6 +18,9 @@ export type Clip = Schemas["Clip"];
 export type ClipStatus = Clip["status"];
 export type ClipAspect = Clip["aspect"];
 export type ApiErrorBody = Schemas["Error"];
+export type SocialPlatform = Schemas["SocialPlatform"];
+export type SocialAccount = Schemas["SocialAccount"];
+export type SocialAccountStatus = SocialAccount["status"];
 
 type JsonOf<R> = R extends { content: { "application/json": infer B } } ? B : never;
 
@@ -30,6 +33,11 @@ export type UserResponse = JsonOf<components["responses"]["User"]>;
 export type ClipResponse = JsonOf<components["responses"]["Clip"]>;
 /** GET /api/videos/{id}/clips. */
 export type ClipList = JsonOf<paths["/api/videos/{id}/clips"]["get"]["responses"][200]>;
+
+/** GET /api/social-accounts/platforms, GET /api/social-accounts, POST /api/social-accounts/{platform}/connect. */
+export type PlatformList = JsonOf<paths["/api/social-accounts/platforms"]["get"]["responses"][200]>;
+export type SocialAccountList = JsonOf<paths["/api/social-accounts"]["get"]["responses"][200]>;
+export type ConnectStart = JsonOf<paths["/api/social-accounts/{platform}/connect"]["post"]["responses"][200]>;
 
 /** Request bodies, as the API declares them. */
 type RequestJson<Op> = Op extends { requestBody?: { content: { "application/json": infer B } } } ? B : never;
