@@ -3,6 +3,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import type { Post } from "@/lib/api/social";
 import { useAuthStore } from "@/lib/store/authStore";
 import { fakeApi, testUser, type Reply } from "@/test/fakeApi";
+import { axeViolations } from "@/test/axe";
 import { account, post } from "@/test/social";
 import { PostsView } from "./PostsView";
 
@@ -73,6 +74,7 @@ describe("Posts", () => {
     expect(within(published).getByRole("link", { name: "View on YouTube" }).getAttribute("href")).toBe("https://youtu.be/abc");
     expect(within(published).queryByRole("button", { name: "Cancel post" })).toBeNull();
     expect(within(screen.getByRole("article", { name: "Outtakes" })).getByText("Failed: quota exceeded.")).toBeTruthy();
+    expect(await axeViolations()).toEqual([]);
   });
 
   it("cancels a scheduled post only after confirmation", async () => {

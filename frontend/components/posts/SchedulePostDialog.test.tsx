@@ -2,6 +2,7 @@ import { act, cleanup, fireEvent, render, screen, within } from "@testing-librar
 import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { useAuthStore } from "@/lib/store/authStore";
 import { errorReply, fakeApi, testUser, type Reply } from "@/test/fakeApi";
+import { axeViolations } from "@/test/axe";
 import { account, post } from "@/test/social";
 import SchedulePostDialog, { type PostTarget } from "./SchedulePostDialog";
 
@@ -94,6 +95,7 @@ describe("Schedule post", () => {
     expect(screen.getByText("That time has already passed. Choose a time in the future.")).toBeTruthy();
     expect(document.activeElement).toBe(field);
     expect(net.called("POST", "/posts")).toHaveLength(0);
+    expect(await axeViolations()).toEqual([]);
   });
 
   it("publishes a clip now: no time in the payload", async () => {

@@ -2,6 +2,7 @@ import { act, cleanup, render, screen, within } from "@testing-library/react";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { useAuthStore } from "@/lib/store/authStore";
 import { errorReply, fakeApi, testUser } from "@/test/fakeApi";
+import { axeViolations } from "@/test/axe";
 import { account } from "@/test/social";
 
 const page = vi.hoisted(() => ({ search: "", leaveTo: vi.fn() }));
@@ -77,6 +78,7 @@ describe("Connections", () => {
     expect(within(row).getByText(/Needs reconnecting/)).toBeTruthy();
     expect(within(row).getByRole("button", { name: "Reconnect YouTube" })).toBeTruthy();
     expect(within(row).queryByRole("button", { name: "Connect YouTube" })).toBeNull();
+    expect(await axeViolations()).toEqual([]);
   });
 
   it("disconnects only after confirmation", async () => {
