@@ -1,48 +1,22 @@
 // Social accounts and posts (issue 12): the calls the pages make, through the one `api` instance.
-// Account types are aliases of the generated schema (lib/api/types.ts).
-//
-// TEMPORARY post shapes: the posts routes are not in schema.ts yet (the posts branch writes them in
-// parallel). They follow BRIEF12 word for word; once schema.ts has them they become aliases in
-// lib/api/types.ts and this block goes.
+// Their types are aliases of the generated schema (lib/api/types.ts).
 import { api } from "@/lib/axios";
-import type { ConnectStart, PlatformList, SocialAccount, SocialAccountList, SocialPlatform } from "./types";
+import type {
+  ConnectStart,
+  CreatePostRequest,
+  Post,
+  PostPage,
+  PostResponse,
+  PostStatus,
+  PlatformList,
+  SocialAccount,
+  SocialAccountList,
+  SocialPlatform,
+} from "./types";
 
 export type { SocialAccount, SocialAccountStatus, SocialPlatform } from "./types";
 
-export type PostStatus = "scheduled" | "publishing" | "published" | "failed" | "cancelled";
-export type PostPrivacy = "public" | "unlisted" | "private";
-export interface Post {
-  id: string;
-  video_id: string | null;
-  clip_id: string | null;
-  social_account_id: string;
-  title: string;
-  caption: string;
-  privacy: PostPrivacy;
-  scheduled_at: string;
-  status: PostStatus;
-  error: string | null;
-  external_id: string | null;
-  external_url: string | null;
-  published_at: string | null;
-  created_at: string;
-}
-export interface PostResponse {
-  post: Post;
-}
-export interface PostPage {
-  items: Post[];
-  next_cursor: string | null;
-}
-/** POST /api/posts: a video or a clip (exactly one); no scheduled_at = publish now. */
-export type CreatePostRequest = ({ video_id: string; clip_id?: never } | { clip_id: string; video_id?: never }) & {
-  social_account_id: string;
-  title: string;
-  caption: string;
-  privacy: PostPrivacy;
-  scheduled_at?: string;
-};
-// ---- end of the temporary shapes ----
+export type { CreatePostRequest, Post, PostPage, PostPrivacy, PostResponse, PostStatus } from "./types";
 
 /** Names of the platforms for sentences ("View on YouTube") when the platform list is not at hand. */
 export const PLATFORM_NAMES: Readonly<Record<string, string>> = { youtube: "YouTube" };
