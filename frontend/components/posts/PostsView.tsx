@@ -184,11 +184,11 @@ function PostCard({ post, account, onCancel }: { post: Post; account: SocialAcco
 
   return (
     <Card as="article" aria-labelledby={headingId} className="flex flex-col gap-2">
-      <div className="flex min-w-0 flex-wrap items-baseline justify-between gap-x-3 gap-y-1">
-        <h2 id={headingId} className="min-w-0 truncate font-semibold text-ink" title={post.title}>
+      <div className="flex min-w-0 items-baseline justify-between gap-3">
+        <h2 id={headingId} className="min-w-0 flex-1 truncate font-semibold text-ink" title={post.title}>
           {post.title}
         </h2>
-        <p className="text-xs text-muted">{post.clip_id ? "Clip" : "Video"}</p>
+        <p className="shrink-0 text-xs text-muted">{post.clip_id ? "Clip" : "Video"}</p>
       </div>
       <dl className="flex flex-wrap gap-x-3 gap-y-0.5 text-sm text-muted">
         <div className="flex min-w-0 gap-1">
@@ -197,12 +197,15 @@ function PostCard({ post, account, onCancel }: { post: Post; account: SocialAcco
             {platform} · {account?.display_name ?? "a disconnected account"}
           </dd>
         </div>
-        <div className="flex gap-1">
-          <dt className="sr-only">Time</dt>
-          <dd>
-            <time dateTime={when}>{formatDate(when)}</time>
-          </dd>
-        </div>
+        {/* A scheduled post's status line already says when. */}
+        {post.status !== "scheduled" && (
+          <div className="flex gap-1">
+            <dt className="sr-only">{post.status === "published" ? "Published at" : "Scheduled for"}</dt>
+            <dd>
+              <time dateTime={when}>{formatDate(when)}</time>
+            </dd>
+          </div>
+        )}
         <div className="flex gap-1">
           <dt className="sr-only">Privacy</dt>
           <dd>{privacy}</dd>

@@ -225,15 +225,19 @@ function AccountItem({ account, onDisconnect }: { account: SocialAccount; onDisc
           initial
         )}
       </span>
-      <div className="min-w-0 flex-1">
-        <p className="truncate text-sm font-medium text-ink">
+      {/* At least 12rem for the words: on a phone the button wraps to its own line instead of squeezing them. */}
+      <div className="min-w-48 flex-1">
+        <p className="truncate text-sm font-medium text-ink" title={account.display_name}>
           {account.status === "active" ? `Connected as ${account.display_name}` : account.display_name}
         </p>
         {account.status === "needs_reconnect" && (
-          <p className="text-sm text-warning">Needs reconnecting · Videofn can no longer post here until you reconnect.</p>
+          <p className="text-sm text-warning">
+            <span className="font-medium">Needs reconnecting</span>
+            <span className="text-muted"> · Videofn cannot post here until you reconnect.</span>
+          </p>
         )}
       </div>
-      <Button size="sm" variant="ghost" onClick={() => onDisconnect(account)}>
+      <Button size="sm" variant="ghost" className="ml-auto" onClick={() => onDisconnect(account)}>
         Disconnect {account.display_name}
       </Button>
     </li>
