@@ -108,7 +108,14 @@ export default function SchedulePostDialog({ open, onClose, target }: SchedulePo
     if (busy) return;
     setProblems({});
     setServerError(null);
-    setDone(null);
+    if (done) {
+      // Posted: the next opening starts a new post (the account and privacy are kept).
+      setDone(null);
+      setTitle(target.title.slice(0, TITLE_MAX));
+      setCaption("");
+      setMode("now");
+      setWhen("");
+    }
     onClose();
   };
 

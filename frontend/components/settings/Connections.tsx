@@ -171,6 +171,15 @@ function PlatformRow({ platform, accounts, onDisconnect }: PlatformRowProps) {
   const [error, setError] = useState<string | null>(null);
   const needsReconnect = accounts.some((a) => a.status === "needs_reconnect");
 
+  // Back from the consent page, the browser may show this page from its cache, button still busy.
+  useEffect(() => {
+    const onShow = (e: PageTransitionEvent) => {
+      if (e.persisted) setConnecting(false);
+    };
+    window.addEventListener("pageshow", onShow);
+    return () => window.removeEventListener("pageshow", onShow);
+  }, []);
+
   const connect = async () => {
     setConnecting(true);
     setError(null);
