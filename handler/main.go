@@ -297,6 +297,8 @@ func serve(ctx context.Context, getenv func(string) string, stdout io.Writer) er
 	if err != nil {
 		return err
 	}
+	postService, postWorker, postSweeper := newPosts(cfg, db, store, sender, socialAccounts, logger)
+	publishWorker := jobs.Posts{Publisher: postWorker, Logger: logger}
 	importService := importer.NewService(importer.ServiceOptions{
 		Queue:        cfg.ImportQueue,
 		MaxActive:    cfg.ImportMaxActivePerUser,
@@ -339,6 +341,15 @@ func serve(ctx context.Context, getenv func(string) string, stdout io.Writer) er
 				logger.Error("local processing queue stopped", "err", err.Error())
 			}
 		})
+		// And the publish queue: scheduled posts, delivered at their time.
+		consumers.Go(func() {
+			o := drain
+			o.Concurrency, o.Visibility, o.MaxDeliveries = publishConcurrency, 5*time.Minute, 5
+			err := local.Consume(bg, cfg.PublishQueue, jobs.LocalHandler(publishWorker), o)
+			if err != nil {
+				logger.Error("local publish queue stopped", "err", err.Error())
+			}
+		})
 		// And the mail queue: the outbox's mails are sent from here.
 		consumers.Go(func() {
 			o := drain
@@ -363,8 +374,9 @@ func serve(ctx context.Context, getenv func(string) string, stdout io.Writer) er
 		Notices:        map[string]httpapi.Notice{"sandbox": sandboxNotice},
 		ImportWorker:   importWorker,
 		VideoProcessor: videoProcessor,
+		PublishWorker:  publishWorker,
 		Sweeper: &jobs.Sweeper{Purger: videos, Uploads: mediaService, Imports: importService, Mail: authService,
-			Processing: &processing.Sweeper{Store: processingStore, Queue: probes}, Clips: clipService,
+			Processing: &processing.Sweeper{Store: processingStore, Queue: probes}, Clips: clipService, Posts: postSweeper,
 			Retention: 7 * 24 * time.Hour, Logger: logger},
 
 		Auth:             authService,
@@ -376,6 +388,7 @@ func serve(ctx context.Context, getenv func(string) string, stdout io.Writer) er
 		Imports: importService,
 		Clips:   clipService,
 		Social:  socialAccounts,
+		Posts:   postService,
 
 		Frontend: frontend,
 	})

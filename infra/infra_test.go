@@ -266,7 +266,7 @@ func TestAssertsGuardInputsThatCannotWork(t *testing.T) {
 		file string
 		refs []string // every one must appear in one assert's expression
 	}{
-		{"equal queue names", "main.bicep", []string{"importQueueName", "processingQueueName", "mailQueueName", "!="}},
+		{"equal queue names", "main.bicep", []string{"importQueueName", "processingQueueName", "mailQueueName", "publishQueueName", "!="}},
 		{"namePrefix characters and hyphens", "main.bicep", []string{"prefix", "'--'", "endsWith(prefix, '-')"}},
 		{"host storage account name", "main.bicep", []string{"names.hostStorage", "<= 24"}},
 		{"media storage account name", "main.bicep", []string{"names.mediaStorage", "<= 24"}},

@@ -145,6 +145,9 @@ param processingQueueName string = 'video-processing'
 @description('MAIL_QUEUE: queue that wakes the mail-sender function for each mail of the outbox.')
 param mailQueueName string = 'mail'
 
+@description('PUBLISH_QUEUE: queue of scheduled posts, each message delivered at the post time (scheduled enqueue time).')
+param publishQueueName string = 'publish'
+
 @description('Grant the app identity Azure Service Bus Data Owner on the namespace (besides Data Sender and Data Receiver). The Functions scale controller reads queue length with the identity of the ServiceBusConnection; Microsoft lists Data Owner for identity-based Service Bus triggers and its Flex Consumption Service Bus sample grants it. false keeps send/receive only, and scale-out then lags behind a growing queue (infra/README.md, "Service Bus scaling").')
 param serviceBusGrantDataOwner bool = true
 
@@ -347,7 +350,7 @@ assert keyVaultNameIsValid = length(names.keyVault) >= 3 && length(names.keyVaul
 
 // One queue per function: on a shared queue the import worker, the video processor and the mail
 // sender would take each other's messages. Service Bus entity names are case-insensitive.
-assert queueNamesDiffer = toLower(importQueueName) != toLower(processingQueueName) && toLower(importQueueName) != toLower(mailQueueName) && toLower(processingQueueName) != toLower(mailQueueName)
+assert queueNamesDiffer = toLower(importQueueName) != toLower(processingQueueName) && toLower(importQueueName) != toLower(mailQueueName) && toLower(processingQueueName) != toLower(mailQueueName) && !contains([toLower(importQueueName), toLower(processingQueueName), toLower(mailQueueName)], toLower(publishQueueName))
 
 // PostgreSQL has password authentication disabled (modules/postgres.bicep), so without an Entra
 // administrator nobody could ever log in, create the app's role or run migrations.
@@ -506,6 +509,7 @@ module serviceBus 'modules/servicebus.bicep' = {
       importQueueName
       processingQueueName
       mailQueueName
+      publishQueueName
     ]
     maxDeliveryCount: serviceBusMaxDeliveryCount
     duplicateDetectionWindow: serviceBusDuplicateDetectionWindow
@@ -596,6 +600,7 @@ var coreSettings = {
   IMPORT_QUEUE: importQueueName
   PROCESSING_QUEUE: processingQueueName
   MAIL_QUEUE: mailQueueName
+  PUBLISH_QUEUE: publishQueueName
   JWT_SECRET: '@Microsoft.KeyVault(SecretUri=${keyVault.outputs.secretUris.JWT_SECRET})'
   DATA_ENCRYPTION_KEY: '@Microsoft.KeyVault(SecretUri=${keyVault.outputs.secretUris.DATA_ENCRYPTION_KEY})'
   FRONTEND_URL: frontendUrl

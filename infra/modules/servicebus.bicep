@@ -25,7 +25,7 @@ param location string
 @description('Tags applied to the namespace.')
 param tags object
 
-@description('Names of the queues to create (IMPORT_QUEUE, PROCESSING_QUEUE and MAIL_QUEUE).')
+@description('Names of the queues to create (IMPORT_QUEUE, PROCESSING_QUEUE, MAIL_QUEUE and PUBLISH_QUEUE).')
 param queueNames array
 
 @description('Deliveries before a message is dead-lettered.')

@@ -65,6 +65,11 @@ type Config struct {
 	ImportQueue                string // IMPORT_QUEUE, default "imports"
 	ProcessingQueue            string // PROCESSING_QUEUE, default "video-processing"
 	MailQueue                  string // MAIL_QUEUE, default "mail"
+	PublishQueue               string // PUBLISH_QUEUE, default "publish"
+	// PublishChunkBytes is the size of a resumable-upload chunk when
+	// publishing a post (PUBLISH_CHUNK_BYTES, default 8 MiB, a multiple of
+	// 256 KiB between 256 KiB and 64 MiB).
+	PublishChunkBytes int64
 
 	JWTSecret         Secret // JWT_SECRET, at least 32 bytes
 	DataEncryptionKey Secret // DATA_ENCRYPTION_KEY, base64 of 32 bytes (AES-256-GCM for stored third-party tokens)
@@ -404,6 +409,14 @@ func Load(getenv func(string) string) (*Config, error) {
 	c.MailQueue = l.str("MAIL_QUEUE", "mail")
 	if c.MailQueue == c.ImportQueue || c.MailQueue == c.ProcessingQueue {
 		l.fail("MAIL_QUEUE", "must differ from IMPORT_QUEUE and PROCESSING_QUEUE")
+	}
+	c.PublishQueue = l.str("PUBLISH_QUEUE", "publish")
+	if c.PublishQueue == c.ImportQueue || c.PublishQueue == c.ProcessingQueue || c.PublishQueue == c.MailQueue {
+		l.fail("PUBLISH_QUEUE", "must differ from IMPORT_QUEUE, PROCESSING_QUEUE and MAIL_QUEUE")
+	}
+	c.PublishChunkBytes = l.integer("PUBLISH_CHUNK_BYTES", 8<<20, 256<<10, 64<<20)
+	if c.PublishChunkBytes%(256<<10) != 0 {
+		l.fail("PUBLISH_CHUNK_BYTES", "must be a multiple of 262144 (256 KiB)")
 	}
 
 	c.JWTSecret = Secret(l.required("JWT_SECRET"))

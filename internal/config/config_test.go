@@ -111,6 +111,8 @@ func TestLoadValidation(t *testing.T) {
 		{"namespace given as URL", map[string]string{"ServiceBusConnection__fullyQualifiedNamespace": "sb://x.servicebus.windows.net/"}, "must be a host name"},
 		{"same queue twice", map[string]string{"PROCESSING_QUEUE": "imports"}, "must differ from IMPORT_QUEUE"},
 		{"mail on the imports queue", map[string]string{"MAIL_QUEUE": "imports"}, "must differ from IMPORT_QUEUE and PROCESSING_QUEUE"},
+		{"publish on the mail queue", map[string]string{"PUBLISH_QUEUE": "mail"}, "must differ from IMPORT_QUEUE, PROCESSING_QUEUE and MAIL_QUEUE"},
+		{"publish chunk not a multiple of 256 KiB", map[string]string{"PUBLISH_CHUNK_BYTES": "300000"}, "multiple of 262144"},
 		{"frontend with path", map[string]string{"FRONTEND_URL": "https://app.example.com/app"}, "origin only"},
 		{"plain http frontend with secure cookies", map[string]string{"FRONTEND_URL": "http://app.example.com", "COOKIE_SECURE": "true"}, "must be https"},
 		{"encryption key too short", map[string]string{"DATA_ENCRYPTION_KEY": "c2hvcnQ="}, "exactly 32 random bytes"},

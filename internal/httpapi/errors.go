@@ -69,6 +69,9 @@ func publicError(err error) *Error {
 	if e := clipError(err); e != nil {
 		return e
 	}
+	if e := postError(err); e != nil {
+		return e
+	}
 	if e := socialError(err); e != nil {
 		return e
 	}

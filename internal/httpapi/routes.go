@@ -53,6 +53,10 @@ func (s *Server) routes() []route {
 		{"GET /api/clips/{id}", s.authed(s.getClip)},
 		{"DELETE /api/clips/{id}", s.authed(s.deleteClip)},
 
+		{"POST /api/posts", s.authed(s.createPost)},
+		{"GET /api/posts", s.authed(s.listPosts)},
+		{"GET /api/posts/{id}", s.authed(s.getPost)},
+		{"POST /api/posts/{id}/cancel", s.authed(s.cancelPost)},
 		{"GET /api/social-accounts/platforms", s.authed(s.socialPlatforms)},
 		{"POST /api/social-accounts/{platform}/connect", s.authed(s.connectSocial)},
 		{"GET /api/social-accounts/{platform}/callback", s.handle(s.socialCallback)},
@@ -65,6 +69,7 @@ func (s *Server) routes() []route {
 
 		{"POST /import-worker", s.trigger("import-worker", s.queueTrigger(s.importWorker))},
 		{"POST /video-processor", s.trigger("video-processor", s.queueTrigger(s.videoProcessor))},
+		{"POST /publish-worker", s.trigger("publish-worker", s.queueTrigger(s.publishWorker))},
 		{"POST /import-sweeper", s.trigger("import-sweeper", s.sweepTrigger(s.sweeper))},
 		{"POST /mail-sender", s.trigger("mail-sender", s.mailTrigger())},
 	}

@@ -17,6 +17,7 @@ import (
 	"github.com/videofn/videofn/internal/clips"
 	"github.com/videofn/videofn/internal/importer"
 	"github.com/videofn/videofn/internal/media"
+	"github.com/videofn/videofn/internal/posts"
 	"github.com/videofn/videofn/internal/social"
 )
 
@@ -36,7 +37,10 @@ type Options struct {
 
 	ImportWorker   MessageHandler // messages of the imports queue
 	VideoProcessor MessageHandler // messages of the processing queue
-	Sweeper        Sweeper        // the import-sweeper timer
+	// PublishWorker handles the messages of the publish queue; nil
+	// answers them 503 (redelivered).
+	PublishWorker MessageHandler
+	Sweeper       Sweeper // the import-sweeper timer
 	// MailSender delivers the messages of the mail queue; default Auth.
 	MailSender MailHandler
 
@@ -60,6 +64,8 @@ type Options struct {
 	Imports *importer.Service
 	// Clips serves the clip routes.
 	Clips *clips.Service
+	// Posts serves the scheduled post routes.
+	Posts *posts.Service
 	// Social serves the social account routes.
 	Social *social.Accounts
 
@@ -79,6 +85,7 @@ type Server struct {
 
 	importWorker   MessageHandler
 	videoProcessor MessageHandler
+	publishWorker  MessageHandler
 	sweeper        Sweeper
 	mailSender     MailHandler
 
@@ -92,6 +99,7 @@ type Server struct {
 	media    *media.Service
 	imports  *importer.Service
 	clips    *clips.Service
+	posts    *posts.Service
 	social   *social.Accounts
 	frontend http.Handler
 
@@ -108,6 +116,7 @@ func NewServer(o Options) *Server {
 		now:            o.Now,
 		importWorker:   o.ImportWorker,
 		videoProcessor: o.VideoProcessor,
+		publishWorker:  o.PublishWorker,
 		sweeper:        o.Sweeper,
 
 		auth:            o.Auth,
@@ -120,6 +129,7 @@ func NewServer(o Options) *Server {
 		media:    o.Media,
 		imports:  o.Imports,
 		clips:    o.Clips,
+		posts:    o.Posts,
 		social:   o.Social,
 		frontend: o.Frontend,
 	}

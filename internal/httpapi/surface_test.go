@@ -155,7 +155,8 @@ func TestFunctionBindings(t *testing.T) {
 				if len(fn.Bindings) != 1 {
 					t.Errorf("queue functions have only their trigger; got %d bindings", len(fn.Bindings))
 				}
-				want := map[string]string{"import-worker": "%IMPORT_QUEUE%", "video-processor": "%PROCESSING_QUEUE%", "mail-sender": "%MAIL_QUEUE%"}[fn.Name]
+				want := map[string]string{"import-worker": "%IMPORT_QUEUE%", "video-processor": "%PROCESSING_QUEUE%", "mail-sender": "%MAIL_QUEUE%",
+					"publish-worker": "%PUBLISH_QUEUE%"}[fn.Name]
 				if trig.QueueName != want {
 					t.Errorf("queueName %q, want %q", trig.QueueName, want)
 				}

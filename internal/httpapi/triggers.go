@@ -12,8 +12,8 @@ import (
 	"github.com/videofn/videofn/internal/auth"
 )
 
-// QueueMessage is the body of a message on the imports and processing queues
-// (API.md): the worker loads everything else from PostgreSQL.
+// QueueMessage is the body of a message on the imports, processing and
+// publish queues (API.md): the worker loads everything else from PostgreSQL.
 type QueueMessage struct {
 	VideoID uuid.UUID `json:"video_id"`
 	// Task is the processing queue's job: "probe" (also when empty) or
@@ -21,6 +21,9 @@ type QueueMessage struct {
 	Task string `json:"task,omitempty"`
 	// ClipID names the clip of a "clip" task.
 	ClipID *uuid.UUID `json:"clip_id,omitempty"`
+	// PostID names the post of a publish-queue message ({"post_id"}),
+	// which has no video_id.
+	PostID *uuid.UUID `json:"post_id,omitempty"`
 }
 
 // Delivery describes one delivery of a Service Bus message, from the
@@ -61,13 +64,20 @@ func (s *Server) queueTrigger(h MessageHandler) TriggerFunc {
 		if err != nil {
 			return nil, err
 		}
+		if h == nil {
+			return nil, ErrUnavailable
+		}
 		d := Delivery{MessageID: inv.MetaString("MessageId")}
 		d.DeliveryCount, _ = inv.MetaInt("DeliveryCount")
 		d.EnqueuedTime, _ = inv.MetaTime("EnqueuedTimeUtc")
 		if err := h.HandleMessage(r.Context(), msg, d); err != nil {
 			return nil, err
 		}
-		return []string{fmt.Sprintf("message %s for video %s handled (delivery %d)", d.MessageID, msg.VideoID, d.DeliveryCount)}, nil
+		subject := "video " + msg.VideoID.String()
+		if msg.PostID != nil {
+			subject = "post " + msg.PostID.String()
+		}
+		return []string{fmt.Sprintf("message %s for %s handled (delivery %d)", d.MessageID, subject, d.DeliveryCount)}, nil
 	}
 }
 
@@ -78,8 +88,8 @@ func DecodeQueueMessage(body []byte) (QueueMessage, error) {
 	if err := json.Unmarshal(body, &msg); err != nil {
 		return QueueMessage{}, invalidMessage("the body must be a JSON object such as {\"video_id\":\"<uuid>\"}")
 	}
-	if msg.VideoID == uuid.Nil {
-		return QueueMessage{}, invalidMessage("video_id is required")
+	if msg.VideoID == uuid.Nil && (msg.PostID == nil || *msg.PostID == uuid.Nil) {
+		return QueueMessage{}, invalidMessage("video_id (or post_id on the publish queue) is required")
 	}
 	return msg, nil
 }

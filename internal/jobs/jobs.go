@@ -1,5 +1,5 @@
 // Package jobs holds the handlers of the non-HTTP functions: the queue
-// workers (import-worker, video-processor, mail-sender) and the
+// workers (import-worker, video-processor, publish-worker, mail-sender) and the
 // import-sweeper timer.
 //
 // Every handler is idempotent: a message may be delivered more than once,
@@ -119,6 +119,10 @@ type Sweeper struct {
 	// is pending or running for too long, and gives up after a few
 	// attempts (processing.Sweeper).
 	Processing ImportSweeper
+	// Posts, when set, sends the message of due posts still scheduled (a
+	// lost message) and of posts whose publishing attempt died, and gives
+	// up after a few attempts (posts.Sweeper).
+	Posts ImportSweeper
 	// Retention keeps expired records this long for investigation.
 	Retention time.Duration
 	Logger    *slog.Logger
@@ -164,6 +168,14 @@ func (s *Sweeper) Sweep(ctx context.Context, now time.Time) (string, error) {
 			return "", fmt.Errorf("sweep processing: %w", err)
 		}
 		s.Logger.Info("sweep processing", "summary", sum)
+		summary += "; " + sum
+	}
+	if s.Posts != nil {
+		sum, err := s.Posts.Sweep(ctx, now)
+		if err != nil {
+			return "", fmt.Errorf("sweep posts: %w", err)
+		}
+		s.Logger.Info("sweep posts", "summary", sum)
 		summary += "; " + sum
 	}
 	if s.Mail != nil {
@@ -218,4 +230,29 @@ func LocalMail(d httpapi.MailHandler) queue.Handler {
 		}
 		return d.DeliverMail(ctx, id)
 	}
+}
+
+// Publisher publishes one post (posts.Worker): idempotent, records
+// permanent failures itself, and returns an error only when a redelivery
+// may succeed.
+type Publisher interface {
+	Publish(ctx context.Context, postID uuid.UUID) error
+}
+
+// Posts is the publish-worker function's handler ({"post_id"} messages).
+type Posts struct {
+	Publisher Publisher
+	Logger    *slog.Logger
+}
+
+var _ httpapi.MessageHandler = Posts{}
+
+// HandleMessage implements httpapi.MessageHandler. A message without
+// post_id can never be processed: it is logged and acknowledged.
+func (p Posts) HandleMessage(ctx context.Context, msg httpapi.QueueMessage, d httpapi.Delivery) error {
+	if msg.PostID == nil {
+		p.Logger.Error("publish message without post_id acknowledged", "message_id", d.MessageID)
+		return nil
+	}
+	return p.Publisher.Publish(ctx, *msg.PostID)
 }

@@ -174,10 +174,20 @@ posts check posts_status_check
 posts check posts_published_check
 posts check posts_failed_error_check
 posts check posts_caption_check
+posts foreign_key posts_video_fkey
+posts check posts_target_check
+posts check posts_title_check
+posts check posts_privacy_check
+posts check posts_attempt_check
+posts check posts_upload_offset_check
+posts check posts_upload_url_check
+posts check posts_external_url_check
+posts check posts_publishing_lease_check
 posts index posts_due_idx
 posts index posts_user_created_idx
-posts index posts_status_updated_idx
 posts index posts_clip_id_idx
+posts index posts_video_id_idx
+posts index posts_publishing_lease_idx
 posts trigger posts_set_updated_at
 
 queue_messages table queue_messages
@@ -357,7 +367,8 @@ func TestQueryPathsUseIndexes(t *testing.T) {
 		{"expired oauth states", `DELETE FROM social_oauth_states WHERE expires_at < now() - interval '1 hour'`, "social_oauth_states_expires_at_idx"},
 		{"due posts", `SELECT id FROM posts WHERE status = 'scheduled' AND scheduled_at <= now() ORDER BY scheduled_at LIMIT 10 FOR UPDATE SKIP LOCKED`, "posts_due_idx"},
 		{"post page", `SELECT * FROM posts WHERE user_id = ` + id + ` ORDER BY created_at DESC, id DESC LIMIT 20`, "posts_user_created_idx"},
-		{"stuck posts", `SELECT id FROM posts WHERE status = 'publishing' AND updated_at < now() - interval '10 minutes'`, "posts_status_updated_idx"},
+		{"stuck posts", `SELECT id, status, attempt FROM posts WHERE status = 'publishing' AND lease_until < now() ORDER BY lease_until LIMIT 200`, "posts_publishing_lease_idx"},
+		{"posts of a video", `SELECT id FROM posts WHERE video_id = ` + id, "posts_video_id_idx"},
 		{"overdue mails", `SELECT id FROM mail_outbox WHERE state = 'pending' AND next_attempt_at < now() - interval '2 minutes' LIMIT 100`, "mail_outbox_pending_idx"},
 		{"settled mails past retention", `DELETE FROM mail_outbox WHERE finished_at < now() - interval '7 days'`, "mail_outbox_finished_at_idx"},
 		{"mails of a user", `DELETE FROM mail_outbox WHERE user_id = ` + id, "mail_outbox_user_id_idx"},

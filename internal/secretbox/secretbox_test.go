@@ -84,3 +84,38 @@ func TestNewValidatesKeys(t *testing.T) {
 		t.Error("short key accepted")
 	}
 }
+
+func TestFromKeysRotates(t *testing.T) {
+	oldKey, newKey := bytes.Repeat([]byte{1}, KeySize), bytes.Repeat([]byte{2}, KeySize)
+	before, err := FromKeys(oldKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	id, sealed, err := before.Seal([]byte("token"), []byte("row:col"))
+	if err != nil || id != KeyID(oldKey) {
+		t.Fatalf("Seal: %s, %v", id, err)
+	}
+	after, err := FromKeys(newKey, oldKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if after.Primary() != KeyID(newKey) || KeyID(newKey) == KeyID(oldKey) {
+		t.Fatalf("primary %s", after.Primary())
+	}
+	if got, err := after.Open(id, sealed, []byte("row:col")); err != nil || string(got) != "token" {
+		t.Errorf("old value after rotation: %q, %v", got, err)
+	}
+	if id, _, _ := after.Seal([]byte("token"), nil); id != KeyID(newKey) {
+		t.Errorf("sealed under %s, want the new key", id)
+	}
+	if _, err := FromKeys(newKey, nil); err != nil {
+		t.Errorf("an empty previous key: %v", err)
+	}
+	if _, err := FromKeys(newKey); err != nil {
+		t.Fatal(err)
+	}
+	alone, _ := FromKeys(newKey)
+	if _, err := alone.Open(id, sealed, []byte("row:col")); err != ErrUnknownKey {
+		t.Errorf("old value without the old key: %v", err)
+	}
+}

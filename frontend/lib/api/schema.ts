@@ -719,6 +719,66 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/posts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The user's posts, newest first, optionally of one status; keyset pages. */
+        get: operations["listPosts"];
+        put?: never;
+        /**
+         * Schedule a post of one of the user's ready videos or clips on one of their social accounts.
+         * @description Exactly one of `video_id` and `clip_id`. Without `scheduled_at` the post is published now; a
+         *     time more than a minute in the past or more than a year ahead is 422. The publish queue delivers
+         *     its message at `scheduled_at` (Service Bus scheduled enqueue time); the post then goes
+         *     `scheduled` -> `publishing` -> `published` (with `external_id` and `external_url`) or `failed`
+         *     (with `error`). A vertical (9:16) clip gets `#Shorts` on YouTube. Another user's video, clip or
+         *     account is 404; a video or clip that is not ready is 409 `not_ready`.
+         */
+        post: operations["createPost"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/posts/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One of the user's posts. Another user's post is 404. */
+        get: operations["getPost"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/posts/{id}/cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Cancel a scheduled post; nothing is sent. 409 `not_cancellable` once publishing started or ended. */
+        post: operations["cancelPost"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -773,6 +833,40 @@ export interface components {
             /** Format: date-time */
             playback_expires_at?: string;
             progress?: components["schemas"]["ClipProgress"];
+        };
+        Post: {
+            /** Format: uuid */
+            id: string;
+            /**
+             * Format: uuid
+             * @description The video posted; null when a clip is.
+             */
+            video_id: string | null;
+            /**
+             * Format: uuid
+             * @description The clip posted; null when a video is.
+             */
+            clip_id: string | null;
+            /** Format: uuid */
+            social_account_id: string;
+            title: string;
+            caption: string;
+            /** @enum {string} */
+            privacy: "public" | "unlisted" | "private";
+            /** Format: date-time */
+            scheduled_at: string;
+            /** @enum {string} */
+            status: "scheduled" | "publishing" | "published" | "failed" | "cancelled";
+            /** @description Why the post failed, in words; null unless failed. */
+            error: string | null;
+            /** @description The platform's id of the published post. */
+            external_id: string | null;
+            /** @description The published post's page. */
+            external_url: string | null;
+            /** Format: date-time */
+            published_at: string | null;
+            /** Format: date-time */
+            created_at: string;
         };
         /** @description While the clip is queued or processing only. */
         ClipProgress: {
@@ -1036,6 +1130,17 @@ export interface components {
                 };
             };
         };
+        /** @description A post. */
+        Post: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": {
+                    post: components["schemas"]["Post"];
+                };
+            };
+        };
         /** @description Too many requests. */
         RateLimited: {
             headers: {
@@ -1122,6 +1227,12 @@ export interface components {
         SocialAccountID: string;
         /** @description A platform id; one unknown to the server is 404 `not_found`. */
         Platform: "youtube";
+        /**
+         * @description A UUID in canonical form only: lower-case hex, hyphenated 8-4-4-4-12. Upper case, braces,
+         *     `urn:uuid:` and unhyphenated forms name no resource: 404 `not_found`, on every route with an
+         *     id in its path.
+         */
+        PostID: string;
     };
     requestBodies: never;
     headers: {
@@ -2095,6 +2206,121 @@ export interface operations {
             };
             401: components["responses"]["Error"];
             404: components["responses"]["Error"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    listPosts: {
+        parameters: {
+            query?: {
+                status?: "scheduled" | "publishing" | "published" | "failed" | "cancelled";
+                limit?: number;
+                /** @description next_cursor of the previous page. */
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of posts. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: components["schemas"]["Post"][];
+                        next_cursor: string | null;
+                    };
+                };
+            };
+            401: components["responses"]["Error"];
+            422: components["responses"]["Error"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    createPost: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** Format: uuid */
+                    video_id?: string;
+                    /** Format: uuid */
+                    clip_id?: string;
+                    /** Format: uuid */
+                    social_account_id: string;
+                    title: string;
+                    caption?: string;
+                    /**
+                     * @default private
+                     * @enum {string}
+                     */
+                    privacy?: "public" | "unlisted" | "private";
+                    /** Format: date-time */
+                    scheduled_at?: string;
+                };
+            };
+        };
+        responses: {
+            201: components["responses"]["Post"];
+            400: components["responses"]["Error"];
+            401: components["responses"]["Error"];
+            404: components["responses"]["Error"];
+            409: components["responses"]["Error"];
+            415: components["responses"]["Error"];
+            422: components["responses"]["Error"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    getPost: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description A UUID in canonical form only: lower-case hex, hyphenated 8-4-4-4-12. Upper case, braces,
+                 *     `urn:uuid:` and unhyphenated forms name no resource: 404 `not_found`, on every route with an
+                 *     id in its path.
+                 */
+                id: components["parameters"]["PostID"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: components["responses"]["Post"];
+            401: components["responses"]["Error"];
+            404: components["responses"]["Error"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    cancelPost: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description A UUID in canonical form only: lower-case hex, hyphenated 8-4-4-4-12. Upper case, braces,
+                 *     `urn:uuid:` and unhyphenated forms name no resource: 404 `not_found`, on every route with an
+                 *     id in its path.
+                 */
+                id: components["parameters"]["PostID"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: components["responses"]["Post"];
+            401: components["responses"]["Error"];
+            404: components["responses"]["Error"];
+            409: components["responses"]["Error"];
             503: components["responses"]["Unavailable"];
         };
     };
