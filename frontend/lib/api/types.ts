@@ -59,46 +59,23 @@ export type Providers = "/api/auth/providers" extends keyof paths
   : { password: boolean; google: boolean };
 type ProvidersResponse<P> = P extends { "/api/auth/providers": { get: { responses: { 200: infer R } } } } ? R : never;
 
-/**
- * Posts (issue 12). The posts routes reach schema.ts on branch i12-posts, whose regenerated schema
- * conflicts with i12-social's until both are merged and `npm run gen:api` runs once. Until then the
- * shape BRIEF12 gives (identical to what i12-posts generated) stands in; once schema.ts has `Post`
- * these are the generated types and `BriefPost` can go.
- */
-export type Post = Schemas extends { Post: infer P } ? P : BriefPost;
+/** Posts (issue 12). */
+export type Post = Schemas["Post"];
 export type PostStatus = Post["status"];
 export type PostPrivacy = Post["privacy"];
 /** GET /api/posts/{id}, POST /api/posts (201), POST /api/posts/{id}/cancel: `{post}`. */
-export type PostResponse = { post: Post };
-/** GET /api/posts: one page, newest first. */
-export type PostPage = { items: Post[]; next_cursor: string | null };
-/** POST /api/posts, narrowed to what the API accepts: exactly one of a video and a clip; no `scheduled_at` = now. */
-export type CreatePostRequest = ({ video_id: string; clip_id?: never } | { clip_id: string; video_id?: never }) & {
-  social_account_id: string;
-  title: string;
-  caption: string;
-  privacy: PostPrivacy;
-  scheduled_at?: string;
-};
-
-/** Compile-time check: every request the form builds is one the generated schema accepts. */
-export type CreatePostFitsApi = Assert<CreatePostRequest extends GeneratedCreatePost ? true : false>;
+export type PostResponse = JsonOf<components["responses"]["Post"]>;
+/** GET /api/posts: one page of one status, newest first. */
+export type PostPage = JsonOf<paths["/api/posts"]["get"]["responses"][200]>;
+/** POST /api/posts as declared. */
+type CreatePostBody = RequestJson<paths["/api/posts"]["post"]>;
+/**
+ * POST /api/posts as the form sends it: narrower than declared (exactly one of a video and a clip,
+ * every field given); no `scheduled_at` = now.
+ */
+export type CreatePostRequest = ({ video_id: string; clip_id?: never } | { clip_id: string; video_id?: never }) &
+  Required<Pick<CreatePostBody, "social_account_id" | "title" | "caption" | "privacy">> &
+  Pick<CreatePostBody, "scheduled_at">;
+/** Compile-time check: every request the form builds is one the API declares. */
+export type CreatePostFitsApi = Assert<CreatePostRequest extends CreatePostBody ? true : false>;
 type Assert<T extends true> = T;
-type GeneratedCreatePost = paths extends { "/api/posts": { post: infer Op } } ? RequestJson<Op> : CreatePostRequest;
-
-interface BriefPost {
-  id: string;
-  video_id: string | null;
-  clip_id: string | null;
-  social_account_id: string;
-  title: string;
-  caption: string;
-  privacy: "public" | "unlisted" | "private";
-  scheduled_at: string;
-  status: "scheduled" | "publishing" | "published" | "failed" | "cancelled";
-  error: string | null;
-  external_id: string | null;
-  external_url: string | null;
-  published_at: string | null;
-  created_at: string;
-}
