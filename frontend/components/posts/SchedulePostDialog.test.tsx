@@ -98,6 +98,20 @@ describe("Schedule post", () => {
     expect(await axeViolations()).toEqual([]);
   });
 
+  it("refuses a title YouTube would refuse and a time more than a year ahead", async () => {
+    const { net, dialog } = await open(video, oneAccount);
+
+    type("Title", "Big <news>");
+    await click(screen.getByRole("radio", { name: "Later" }));
+    type("Date and time", "2027-12-01T09:00");
+    await click(within(dialog).getByRole("button", { name: "Schedule" }));
+
+    expect(screen.getByText("The title cannot contain < or > (YouTube refuses them).")).toBeTruthy();
+    expect(screen.getByText("Choose a time within a year from now.")).toBeTruthy();
+    expect(document.activeElement).toBe(screen.getByLabelText("Title"));
+    expect(net.called("POST", "/posts")).toHaveLength(0);
+  });
+
   it("publishes a clip now: no time in the payload", async () => {
     const { net, dialog } = await open({ kind: "clip", id: "c1", title: "Best bit", vertical: true }, oneAccount, {
       status: 201,
@@ -130,7 +144,7 @@ describe("Schedule post", () => {
     const { dialog } = await open(
       video,
       oneAccount,
-      errorReply(422, "validation_failed", "Some fields are invalid.", { title: "must not contain < or >", scheduled_at: "must be in the future" }),
+      errorReply(422, "validation_failed", "Some fields are invalid.", { title: "must be at most 100 characters", scheduled_at: "must not be in the past" }),
     );
 
     await click(screen.getByRole("radio", { name: "Later" }));
@@ -139,8 +153,8 @@ describe("Schedule post", () => {
 
     const title = screen.getByRole("textbox", { name: "Title" });
     expect(title.getAttribute("aria-invalid")).toBe("true");
-    expect(screen.getByRole("textbox", { name: "Title", description: /Title must not contain < or >\./ })).toBe(title);
-    expect(screen.getByText("Date and time must be in the future.")).toBeTruthy();
+    expect(screen.getByRole("textbox", { name: "Title", description: /Title must be at most 100 characters\./ })).toBe(title);
+    expect(screen.getByText("Date and time must not be in the past.")).toBeTruthy();
     expect(document.activeElement).toBe(title);
     expect(within(dialog).queryByRole("alert")).toBeNull();
   });

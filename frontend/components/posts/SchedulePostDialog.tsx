@@ -27,6 +27,7 @@ export interface SchedulePostDialogProps {
 
 export const TITLE_MAX = 100;
 export const CAPTION_MAX = 5000;
+const YEAR_MS = 365 * 24 * 60 * 60 * 1000;
 
 const PRIVACY: readonly { value: PostPrivacy; label: string }[] = [
   { value: "public", label: "Public" },
@@ -124,12 +125,15 @@ export default function SchedulePostDialog({ open, onClose, target }: SchedulePo
     if (!accountId) p.account = "Choose an account to publish to.";
     if (!title.trim()) p.title = "Enter a title.";
     else if (title.trim().length > TITLE_MAX) p.title = `The title must be at most ${TITLE_MAX} characters.`;
-    if (caption.length > CAPTION_MAX) p.caption = `The caption must be at most ${CAPTION_MAX} characters.`;
+    else if (/[<>]/.test(title)) p.title = "The title cannot contain < or > (YouTube refuses them).";
+    // The API counts the caption in UTF-8 bytes, as YouTube does.
+    if (new TextEncoder().encode(caption.trim()).length > CAPTION_MAX) p.caption = `The caption is too long: at most ${CAPTION_MAX} bytes (fewer characters with emoji or accents).`;
     if (mode === "later") {
       const at = parseLocalDateTime(when);
       if (!when.trim()) p.when = "Enter the date and time to publish.";
       else if (!at) p.when = "Enter a valid date and time.";
       else if (at.getTime() <= Date.now()) p.when = "That time has already passed. Choose a time in the future.";
+      else if (at.getTime() > Date.now() + YEAR_MS) p.when = "Choose a time within a year from now.";
     }
     return p;
   };
