@@ -2,7 +2,7 @@
 
 import { useState } from "react";
 import { Alert, Button, Dialog } from "@/components/ui";
-import { cancelPost, type Post } from "@/lib/api/social";
+import { cancelPost, getPost, type Post } from "@/lib/api/social";
 import { toApiError } from "@/lib/axios";
 import { postError } from "./postWords";
 
@@ -11,10 +11,12 @@ export interface CancelPostDialogProps {
   post: Post | null;
   onClose: () => void;
   onCancelled: (post: Post) => void;
+  /** The post moved on meanwhile (409: it started publishing): its state now, for the list. */
+  onChanged?: (post: Post) => void;
 }
 
 /** "Cancel this post?" with Keep post / Cancel post. Only a post not yet publishing can be cancelled. */
-export function CancelPostDialog({ post, onClose, onCancelled }: CancelPostDialogProps) {
+export function CancelPostDialog({ post, onClose, onCancelled, onChanged }: CancelPostDialogProps) {
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
 
@@ -31,7 +33,9 @@ export function CancelPostDialog({ post, onClose, onCancelled }: CancelPostDialo
     try {
       onCancelled(await cancelPost(post.id));
     } catch (err) {
-      setError(postError(toApiError(err)));
+      const e = toApiError(err);
+      setError(postError(e));
+      if (e.status === 409) void getPost(post.id).then(onChanged, () => undefined);
     } finally {
       setBusy(false);
     }

@@ -2,7 +2,7 @@ import { act, cleanup, render, screen, within } from "@testing-library/react";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import type { Post } from "@/lib/api/social";
 import { useAuthStore } from "@/lib/store/authStore";
-import { fakeApi, testUser, type Reply } from "@/test/fakeApi";
+import { errorReply, fakeApi, testUser, type Reply } from "@/test/fakeApi";
 import { axeViolations } from "@/test/axe";
 import { account, post } from "@/test/social";
 import { PostsView } from "./PostsView";
@@ -97,6 +97,24 @@ describe("Posts", () => {
     expect(net.called("POST", "/posts/p1/cancel")).toHaveLength(1);
     expect(within(article).getByText("Cancelled")).toBeTruthy();
     expect(within(article).queryByRole("button", { name: "Cancel post" })).toBeNull();
+  });
+
+  it("says so when the post started publishing before the cancel arrived, and shows it publishing", async () => {
+    fakeApi({
+      "GET /social-accounts": accounts,
+      "GET /posts": (call) => page(call.params.status === "scheduled" ? [post("p1", { title: "Launch day" })] : []),
+      "POST /posts/p1/cancel": errorReply(409, "not_cancellable", "The post is already publishing or finished and can no longer be cancelled."),
+      "GET /posts/p1": { status: 200, body: { post: post("p1", { title: "Launch day", status: "publishing" }) } },
+    });
+    await show();
+    const article = screen.getByRole("article", { name: "Launch day" });
+
+    await click(within(article).getByRole("button", { name: "Cancel post" }));
+    const dialog = screen.getByRole("dialog", { name: "Cancel this post?" });
+    await click(within(dialog).getByRole("button", { name: "Cancel post" }));
+
+    expect(within(dialog).getByRole("alert").textContent).toContain("already being published and can no longer be cancelled");
+    expect(within(article).getByText("Publishing…")).toBeTruthy();
   });
 
   it("pages each status with its own cursor under Load more", async () => {

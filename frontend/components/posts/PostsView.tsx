@@ -162,6 +162,7 @@ function PostList({ view }: { view: PostView }) {
           update(p);
           setAnnouncement(postChangeWords(p));
         }}
+        onChanged={update}
       />
     </div>
   );
