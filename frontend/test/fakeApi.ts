@@ -8,6 +8,8 @@ export interface Call {
   url: string;
   body: unknown;
   headers: Record<string, string>;
+  /** The query parameters given as `params`. */
+  params: Record<string, unknown>;
 }
 
 export type Reply = { status: number; body?: unknown; headers?: Record<string, string> };
@@ -20,7 +22,8 @@ export function fakeApi(routes: Record<string, Route | Reply>) {
     const method = (config.method ?? "get").toUpperCase();
     const headers: Record<string, string> = {};
     for (const [k, v] of Object.entries(config.headers.toJSON())) if (typeof v === "string") headers[k.toLowerCase()] = v;
-    const call: Call = { method, url, body: typeof config.data === "string" ? JSON.parse(config.data) : config.data, headers };
+    const params = (config.params ?? {}) as Record<string, unknown>;
+    const call: Call = { method, url, body: typeof config.data === "string" ? JSON.parse(config.data) : config.data, headers, params };
     calls.push(call);
     const route = routes[`${method} ${url}`];
     const reply: Reply = !route

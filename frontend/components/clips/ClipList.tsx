@@ -1,5 +1,6 @@
 "use client";
 
+import dynamic from "next/dynamic";
 import { useCallback, useEffect, useId, useRef, useState } from "react";
 import { Alert, Button, ProgressBar, Spinner, cx } from "@/components/ui";
 import { MediaPlayer } from "@/components/videos/VideoPlayer";
@@ -10,6 +11,9 @@ import { formatBytes, formatPercent } from "@/lib/format";
 import { ASPECT_WORDS, clipMilestone, clipStatusWords, rangeWords } from "./clipWords";
 import { DeleteClipDialog } from "./DeleteClipDialog";
 import type { Clips } from "./useClips";
+
+// The "Schedule post" form loads with the first press of its button.
+const SchedulePostDialog = dynamic(() => import("@/components/posts/SchedulePostDialog"), { ssr: false });
 
 export interface ClipListProps {
   clips: Clips;
@@ -76,6 +80,8 @@ function ClipItem({ clip: initial, onSettled, onGone, onDelete, announce }: Clip
   const titleId = useId();
   const { clip, reconnecting } = useClipProgress(initial, { onSettled, onGone });
   const [playing, setPlaying] = useState(false);
+  // Mounted from the first press on (then only opened and closed), so focus returns to the button.
+  const [scheduling, setScheduling] = useState<boolean | null>(null);
   const running = RUNNING_CLIP_STATUSES.has(clip.status);
   const percent = clip.progress?.percent ?? null;
 
@@ -137,10 +143,22 @@ function ClipItem({ clip: initial, onSettled, onGone, onDelete, announce }: Clip
             Play
           </Button>
         )}
+        {clip.status === "ready" && (
+          <Button size="sm" variant="secondary" aria-describedby={titleId} onClick={() => setScheduling(true)}>
+            Schedule post
+          </Button>
+        )}
         <Button size="sm" variant="ghost" className="ml-auto" aria-label={`Delete clip ${clip.title}`} onClick={() => onDelete(clip)}>
           Delete
         </Button>
       </div>
+      {scheduling !== null && (
+        <SchedulePostDialog
+          open={scheduling}
+          onClose={() => setScheduling(false)}
+          target={{ kind: "clip", id: clip.id, title: clip.title, vertical: clip.aspect === "9:16" }}
+        />
+      )}
     </li>
   );
 }

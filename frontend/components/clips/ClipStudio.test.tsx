@@ -340,4 +340,23 @@ describe("clips list", () => {
     expect(screen.getByText("Clip “Goal” deleted.")).toBeTruthy();
     expect(document.activeElement).toBe(screen.getByRole("heading", { name: "Clips" }));
   });
+
+  it("offers Schedule post on a ready clip, for that clip, as a Short when it is vertical", async () => {
+    const net = fakeApi({
+      [`GET /videos/${VIDEO_ID}/clips`]: { status: 200, body: { items: [clip("c1", { aspect: "9:16" }), clip("c2", { status: "failed", error: "ffmpeg failed" })] } },
+      "GET /social-accounts": { status: 200, body: { items: [{ id: "a1", platform: "youtube", external_id: "UC1", display_name: "Ada", avatar_url: "", scopes: [], status: "active", created_at: "2026-11-30T06:00:00Z" }] } },
+      "POST /posts": { status: 201, body: { post: {} } },
+    });
+    await show();
+    const ready = await screen.findByRole("listitem", { name: "Clip c1" });
+    const failed = screen.getByRole("listitem", { name: "Clip c2" });
+    expect(within(failed).queryByRole("button", { name: "Schedule post" })).toBeNull();
+
+    await click(within(ready).getByRole("button", { name: "Schedule post" }));
+    const dialog = await screen.findByRole("dialog", { name: "Schedule post" });
+    expect(await within(dialog).findByText(/#Shorts is added/)).toBeTruthy();
+    await click(within(dialog).getByRole("button", { name: "Publish now" }));
+
+    expect(net.called("POST", "/posts")[0]?.body).toMatchObject({ clip_id: "c1", social_account_id: "a1", title: "Clip c1" });
+  });
 });

@@ -4,7 +4,7 @@ import Link from "next/link";
 import { usePathname } from "next/navigation";
 import type { ComponentType, SVGProps } from "react";
 import { cx } from "@/components/ui/variants";
-import { ImportIcon, LibraryIcon, SettingsIcon, UploadIcon } from "./icons";
+import { ImportIcon, LibraryIcon, PostsIcon, SettingsIcon, UploadIcon } from "./icons";
 
 interface NavItem {
   href: string;
@@ -16,6 +16,7 @@ export const NAV_ITEMS: readonly NavItem[] = [
   { href: "/library", label: "Library", icon: LibraryIcon },
   { href: "/upload", label: "Upload", icon: UploadIcon },
   { href: "/import", label: "Import", icon: ImportIcon },
+  { href: "/posts", label: "Posts", icon: PostsIcon },
   { href: "/settings", label: "Settings", icon: SettingsIcon },
 ];
 
@@ -38,7 +39,7 @@ export function MainNav() {
         "sm:static sm:z-auto sm:border-0 sm:bg-transparent sm:pb-0 sm:backdrop-blur-none",
       )}
     >
-      <ul className="mx-auto grid max-w-md grid-cols-4 sm:flex sm:max-w-none sm:gap-1">
+      <ul className="mx-auto grid max-w-md grid-cols-5 sm:flex sm:max-w-none sm:gap-1">
         {NAV_ITEMS.map(({ href, label, icon: ItemIcon }) => {
           const current = isCurrent(pathname, href);
           return (

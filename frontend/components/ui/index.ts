@@ -5,5 +5,7 @@ export { Dialog, type DialogProps } from "./Dialog";
 export { EmptyState, type EmptyStateProps } from "./EmptyState";
 export { ProgressBar, type ProgressBarProps } from "./ProgressBar";
 export { Spinner, type SpinnerProps } from "./Spinner";
+export { SelectField, type SelectFieldProps } from "./SelectField";
+export { TextAreaField, type TextAreaFieldProps } from "./TextAreaField";
 export { TextField, type TextFieldProps } from "./TextField";
 export { buttonClasses, cardClasses, cx, inputClasses, linkClasses, type ButtonSize, type ButtonVariant } from "./variants";

@@ -18,6 +18,9 @@ const ClipStudio = dynamic(() => import("@/components/clips/ClipStudio"), {
   ),
 });
 
+// The "Schedule post" form loads with the first press of its button, not with the library.
+const SchedulePostDialog = dynamic(() => import("@/components/posts/SchedulePostDialog"), { ssr: false });
+
 export interface VideoCardProps {
   video: Video;
   highlighted?: boolean;
@@ -44,6 +47,8 @@ export function VideoCard({ video, highlighted = false, playing, onPlayingChange
   const videoRef = useRef<HTMLVideoElement | null>(null);
   const ready = video.status === "ready";
   const open = playing && ready;
+  // Mounted from the first press on (then only opened and closed), so focus returns to the button.
+  const [scheduling, setScheduling] = useState<boolean | null>(null);
 
   return (
     <article
@@ -91,6 +96,11 @@ export function VideoCard({ video, highlighted = false, playing, onPlayingChange
                 {open ? "Close player" : "Play"}
               </Button>
             )}
+            {ready && (
+              <Button size="sm" variant="secondary" aria-describedby={headingId} onClick={() => setScheduling(true)}>
+                Schedule post
+              </Button>
+            )}
             <Button size="sm" variant="ghost" onClick={() => onDelete(video)} className="ml-auto">
               Delete
             </Button>
@@ -98,6 +108,13 @@ export function VideoCard({ video, highlighted = false, playing, onPlayingChange
         </div>
       </div>
       {open && <ClipStudio video={video} videoRef={videoRef} />}
+      {scheduling !== null && (
+        <SchedulePostDialog
+          open={scheduling}
+          onClose={() => setScheduling(false)}
+          target={{ kind: "video", id: video.id, title: video.title }}
+        />
+      )}
     </article>
   );
 }

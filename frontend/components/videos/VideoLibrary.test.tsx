@@ -239,4 +239,23 @@ describe("VideoLibrary", () => {
     expect(within(card).getByRole("progressbar", { name: "Import of Video 9" }).getAttribute("aria-valuenow")).toBe("42");
     expect(within(card).getByText("Imported from example.com")).toBeTruthy();
   });
+
+  it("offers Schedule post on ready videos only, and opens the dialog (loaded on demand) there", async () => {
+    routes((url) =>
+      url === "/videos"
+        ? { items: [video("1"), video("2", { status: "processing" })], next_cursor: null }
+        : url === "/social-accounts"
+          ? { items: [] }
+          : null,
+    );
+    render(<VideoLibrary />);
+    const card = await screen.findByRole("article", { name: "Video 1" });
+    expect(within(screen.getByRole("article", { name: "Video 2" })).queryByRole("button", { name: "Schedule post" })).toBeNull();
+
+    await click(within(card).getByRole("button", { name: "Schedule post" }));
+
+    const dialog = await screen.findByRole("dialog", { name: "Schedule post" });
+    expect(await within(dialog).findByRole("link", { name: "Go to Connections" })).toBeTruthy();
+    expect(get).toHaveBeenCalledWith("/social-accounts", expect.anything());
+  });
 });

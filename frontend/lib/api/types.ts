@@ -18,6 +18,9 @@ export type Clip = Schemas["Clip"];
 export type ClipStatus = Clip["status"];
 export type ClipAspect = Clip["aspect"];
 export type ApiErrorBody = Schemas["Error"];
+export type SocialPlatform = Schemas["SocialPlatform"];
+export type SocialAccount = Schemas["SocialAccount"];
+export type SocialAccountStatus = SocialAccount["status"];
 
 type JsonOf<R> = R extends { content: { "application/json": infer B } } ? B : never;
 
@@ -30,6 +33,11 @@ export type UserResponse = JsonOf<components["responses"]["User"]>;
 export type ClipResponse = JsonOf<components["responses"]["Clip"]>;
 /** GET /api/videos/{id}/clips. */
 export type ClipList = JsonOf<paths["/api/videos/{id}/clips"]["get"]["responses"][200]>;
+
+/** GET /api/social-accounts/platforms, GET /api/social-accounts, POST /api/social-accounts/{platform}/connect. */
+export type PlatformList = JsonOf<paths["/api/social-accounts/platforms"]["get"]["responses"][200]>;
+export type SocialAccountList = JsonOf<paths["/api/social-accounts"]["get"]["responses"][200]>;
+export type ConnectStart = JsonOf<paths["/api/social-accounts/{platform}/connect"]["post"]["responses"][200]>;
 
 /** Request bodies, as the API declares them. */
 type RequestJson<Op> = Op extends { requestBody?: { content: { "application/json": infer B } } } ? B : never;
@@ -50,3 +58,24 @@ export type Providers = "/api/auth/providers" extends keyof paths
   ? JsonOf<ProvidersResponse<paths>>
   : { password: boolean; google: boolean };
 type ProvidersResponse<P> = P extends { "/api/auth/providers": { get: { responses: { 200: infer R } } } } ? R : never;
+
+/** Posts (issue 12). */
+export type Post = Schemas["Post"];
+export type PostStatus = Post["status"];
+export type PostPrivacy = Post["privacy"];
+/** GET /api/posts/{id}, POST /api/posts (201), POST /api/posts/{id}/cancel: `{post}`. */
+export type PostResponse = JsonOf<components["responses"]["Post"]>;
+/** GET /api/posts: one page of one status, newest first. */
+export type PostPage = JsonOf<paths["/api/posts"]["get"]["responses"][200]>;
+/** POST /api/posts as declared. */
+type CreatePostBody = RequestJson<paths["/api/posts"]["post"]>;
+/**
+ * POST /api/posts as the form sends it: narrower than declared (exactly one of a video and a clip,
+ * every field given); no `scheduled_at` = now.
+ */
+export type CreatePostRequest = ({ video_id: string; clip_id?: never } | { clip_id: string; video_id?: never }) &
+  Required<Pick<CreatePostBody, "social_account_id" | "title" | "caption" | "privacy">> &
+  Pick<CreatePostBody, "scheduled_at">;
+/** Compile-time check: every request the form builds is one the API declares. */
+export type CreatePostFitsApi = Assert<CreatePostRequest extends CreatePostBody ? true : false>;
+type Assert<T extends true> = T;
