@@ -22,6 +22,12 @@ param postgresAppIdentityIsAdmin bool = true
 param jwtSecret string = ''
 @secure()
 param dataEncryptionKey string = ''
+@secure()
+param jwtSecretPrevious string = ''
+param jwtSecretRotation bool = false
+@secure()
+param dataEncryptionKeyPrevious string = ''
+param dataEncryptionKeyRotation bool = false
 param googleClientId string = ''
 @secure()
 param googleClientSecret string = ''
@@ -48,6 +54,10 @@ module app '../main.bicep' = {
     }
     jwtSecret: jwtSecret
     dataEncryptionKey: dataEncryptionKey
+    jwtSecretPrevious: jwtSecretPrevious
+    jwtSecretRotation: jwtSecretRotation
+    dataEncryptionKeyPrevious: dataEncryptionKeyPrevious
+    dataEncryptionKeyRotation: dataEncryptionKeyRotation
     googleClientId: googleClientId
     googleClientSecret: googleClientSecret
     youtubeClientId: youtubeClientId
