@@ -1,0 +1,104 @@
+package infra_test
+
+import (
+	"encoding/json"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// TestBlobContainerTheHandlerUsesIsCreated: the container BLOB_CONTAINER
+// names (in the settings and as the handler's default) is one the media
+// storage account's module creates.
+func TestBlobContainerTheHandlerUsesIsCreated(t *testing.T) {
+	main := read(t, "main.bicep")
+	all, _ := appSettings(t)
+	value, ok := all["BLOB_CONTAINER"]
+	if !ok {
+		t.Fatal("BLOB_CONTAINER is not set by main.bicep")
+	}
+	media := block(t, main, `module mediaStorage 'modules/storage.bicep' =`)
+	var created []string
+	for _, line := range strings.Split(block(t, media, `containerNames:`), "\n") {
+		if p := strings.TrimSpace(line); p != "" {
+			created = append(created, p)
+		}
+	}
+	if !slices.Contains(created, value) {
+		t.Errorf("BLOB_CONTAINER = %s, which the media storage module does not create (%v)", value, created)
+	}
+	s, ok := handlerSettings(t)["BLOB_CONTAINER"]
+	if !ok {
+		t.Fatal("the handler does not read BLOB_CONTAINER")
+	}
+	if got := strings.Trim(bicepParam(t, main, value).def, "'"); got != s.def {
+		t.Errorf("the default of %s is %q, the handler's default of BLOB_CONTAINER is %q", value, got, s.def)
+	}
+}
+
+// TestAzdWrapperMatchesMain: infra/azd/main.bicep (azure.yaml's entry point)
+// passes only parameters main.bicep declares, its parameters file fills only
+// parameters it declares, and it outputs every value the azd hooks read.
+func TestAzdWrapperMatchesMain(t *testing.T) {
+	main := read(t, "main.bicep")
+	wrapper := read(t, "azd/main.bicep")
+
+	declared := map[string]bool{}
+	for _, m := range regexp.MustCompile(`(?m)^param (\w+) `).FindAllStringSubmatch(wrapper, -1) {
+		declared[m[1]] = true
+	}
+	body := block(t, block(t, wrapper, `module app '../main.bicep' =`), `params:`)
+	params := objectKeys(strings.ReplaceAll(body, "\n    ", "\n  "))
+	if len(params) < 10 {
+		t.Fatalf("found %d parameters passed to main.bicep; is the parser still matching?", len(params))
+	}
+	for name := range params {
+		bicepParam(t, main, name) // fails the test when main.bicep lacks it
+	}
+	for _, m := range regexp.MustCompile(`(?m)^    (\w+): (\w+)$`).FindAllStringSubmatch(body, -1) {
+		if m[2] != "true" && m[2] != "false" && !declared[m[2]] {
+			t.Errorf("azd/main.bicep passes %s: %s, which it does not declare", m[1], m[2])
+		}
+	}
+
+	var file struct {
+		Parameters map[string]json.RawMessage `json:"parameters"`
+	}
+	if err := json.Unmarshal([]byte(read(t, "azd/main.parameters.json")), &file); err != nil {
+		t.Fatalf("azd/main.parameters.json: %v", err)
+	}
+	for name := range file.Parameters {
+		if !declared[name] {
+			t.Errorf("azd/main.parameters.json sets %s, which azd/main.bicep does not declare", name)
+		}
+	}
+
+	outputs := map[string]bool{}
+	for _, m := range regexp.MustCompile(`(?m)^output (\w+) string = app\.outputs\.(\w+)$`).FindAllStringSubmatch(wrapper, -1) {
+		outputs[m[1]] = true
+		if !regexp.MustCompile(`(?m)^output ` + m[2] + ` `).MatchString(main) {
+			t.Errorf("azd/main.bicep re-exports %s, which main.bicep does not output", m[2])
+		}
+	}
+	for _, m := range regexp.MustCompile(`(?m)^output (\w+) `).FindAllStringSubmatch(wrapper, -1) {
+		outputs[m[1]] = true
+	}
+	deploy := read(t, "../scripts/azd/deploy.sh")
+	reads := regexp.MustCompile(`\boutput ([A-Z_]+)\)`).FindAllStringSubmatch(deploy, -1)
+	if len(reads) < 4 {
+		t.Fatalf("found %d outputs read by scripts/azd/deploy.sh; is the parser still matching?", len(reads))
+	}
+	for _, m := range reads {
+		if !outputs[m[1]] {
+			t.Errorf("scripts/azd/deploy.sh reads %s, which infra/azd/main.bicep does not output", m[1])
+		}
+	}
+
+	yaml := read(t, "../azure.yaml")
+	for _, want := range []string{"path: infra/azd", "module: main", "run: scripts/azd/deploy.sh", "run: scripts/azd/preprovision.sh"} {
+		if !strings.Contains(yaml, want) {
+			t.Errorf("azure.yaml does not contain %q", want)
+		}
+	}
+}
