@@ -82,11 +82,12 @@ screenshots: e2e
 	node frontend/scripts/copy-screenshots.mjs frontend/test-output/e2e docs/screenshots
 
 # actionlint checks .github/workflows (expressions, action inputs, shell with shellcheck when it
-# is installed; without it that part is skipped). Pinned: go run fetches this version through the
+# is installed; without it that part is skipped), shellcheck the azd hooks. Pinned: go run fetches this version through the
 # module proxy once and caches it.
 ACTIONLINT := github.com/rhysd/actionlint/cmd/actionlint@v1.7.12
 lint-workflows:
 	$(GO) run $(ACTIONLINT) -color=false .github/workflows/*.yml
+	@if command -v shellcheck >/dev/null; then shellcheck -s sh scripts/azd/*.sh; else echo "lint-workflows: no shellcheck; scripts/azd not checked"; fi
 
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -o bin/handler ./handler
