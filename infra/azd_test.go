@@ -2,6 +2,9 @@ package infra_test
 
 import (
 	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
@@ -100,5 +103,97 @@ func TestAzdWrapperMatchesMain(t *testing.T) {
 		if !strings.Contains(yaml, want) {
 			t.Errorf("azure.yaml does not contain %q", want)
 		}
+	}
+}
+
+// TestAzdDeployHook runs scripts/azd/deploy.sh in a copy of its folder
+// layout with every tool it calls (azd, npm, make, func, az, npx and
+// bin/handler) replaced by a stub that records its arguments, for both
+// frontend hostings: the function app is published from dist/deploy with
+// --custom, and only staticWebApp writes staticwebapp.config.json for the
+// storage output and deploys the export with the Static Web App's token.
+func TestAzdDeployHook(t *testing.T) {
+	if _, err := exec.LookPath("sh"); err != nil {
+		t.Skip("no sh")
+	}
+	for _, hosting := range []string{"staticWebApp", "functionApp"} {
+		t.Run(hosting, func(t *testing.T) {
+			root := t.TempDir()
+			for _, dir := range []string{"scripts/azd", "stubs", "bin"} {
+				if err := os.MkdirAll(filepath.Join(root, dir), 0o755); err != nil {
+					t.Fatal(err)
+				}
+			}
+			script := read(t, "../scripts/azd/deploy.sh")
+			if err := os.WriteFile(filepath.Join(root, "scripts/azd/deploy.sh"), []byte(script), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			calls := filepath.Join(root, "calls.log")
+			// Each stub logs "<tool> <cwd relative to root> <args>".
+			stub := func(path, extra string) {
+				body := "#!/bin/sh\necho \"$(basename \"$0\") ${PWD#" + root + "} $*\" >> " + calls + "\n" + extra
+				if err := os.WriteFile(path, []byte(body), 0o755); err != nil {
+					t.Fatal(err)
+				}
+			}
+			env := map[string]string{
+				"FUNCTION_APP_NAME":    "func-videofn-abc",
+				"FRONTEND_HOSTING":     hosting,
+				"STORAGE_ACCOUNT_URL":  "https://stvideofnabc.blob.core.windows.net/",
+				"STATIC_WEB_APP_NAME":  "swa-videofn-abc",
+				"AZURE_RESOURCE_GROUP": "rg-videofn",
+				"FRONTEND_URL":         "https://videofn.example",
+			}
+			var azd strings.Builder
+			azd.WriteString("case \"$3\" in\n")
+			for k, v := range env {
+				azd.WriteString("  " + k + ") printf '%s\\n' '" + v + "';;\n")
+			}
+			azd.WriteString("  *) exit 1;;\nesac\n")
+			stub(filepath.Join(root, "stubs/azd"), azd.String())
+			stub(filepath.Join(root, "stubs/npm"), "")
+			stub(filepath.Join(root, "stubs/make"), "mkdir -p dist/deploy\n")
+			stub(filepath.Join(root, "stubs/func"), "")
+			stub(filepath.Join(root, "stubs/az"), "echo deployment-token\n")
+			stub(filepath.Join(root, "stubs/npx"), "")
+			stub(filepath.Join(root, "bin/handler"), "")
+
+			cmd := exec.Command("sh", filepath.Join(root, "scripts/azd/deploy.sh"))
+			cmd.Env = append(os.Environ(), "PATH="+filepath.Join(root, "stubs")+":"+os.Getenv("PATH"), "YTDLP_BINARY=/opt/yt-dlp")
+			if out, err := cmd.CombinedOutput(); err != nil {
+				t.Fatalf("deploy.sh: %v\n%s", err, out)
+			}
+			got := read(t, calls)
+			want := []string{
+				"npm  --prefix frontend ci",
+				"npm  --prefix frontend run build",
+				"make  package YTDLP_BINARY=/opt/yt-dlp FFMPEG_BINARY= FFPROBE_BINARY=",
+				"func /dist/deploy azure functionapp publish func-videofn-abc --custom",
+			}
+			swa := []string{
+				"handler  swa-config --dir frontend/out --storage-origin https://stvideofnabc.blob.core.windows.net/",
+				"az  staticwebapp secrets list --name swa-videofn-abc --resource-group rg-videofn --query properties.apiKey -o tsv",
+				"deploy ./frontend/out --deployment-token deployment-token --env production",
+			}
+			if hosting == "staticWebApp" {
+				want = append(want, swa...)
+			}
+			for _, w := range want {
+				if !strings.Contains(got, w) {
+					t.Errorf("deploy.sh did not run %q; it ran:\n%s", w, got)
+				}
+			}
+			if hosting == "functionApp" {
+				for _, w := range swa {
+					if strings.Contains(got, w) {
+						t.Errorf("with functionApp, deploy.sh ran %q", w)
+					}
+				}
+			}
+			// The export is built before make package copies it into the package.
+			if strings.Index(got, "run build") > strings.Index(got, "make  package") {
+				t.Errorf("deploy.sh packages before building the frontend:\n%s", got)
+			}
+		})
 	}
 }
