@@ -25,7 +25,7 @@ FRONTEND := npm --prefix frontend
 GO_PACKAGES = $$($(GO) list ./... | grep -v /node_modules/)
 export NEXT_TELEMETRY_DISABLED := 1
 
-.PHONY: dev test bench build package tools services migrate vet fmt clean frontend-check frontend-build e2e screenshots
+.PHONY: dev test bench build package tools services migrate vet fmt clean frontend-check frontend-build e2e screenshots lint-workflows
 
 tools:
 	.ci/install.sh
@@ -63,7 +63,7 @@ frontend-build: tools
 
 # -timeout: go test's default (10 min per package) is the handler package's
 # whole run on a loaded 2-core machine; a hung test still fails, later.
-test: services vet frontend-check
+test: services vet lint-workflows frontend-check
 	$(GO) test -race -count=1 -timeout 25m $(GO_PACKAGES)
 
 # The first-load JavaScript report comes last: it fails when the library
@@ -80,6 +80,14 @@ e2e: services frontend-build
 # The end-to-end screenshots of the main pages, for the README (docs/screenshots/).
 screenshots: e2e
 	node frontend/scripts/copy-screenshots.mjs frontend/test-output/e2e docs/screenshots
+
+# actionlint checks .github/workflows (expressions, action inputs, shell with shellcheck when it
+# is installed; without it that part is skipped), shellcheck the azd hooks. Pinned: go run fetches this version through the
+# module proxy once and caches it.
+ACTIONLINT := github.com/rhysd/actionlint/cmd/actionlint@v1.7.12
+lint-workflows:
+	$(GO) run $(ACTIONLINT) -color=false .github/workflows/*.yml
+	@if command -v shellcheck >/dev/null; then shellcheck -s sh scripts/azd/*.sh; else echo "lint-workflows: no shellcheck; scripts/azd not checked"; fi
 
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -o bin/handler ./handler

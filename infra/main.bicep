@@ -252,6 +252,13 @@ param jwtSecret string = ''
 param dataEncryptionKey string = ''
 
 @secure()
+@description('JWT_SECRET_PREVIOUS: the signing key being rotated out (the old jwtSecret), stored in Key Vault. Empty keeps the current value (or leaves it unset). docs/operations.md, "Rotate keys".')
+param jwtSecretPrevious string = ''
+
+@description('True while a JWT_SECRET rotation is under way: the handler gets JWT_SECRET_PREVIOUS (from Key Vault) and still accepts access tokens signed with it.')
+param jwtSecretRotation bool = false
+
+@secure()
 @description('DATA_ENCRYPTION_KEY_PREVIOUS: the key being rotated out (the old dataEncryptionKey), stored in Key Vault. Empty keeps the current value (or leaves it unset).')
 param dataEncryptionKeyPrevious string = ''
 
@@ -562,6 +569,7 @@ module keyVault 'modules/keyvault.bicep' = {
     enablePurgeProtection: keyVaultPurgeProtection
     principalId: identity.outputs.principalId
     jwtSecret: jwtSecret
+    jwtSecretPrevious: jwtSecretPrevious
     dataEncryptionKey: dataEncryptionKey
     dataEncryptionKeyPrevious: dataEncryptionKeyPrevious
     googleClientSecret: googleClientSecret
@@ -648,6 +656,10 @@ var rotationSettings = dataEncryptionKeyRotation ? {
   DATA_ENCRYPTION_KEY_PREVIOUS: '@Microsoft.KeyVault(SecretUri=${keyVault.outputs.secretUris.DATA_ENCRYPTION_KEY_PREVIOUS})'
 } : {}
 
+var jwtRotationSettings = jwtSecretRotation ? {
+  JWT_SECRET_PREVIOUS: '@Microsoft.KeyVault(SecretUri=${keyVault.outputs.secretUris.JWT_SECRET_PREVIOUS})'
+} : {}
+
 var smtpSettings = empty(smtpHost) ? {} : {
   SMTP_HOST: smtpHost
   SMTP_PORT: string(smtpPort)
@@ -674,7 +686,7 @@ module functionApp 'modules/functionapp.bicep' = {
     maximumInstanceCount: maximumInstanceCount
     instanceMemoryMB: instanceMemoryMB
     appInsightsConnectionString: monitoring.outputs.appInsightsConnectionString
-    appSettings: union(coreSettings, frontendSettings, corsSettings, googleSettings, youtubeSettings, rotationSettings, smtpSettings, smtpAuthSettings)
+    appSettings: union(coreSettings, frontendSettings, corsSettings, googleSettings, youtubeSettings, rotationSettings, jwtRotationSettings, smtpSettings, smtpAuthSettings)
     allowBasicPublishingCredentials: allowBasicPublishingCredentials
   }
 }

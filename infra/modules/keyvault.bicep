@@ -31,6 +31,10 @@ param principalId string
 param jwtSecret string
 
 @secure()
+@description('JWT_SECRET_PREVIOUS: the signing key being rotated out. Empty keeps the current value (or leaves it unset).')
+param jwtSecretPrevious string
+
+@secure()
 @description('DATA_ENCRYPTION_KEY: standard base64 of 32 random bytes. Empty keeps the current value.')
 param dataEncryptionKey string
 
@@ -56,6 +60,7 @@ var secretsUserRoleId = '4633458b-17de-408a-b874-0445c86b69e6'
 // Key Vault secret names allow letters, digits and hyphens only.
 var secretNames = {
   jwt: 'jwt-secret'
+  jwtPrevious: 'jwt-secret-previous'
   dataEncryption: 'data-encryption-key'
   dataEncryptionPrevious: 'data-encryption-key-previous'
   google: 'google-client-secret'
@@ -115,6 +120,15 @@ resource googleClientSecretValue 'Microsoft.KeyVault/vaults/secrets@2023-07-01' 
   }
 }
 
+resource jwtSecretPreviousValue 'Microsoft.KeyVault/vaults/secrets@2023-07-01' = if (!empty(jwtSecretPrevious)) {
+  parent: vault
+  name: secretNames.jwtPrevious
+  properties: {
+    value: jwtSecretPrevious
+    contentType: 'text/plain'
+  }
+}
+
 resource dataEncryptionKeyPreviousValue 'Microsoft.KeyVault/vaults/secrets@2023-07-01' = if (!empty(dataEncryptionKeyPrevious)) {
   parent: vault
   name: secretNames.dataEncryptionPrevious
@@ -164,6 +178,7 @@ output uri string = vault.properties.vaultUri
 @description('Versionless URIs of the secrets, keyed by the app setting that references them.')
 output secretUris object = {
   JWT_SECRET: '${vault.properties.vaultUri}secrets/${secretNames.jwt}'
+  JWT_SECRET_PREVIOUS: '${vault.properties.vaultUri}secrets/${secretNames.jwtPrevious}'
   DATA_ENCRYPTION_KEY: '${vault.properties.vaultUri}secrets/${secretNames.dataEncryption}'
   DATA_ENCRYPTION_KEY_PREVIOUS: '${vault.properties.vaultUri}secrets/${secretNames.dataEncryptionPrevious}'
   GOOGLE_CLIENT_SECRET: '${vault.properties.vaultUri}secrets/${secretNames.google}'
