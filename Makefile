@@ -87,7 +87,7 @@ screenshots: e2e
 ACTIONLINT := github.com/rhysd/actionlint/cmd/actionlint@v1.7.12
 lint-workflows:
 	$(GO) run $(ACTIONLINT) -color=false .github/workflows/*.yml
-	@if command -v shellcheck >/dev/null; then shellcheck -s sh scripts/azd/*.sh; else echo "lint-workflows: no shellcheck; scripts/azd not checked"; fi
+	@if command -v shellcheck >/dev/null; then shellcheck -s sh infra/azd/hooks/*.sh; else echo "lint-workflows: no shellcheck; infra/azd/hooks not checked"; fi
 
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -o bin/handler ./handler

@@ -87,26 +87,26 @@ func TestAzdWrapperMatchesMain(t *testing.T) {
 	for _, m := range regexp.MustCompile(`(?m)^output (\w+) `).FindAllStringSubmatch(wrapper, -1) {
 		outputs[m[1]] = true
 	}
-	deploy := read(t, "../scripts/azd/deploy.sh")
+	deploy := read(t, "azd/hooks/deploy.sh")
 	reads := regexp.MustCompile(`\boutput ([A-Z_]+)\)`).FindAllStringSubmatch(deploy, -1)
 	if len(reads) < 4 {
-		t.Fatalf("found %d outputs read by scripts/azd/deploy.sh; is the parser still matching?", len(reads))
+		t.Fatalf("found %d outputs read by infra/azd/hooks/deploy.sh; is the parser still matching?", len(reads))
 	}
 	for _, m := range reads {
 		if !outputs[m[1]] {
-			t.Errorf("scripts/azd/deploy.sh reads %s, which infra/azd/main.bicep does not output", m[1])
+			t.Errorf("infra/azd/hooks/deploy.sh reads %s, which infra/azd/main.bicep does not output", m[1])
 		}
 	}
 
 	yaml := read(t, "../azure.yaml")
-	for _, want := range []string{"path: infra/azd", "module: main", "run: scripts/azd/deploy.sh", "run: scripts/azd/preprovision.sh"} {
+	for _, want := range []string{"path: infra/azd", "module: main", "run: infra/azd/hooks/deploy.sh", "run: infra/azd/hooks/preprovision.sh"} {
 		if !strings.Contains(yaml, want) {
 			t.Errorf("azure.yaml does not contain %q", want)
 		}
 	}
 }
 
-// TestAzdDeployHook runs scripts/azd/deploy.sh in a copy of its folder
+// TestAzdDeployHook runs infra/azd/hooks/deploy.sh in a copy of its folder
 // layout with every tool it calls (azd, npm, make, func, az, npx and
 // bin/handler) replaced by a stub that records its arguments, for both
 // frontend hostings: the function app is published from dist/deploy with
@@ -114,18 +114,18 @@ func TestAzdWrapperMatchesMain(t *testing.T) {
 // storage output and deploys the export with the Static Web App's token.
 func TestAzdDeployHook(t *testing.T) {
 	if _, err := exec.LookPath("sh"); err != nil {
-		t.Skip("no sh")
+		t.Fatalf("the deploy hook is a sh script: %v", err)
 	}
 	for _, hosting := range []string{"staticWebApp", "functionApp"} {
 		t.Run(hosting, func(t *testing.T) {
 			root := t.TempDir()
-			for _, dir := range []string{"scripts/azd", "stubs", "bin"} {
+			for _, dir := range []string{"infra/azd/hooks", "stubs", "bin"} {
 				if err := os.MkdirAll(filepath.Join(root, dir), 0o755); err != nil {
 					t.Fatal(err)
 				}
 			}
-			script := read(t, "../scripts/azd/deploy.sh")
-			if err := os.WriteFile(filepath.Join(root, "scripts/azd/deploy.sh"), []byte(script), 0o755); err != nil {
+			script := read(t, "azd/hooks/deploy.sh")
+			if err := os.WriteFile(filepath.Join(root, "infra/azd/hooks/deploy.sh"), []byte(script), 0o755); err != nil {
 				t.Fatal(err)
 			}
 			calls := filepath.Join(root, "calls.log")
@@ -158,7 +158,7 @@ func TestAzdDeployHook(t *testing.T) {
 			stub(filepath.Join(root, "stubs/npx"), "")
 			stub(filepath.Join(root, "bin/handler"), "")
 
-			cmd := exec.Command("sh", filepath.Join(root, "scripts/azd/deploy.sh"))
+			cmd := exec.Command("sh", filepath.Join(root, "infra/azd/hooks/deploy.sh"))
 			cmd.Env = append(os.Environ(), "PATH="+filepath.Join(root, "stubs")+":"+os.Getenv("PATH"), "YTDLP_BINARY=/opt/yt-dlp")
 			if out, err := cmd.CombinedOutput(); err != nil {
 				t.Fatalf("deploy.sh: %v\n%s", err, out)

@@ -1,6 +1,6 @@
 // The azd entry point (azure.yaml: infra.path infra/azd). It deploys ../main.bicep unchanged and
 // passes the values azd keeps per environment (.azure/<env>/.env, filled by
-// scripts/azd/preprovision.sh and `azd env set`), so `az deployment group create` with
+// infra/azd/hooks/preprovision.sh and `azd env set`), so `az deployment group create` with
 // ../main.parameters.json and `azd up` deploy the same templates. Outputs are re-exported under the
 // names the azd hooks read (azd stores each output in the environment under its name).
 targetScope = 'resourceGroup'

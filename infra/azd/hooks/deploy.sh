@@ -1,12 +1,12 @@
 #!/bin/sh
-# azd predeploy hook (also runnable alone after `azd provision`: sh scripts/azd/deploy.sh):
+# azd predeploy hook (also runnable alone after `azd provision`: sh infra/azd/hooks/deploy.sh):
 # publishes the function app and the frontend to what infra/azd/main.bicep provisioned.
 #
 #   YTDLP_BINARY, FFMPEG_BINARY, FFPROBE_BINARY   passed to make package (the tools the app ships)
 #
 # The outputs come from the azd environment (azd stores each Bicep output under its name).
 set -eu
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/../../.."
 
 output() {
   value=$(azd env get-value "$1" 2>/dev/null || true)
