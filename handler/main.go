@@ -76,13 +76,14 @@ func main() {
 	}
 }
 
-const usage = `usage: handler [serve | migrate | swa-config --dir <export> --storage-origin <origin>]
+const usage = `usage: handler [serve | migrate | swa-config --dir <export> --storage-origin <origin> | dlq ...]
   serve       serve on FUNCTIONS_CUSTOMHANDLER_PORT (default 7071); the default
   migrate     apply database migrations (DATABASE_URL) and exit
   swa-config  write <export>/staticwebapp.config.json for Azure Static Web Apps:
               the security headers and Content-Security-Policy serve sends with
               FRONTEND_DIR=<export>, for a blob endpoint at <origin>
-              (https://<account>.blob.core.windows.net)`
+              (https://<account>.blob.core.windows.net)
+  dlq         list, show, replay or purge dead letters (handler dlq help)`
 
 // run is the whole program; main only wires the process to it. Tests call it
 // with their own environment and stdout, and port 0.
@@ -93,6 +94,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	}
 	if cmd == "swa-config" {
 		return swaConfig(args[2:], stdout)
+	}
+	if cmd == "dlq" {
+		return dlq(ctx, args[2:], getenv, stdout)
 	}
 	if len(args) > 2 {
 		return fmt.Errorf("unexpected arguments %q\n%s", args[2:], usage)
