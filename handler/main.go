@@ -579,7 +579,7 @@ func newAuthService(cfg *config.Config, db *postgres.DB, rdb *redisstore.Client,
 		}
 		sender = smtp
 	}
-	tokens, err := auth.NewTokens([]byte(cfg.JWTSecret.Reveal()), 15*time.Minute, nil)
+	tokens, err := auth.NewRotatingTokens([]byte(cfg.JWTSecret.Reveal()), []byte(cfg.JWTSecretPrevious.Reveal()), 15*time.Minute, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -595,7 +595,7 @@ func newAuthService(cfg *config.Config, db *postgres.DB, rdb *redisstore.Client,
 		svc.EnableGoogle(auth.GoogleOptions{
 			ClientID: cfg.GoogleClientID, ClientSecret: cfg.GoogleClientSecret.Reveal(), RedirectURL: cfg.GoogleRedirectURL,
 			AuthURL: cfg.GoogleAuthURL, TokenURL: cfg.GoogleTokenURL, UserinfoURL: cfg.GoogleUserinfoURL,
-		}, []byte(cfg.JWTSecret.Reveal()))
+		}, []byte(cfg.JWTSecret.Reveal()), []byte(cfg.JWTSecretPrevious.Reveal()))
 	}
 	return svc, nil
 }
