@@ -76,14 +76,16 @@ func main() {
 	}
 }
 
-const usage = `usage: handler [serve | migrate | swa-config --dir <export> --storage-origin <origin> | dlq ...]
+const usage = `usage: handler [serve | migrate | swa-config --dir <export> --storage-origin <origin> | dlq ... | reencrypt]
   serve       serve on FUNCTIONS_CUSTOMHANDLER_PORT (default 7071); the default
   migrate     apply database migrations (DATABASE_URL) and exit
   swa-config  write <export>/staticwebapp.config.json for Azure Static Web Apps:
               the security headers and Content-Security-Policy serve sends with
               FRONTEND_DIR=<export>, for a blob endpoint at <origin>
               (https://<account>.blob.core.windows.net)
-  dlq         list, show, replay or purge dead letters (handler dlq help)`
+  dlq         list, show, replay or purge dead letters (handler dlq help)
+  reencrypt   move every stored secret to DATA_ENCRYPTION_KEY (idempotent,
+              resumable), then DATA_ENCRYPTION_KEY_PREVIOUS can be removed`
 
 // run is the whole program; main only wires the process to it. Tests call it
 // with their own environment and stdout, and port 0.
@@ -106,6 +108,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		return serve(ctx, getenv, stdout)
 	case "migrate":
 		return migrate(ctx, getenv, stdout)
+	case "reencrypt":
+		return reencrypt(ctx, getenv, stdout)
 	case "help", "-h", "--help":
 		fmt.Fprintln(stdout, usage)
 		return nil
