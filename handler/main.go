@@ -76,13 +76,16 @@ func main() {
 	}
 }
 
-const usage = `usage: handler [serve | migrate | swa-config --dir <export> --storage-origin <origin>]
+const usage = `usage: handler [serve | migrate | swa-config --dir <export> --storage-origin <origin> | dlq ... | reencrypt]
   serve       serve on FUNCTIONS_CUSTOMHANDLER_PORT (default 7071); the default
   migrate     apply database migrations (DATABASE_URL) and exit
   swa-config  write <export>/staticwebapp.config.json for Azure Static Web Apps:
               the security headers and Content-Security-Policy serve sends with
               FRONTEND_DIR=<export>, for a blob endpoint at <origin>
-              (https://<account>.blob.core.windows.net)`
+              (https://<account>.blob.core.windows.net)
+  dlq         list, show, replay or purge dead letters (handler dlq help)
+  reencrypt   move every stored secret to DATA_ENCRYPTION_KEY (idempotent,
+              resumable), then DATA_ENCRYPTION_KEY_PREVIOUS can be removed`
 
 // run is the whole program; main only wires the process to it. Tests call it
 // with their own environment and stdout, and port 0.
@@ -94,6 +97,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	if cmd == "swa-config" {
 		return swaConfig(args[2:], stdout)
 	}
+	if cmd == "dlq" {
+		return dlq(ctx, args[2:], getenv, stdout)
+	}
 	if len(args) > 2 {
 		return fmt.Errorf("unexpected arguments %q\n%s", args[2:], usage)
 	}
@@ -102,6 +108,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		return serve(ctx, getenv, stdout)
 	case "migrate":
 		return migrate(ctx, getenv, stdout)
+	case "reencrypt":
+		return reencrypt(ctx, getenv, stdout)
 	case "help", "-h", "--help":
 		fmt.Fprintln(stdout, usage)
 		return nil
@@ -575,7 +583,7 @@ func newAuthService(cfg *config.Config, db *postgres.DB, rdb *redisstore.Client,
 		}
 		sender = smtp
 	}
-	tokens, err := auth.NewTokens([]byte(cfg.JWTSecret.Reveal()), 15*time.Minute, nil)
+	tokens, err := auth.NewRotatingTokens([]byte(cfg.JWTSecret.Reveal()), []byte(cfg.JWTSecretPrevious.Reveal()), 15*time.Minute, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -591,7 +599,7 @@ func newAuthService(cfg *config.Config, db *postgres.DB, rdb *redisstore.Client,
 		svc.EnableGoogle(auth.GoogleOptions{
 			ClientID: cfg.GoogleClientID, ClientSecret: cfg.GoogleClientSecret.Reveal(), RedirectURL: cfg.GoogleRedirectURL,
 			AuthURL: cfg.GoogleAuthURL, TokenURL: cfg.GoogleTokenURL, UserinfoURL: cfg.GoogleUserinfoURL,
-		}, []byte(cfg.JWTSecret.Reveal()))
+		}, []byte(cfg.JWTSecret.Reveal()), []byte(cfg.JWTSecretPrevious.Reveal()))
 	}
 	return svc, nil
 }

@@ -56,8 +56,8 @@ type PreSession struct {
 	CSRFToken string
 }
 
-func (t *Tokens) csrfMAC(b CSRFBinding, random string) []byte {
-	m := hmac.New(sha256.New, t.csrfKey)
+func csrfMAC(key []byte, b CSRFBinding, random string) []byte {
+	m := hmac.New(sha256.New, key)
 	// kind and value never contain NUL, so the encoding is unambiguous.
 	m.Write([]byte(b.kind + "\x00" + b.value + "\x00" + random))
 	return m.Sum(nil)
@@ -70,11 +70,11 @@ func (t *Tokens) CSRF(b CSRFBinding) string {
 		panic("auth: CSRF token for an empty binding")
 	}
 	random, _ := opaqueToken()
-	return random + "." + base64.RawURLEncoding.EncodeToString(t.csrfMAC(b, random))
+	return random + "." + base64.RawURLEncoding.EncodeToString(csrfMAC(t.keys.csrfKey, b, random))
 }
 
-// VerifyCSRF reports whether token was minted by CSRF for exactly b. The
-// MAC is compared in constant time.
+// VerifyCSRF reports whether token was minted by CSRF for exactly b (under
+// the current or the previous secret). The MAC is compared in constant time.
 func (t *Tokens) VerifyCSRF(b CSRFBinding, token string) bool {
 	if b.kind == "" {
 		return false
@@ -87,7 +87,12 @@ func (t *Tokens) VerifyCSRF(b CSRFBinding, token string) bool {
 	if err != nil {
 		return false
 	}
-	return hmac.Equal(mac, t.csrfMAC(b, random))
+	// Under the current key, or the previous one during a key rotation.
+	ok = false
+	for _, k := range t.all() {
+		ok = hmac.Equal(mac, csrfMAC(k.csrfKey, b, random)) || ok
+	}
+	return ok
 }
 
 // NewPreSession mints a pre-session nonce and its CSRF token.

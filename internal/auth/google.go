@@ -33,6 +33,7 @@ type Google struct {
 	cfg         *oauth2.Config
 	userinfoURL string
 	stateKey    []byte
+	oldKeys     [][]byte // state keys of the previous secret: open only
 	client      *http.Client
 }
 
@@ -45,7 +46,15 @@ func (s *Service) GoogleEnabled() bool { return s.google != nil }
 
 // EnableGoogle turns Google sign-in on. secret is the same secret that keys
 // access tokens; the state cookie uses a key derived for that purpose only.
-func (s *Service) EnableGoogle(o GoogleOptions, secret []byte) {
+// previous (JWT_SECRET_PREVIOUS, optional) still opens state cookies set
+// before a key rotation.
+func (s *Service) EnableGoogle(o GoogleOptions, secret []byte, previous ...[]byte) {
+	var oldKeys [][]byte
+	for _, p := range previous {
+		if len(p) > 0 {
+			oldKeys = append(oldKeys, deriveKey(p, "oauth-state"))
+		}
+	}
 	client := o.HTTPClient
 	if client == nil {
 		client = &http.Client{Timeout: 10 * time.Second}
@@ -60,6 +69,7 @@ func (s *Service) EnableGoogle(o GoogleOptions, secret []byte) {
 		},
 		userinfoURL: o.UserinfoURL,
 		stateKey:    deriveKey(secret, "oauth-state"),
+		oldKeys:     oldKeys,
 		client:      client,
 	}
 }
@@ -90,9 +100,13 @@ func (g *Google) open(cookie string, now time.Time) (oauthState, bool) {
 	if err1 != nil || err2 != nil {
 		return oauthState{}, false
 	}
-	m := hmac.New(sha256.New, g.stateKey)
-	m.Write(payload)
-	if !hmac.Equal(mac, m.Sum(nil)) {
+	valid := false
+	for _, k := range append([][]byte{g.stateKey}, g.oldKeys...) {
+		m := hmac.New(sha256.New, k)
+		m.Write(payload)
+		valid = hmac.Equal(mac, m.Sum(nil)) || valid
+	}
+	if !valid {
 		return oauthState{}, false
 	}
 	var st oauthState

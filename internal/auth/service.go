@@ -524,8 +524,15 @@ func (s *Service) Refresh(ctx context.Context, c Client, refreshToken, csrfToken
 		// The current token is this token's successor, unless it was
 		// rotated by a version that drew successors at random: then the
 		// browser keeps what another response gives it.
+		// A token rotated before a key rotation has its successor under
+		// the previous key: give the browser that one.
 		if !bytes.Equal(rot.Successor, nextHash) {
 			next = ""
+			for _, prev := range s.tokens.previousSuccessors(refreshToken) {
+				if bytes.Equal(rot.Successor, hashToken(prev)) {
+					next = prev
+				}
+			}
 		}
 	}
 	access, err := s.tokens.Issue(rot.User.ID, rot.SessionID)

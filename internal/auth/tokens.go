@@ -51,25 +51,65 @@ type accessClaims struct {
 // Tokens issues and verifies access tokens (HS256 JWTs with iss, aud, sub,
 // sid, iat, exp and jti) and CSRF tokens (csrf.go), each under its own key
 // derived from the secret.
+//
+// During a key rotation (NewRotatingTokens) everything is signed under the
+// current secret and verified under the current or the previous one, so
+// that access tokens, CSRF tokens and refresh-token successors issued before
+// the rotation stay valid until they expire.
 type Tokens struct {
+	keys keySet   // the current secret's keys: everything is signed with them
+	old  []keySet // the previous secret's, accepted for verification only
+	ttl  time.Duration
+	now  func() time.Time
+}
+
+// keySet is the keys derived from one secret.
+type keySet struct {
+	kid     string // the access tokens' "kid" header: names the secret without revealing it
 	key     []byte // access tokens
 	csrfKey []byte // CSRF tokens (csrf.go)
 	nextKey []byte // refresh-token successors (Successor)
-	ttl     time.Duration
-	now     func() time.Time
 }
+
+func newKeySet(secret []byte) keySet {
+	return keySet{
+		kid:     base64.RawURLEncoding.EncodeToString(deriveKey(secret, "key-id")[:9]),
+		key:     deriveKey(secret, "access-token"),
+		csrfKey: deriveKey(secret, "csrf-token"),
+		nextKey: deriveKey(secret, "refresh-successor"),
+	}
+}
+
+// all returns the current keys first, then the previous ones.
+func (t *Tokens) all() []keySet { return append([]keySet{t.keys}, t.old...) }
 
 // NewTokens returns Tokens keyed from secret (at least 32 bytes) whose
 // access tokens live for ttl.
 func NewTokens(secret []byte, ttl time.Duration, now func() time.Time) (*Tokens, error) {
+	return NewRotatingTokens(secret, nil, ttl, now)
+}
+
+// NewRotatingTokens is NewTokens that also accepts, for verification only,
+// what was signed under previous (JWT_SECRET_PREVIOUS; nil or empty: none).
+func NewRotatingTokens(secret, previous []byte, ttl time.Duration, now func() time.Time) (*Tokens, error) {
 	if len(secret) < 32 {
 		return nil, errors.New("auth: the token secret must be at least 32 bytes")
+	}
+	if len(previous) > 0 && len(previous) < 32 {
+		return nil, errors.New("auth: the previous token secret must be at least 32 bytes")
 	}
 	if now == nil {
 		now = time.Now
 	}
-	return &Tokens{key: deriveKey(secret, "access-token"), csrfKey: deriveKey(secret, "csrf-token"), nextKey: deriveKey(secret, "refresh-successor"), ttl: ttl, now: now}, nil
+	t := &Tokens{keys: newKeySet(secret), ttl: ttl, now: now}
+	if len(previous) > 0 && !hmac.Equal(previous, secret) {
+		t.old = []keySet{newKeySet(previous)}
+	}
+	return t, nil
 }
+
+// KeyID returns the "kid" header of the access tokens Issue signs.
+func (t *Tokens) KeyID() string { return t.keys.kid }
 
 // TTL returns the lifetime of access tokens.
 func (t *Tokens) TTL() time.Duration { return t.ttl }
@@ -90,7 +130,8 @@ func (t *Tokens) Issue(userID, sessionID uuid.UUID) (string, error) {
 	}
 	tok := jwt.NewWithClaims(jwt.SigningMethodHS256, claims)
 	tok.Header["typ"] = accessTokenType
-	s, err := tok.SignedString(t.key)
+	tok.Header["kid"] = t.keys.kid
+	s, err := tok.SignedString(t.keys.key)
 	if err != nil {
 		return "", fmt.Errorf("sign access token: %w", err)
 	}
@@ -107,7 +148,19 @@ func (t *Tokens) Verify(token string) (Claims, error) {
 			if typ, _ := tok.Header["typ"].(string); typ != accessTokenType {
 				return nil, errors.New("not an access token")
 			}
-			return t.key, nil
+			// The kid picks the key; a token without one (issued before
+			// key ids) is tried under every key.
+			kid, hasKid := tok.Header["kid"].(string)
+			var keys jwt.VerificationKeySet
+			for _, k := range t.all() {
+				if !hasKid || kid == k.kid {
+					keys.Keys = append(keys.Keys, k.key)
+				}
+			}
+			if len(keys.Keys) == 0 {
+				return nil, errors.New("unknown key id")
+			}
+			return keys, nil
 		},
 		jwt.WithValidMethods([]string{jwt.SigningMethodHS256.Alg()}),
 		jwt.WithIssuer(Issuer),
@@ -146,7 +199,21 @@ func opaqueToken() (plain string, hash []byte) {
 // tab, a retry) while only hashes are stored; being keyed, it cannot be
 // computed from a token without the secret.
 func (t *Tokens) Successor(token string) string {
-	m := hmac.New(sha256.New, t.nextKey)
+	return successor(t.keys.nextKey, token)
+}
+
+// previousSuccessors returns token's successors under the previous keys: a
+// token rotated before a key rotation has one of them as its successor.
+func (t *Tokens) previousSuccessors(token string) []string {
+	var out []string
+	for _, k := range t.old {
+		out = append(out, successor(k.nextKey, token))
+	}
+	return out
+}
+
+func successor(key []byte, token string) string {
+	m := hmac.New(sha256.New, key)
 	m.Write([]byte(token))
 	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
 }

@@ -71,7 +71,12 @@ type Config struct {
 	// 256 KiB between 256 KiB and 64 MiB).
 	PublishChunkBytes int64
 
-	JWTSecret         Secret // JWT_SECRET, at least 32 bytes
+	JWTSecret Secret // JWT_SECRET, at least 32 bytes
+	// JWTSecretPrevious (JWT_SECRET_PREVIOUS, optional, at least 32 bytes)
+	// is the secret before the last rotation: access tokens, CSRF tokens,
+	// refresh-token successors and OAuth state cookies signed under it still
+	// verify; nothing is signed with it.
+	JWTSecretPrevious Secret
 	DataEncryptionKey Secret // DATA_ENCRYPTION_KEY, base64 of 32 bytes (AES-256-GCM for stored third-party tokens)
 	// DataEncryptionKeyPrevious (DATA_ENCRYPTION_KEY_PREVIOUS, optional,
 	// base64 of 32 bytes) is the key before the last rotation: values
@@ -166,6 +171,7 @@ func (c *Config) LogValue() slog.Value {
 		slog.Bool("google", c.GoogleEnabled()),
 		slog.Bool("youtube", c.YouTubeEnabled()),
 		slog.Bool("data_encryption_key_previous_set", set(c.DataEncryptionKeyPrevious)),
+		slog.Bool("jwt_secret_previous_set", set(c.JWTSecretPrevious)),
 		slog.Int64("import_max_bytes", c.ImportMaxBytes),
 		slog.Int64("upload_max_bytes", c.UploadMaxBytes),
 		slog.Int64("user_storage_quota_bytes", c.UserStorageQuotaBytes),
@@ -422,6 +428,10 @@ func Load(getenv func(string) string) (*Config, error) {
 	c.JWTSecret = Secret(l.required("JWT_SECRET"))
 	if n := len(c.JWTSecret); n > 0 && n < 32 {
 		l.fail("JWT_SECRET", "must be at least 32 bytes, got %d", n)
+	}
+	c.JWTSecretPrevious = Secret(l.str("JWT_SECRET_PREVIOUS", ""))
+	if n := len(c.JWTSecretPrevious); n > 0 && n < 32 {
+		l.fail("JWT_SECRET_PREVIOUS", "must be at least 32 bytes, got %d", n)
 	}
 	c.DataEncryptionKey = Secret(l.required("DATA_ENCRYPTION_KEY"))
 	if v := c.DataEncryptionKey.Reveal(); v != "" {

@@ -104,9 +104,8 @@ func writeError(w http.ResponseWriter, r *http.Request, logger *slog.Logger, err
 	if pub.Status >= 500 {
 		level = slog.LevelError
 	}
-	logger.Log(r.Context(), level, "request failed",
-		"request_id", requestID(r.Context()), "method", r.Method, "path", r.URL.Path,
-		"status", pub.Status, "code", pub.Code, "err", err.Error())
+	logger.Log(r.Context(), level, "request failed", append(logAttrs(r.Context()), "method", r.Method, "path", r.URL.Path,
+		"status", pub.Status, "code", pub.Code, "err", err.Error())...)
 	var rl *ratelimit.LimitError
 	switch {
 	case errors.As(err, &rl):

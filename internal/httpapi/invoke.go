@@ -153,6 +153,29 @@ func (inv *Invocation) metaString(key string) (string, bool) {
 	return string(v), true
 }
 
+// messageTraceparent returns the traceparent the queue message carries: its
+// application property "traceparent", or "Diagnostic-Id" (what the Azure
+// SDKs set), from the Service Bus trigger's ApplicationProperties (or
+// UserProperties, the older name) metadata; "" when it has none.
+func (inv *Invocation) messageTraceparent() string {
+	for _, key := range []string{"ApplicationProperties", "UserProperties"} {
+		raw, ok := inv.metaString(key)
+		if !ok {
+			continue
+		}
+		var props map[string]any
+		if json.Unmarshal([]byte(raw), &props) != nil {
+			continue
+		}
+		for _, name := range []string{"traceparent", "Diagnostic-Id"} {
+			if s, ok := props[name].(string); ok && s != "" {
+				return s
+			}
+		}
+	}
+	return ""
+}
+
 // MetaString returns a string metadata value such as MessageId.
 func (inv *Invocation) MetaString(key string) string {
 	s, _ := inv.metaString(key)
@@ -209,6 +232,9 @@ func (s *Server) trigger(name string, fn TriggerFunc) http.Handler {
 		inv, err := decodeInvocation(r, w)
 		var logs []string
 		if err == nil {
+			// The message's trace context, set by whoever sent it: the
+			// request that enqueued it, found again by its traceparent.
+			setTraceparent(r.Context(), inv.messageTraceparent())
 			logs, err = fn(r, inv)
 		}
 		if err != nil {

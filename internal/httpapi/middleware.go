@@ -20,10 +20,70 @@ type ctxKey int
 
 const requestIDKey ctxKey = iota
 
+// requestInfo is what identifies a request in the logs: its id, the
+// Functions invocation id and the W3C trace context the host forwards. A
+// pointer in the context, so that a queue invocation can add the
+// traceparent its message carries (setTraceparent) after the middleware ran.
+type requestInfo struct {
+	id           string
+	invocationID string
+	traceparent  string
+}
+
+func info(ctx context.Context) *requestInfo {
+	ri, _ := ctx.Value(requestIDKey).(*requestInfo)
+	if ri == nil {
+		return &requestInfo{}
+	}
+	return ri
+}
+
 // requestID returns the id of the request carried by ctx, or "".
-func requestID(ctx context.Context) string {
-	id, _ := ctx.Value(requestIDKey).(string)
-	return id
+func requestID(ctx context.Context) string { return info(ctx).id }
+
+// logAttrs are the attributes every log line about a request carries:
+// request_id, and invocation_id and traceparent when known (Application
+// Insights correlates on them: docs/operations.md).
+func logAttrs(ctx context.Context) []any {
+	ri := info(ctx)
+	attrs := []any{"request_id", ri.id}
+	if ri.invocationID != "" {
+		attrs = append(attrs, "invocation_id", ri.invocationID)
+	}
+	if ri.traceparent != "" {
+		attrs = append(attrs, "traceparent", ri.traceparent)
+	}
+	return attrs
+}
+
+// invocationIDHeader is the header the Functions host sets on every request
+// it forwards to a custom handler (HTTP and trigger invocations alike).
+const invocationIDHeader = "X-Azure-Functions-InvocationId"
+
+// validTraceparent is a W3C traceparent (version 00 form; later versions
+// may append fields, which are dropped). All-zero ids are invalid.
+var validTraceparent = regexp.MustCompile(`^([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})`)
+
+// parseTraceparent returns the traceparent in s, or "" when s is not one.
+func parseTraceparent(s string) string {
+	m := validTraceparent.FindStringSubmatch(strings.TrimSpace(s))
+	if m == nil || m[1] == "ff" || m[2] == strings.Repeat("0", 32) || m[3] == strings.Repeat("0", 16) {
+		return ""
+	}
+	if m[1] == "00" && len(strings.TrimSpace(s)) != 55 {
+		return ""
+	}
+	return m[0]
+}
+
+// setTraceparent records the trace context of a queue invocation's message
+// (the request carries the host's own).
+func setTraceparent(ctx context.Context, tp string) {
+	if tp = parseTraceparent(tp); tp != "" {
+		if ri, ok := ctx.Value(requestIDKey).(*requestInfo); ok {
+			ri.traceparent = tp
+		}
+	}
 }
 
 // validRequestID accepts ids a client or proxy may send (the Functions host
@@ -37,7 +97,8 @@ func newRequestID() string {
 }
 
 // withRequestID gives every request an id, taken from X-Request-ID when it is
-// well formed, and echoes it in the response.
+// well formed, and echoes it in the response. It also keeps, for the logs,
+// the Functions invocation id and the W3C traceparent when well formed.
 func withRequestID(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		id := r.Header.Get("X-Request-ID")
@@ -45,7 +106,11 @@ func withRequestID(next http.Handler) http.Handler {
 			id = newRequestID()
 		}
 		w.Header().Set("X-Request-ID", id)
-		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), requestIDKey, id)))
+		ri := &requestInfo{id: id, traceparent: parseTraceparent(r.Header.Get("traceparent"))}
+		if inv := r.Header.Get(invocationIDHeader); validRequestID.MatchString(inv) {
+			ri.invocationID = inv
+		}
+		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), requestIDKey, ri)))
 	})
 }
 
@@ -85,7 +150,7 @@ func withLogging(logger *slog.Logger, next http.Handler) http.Handler {
 				if p == http.ErrAbortHandler {
 					panic(p)
 				}
-				logger.Error("panic", "request_id", requestID(r.Context()), "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
+				logger.Error("panic", append(logAttrs(r.Context()), "panic", fmt.Sprint(p), "stack", string(debug.Stack()))...)
 				if rec.status == 0 {
 					writeError(rec, r, logger, fmt.Errorf("panic: %v", p))
 				}
@@ -94,9 +159,8 @@ func withLogging(logger *slog.Logger, next http.Handler) http.Handler {
 			if r.URL.Path == "/" {
 				level = slog.LevelDebug // the host polls GET / for readiness
 			}
-			logger.Log(r.Context(), level, "request",
-				"request_id", requestID(r.Context()), "method", r.Method, "path", r.URL.Path,
-				"status", rec.status, "bytes", rec.bytes, "duration_ms", time.Since(start).Milliseconds())
+			logger.Log(r.Context(), level, "request", append(logAttrs(r.Context()), "method", r.Method, "path", r.URL.Path,
+				"status", rec.status, "bytes", rec.bytes, "duration_ms", time.Since(start).Milliseconds())...)
 		}()
 		next.ServeHTTP(rec, r)
 	})

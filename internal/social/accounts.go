@@ -102,6 +102,13 @@ func (a *Accounts) connector(platform string) (Connector, error) {
 // additional data of a sealed value: where it is stored.
 func ad(id, column string) []byte { return []byte(id + ":" + column) }
 
+// AdditionalData is the additional data a sealed column is bound to: the
+// row's id (social_accounts.id, or the hex of social_oauth_states.state_hash)
+// and the column ("access_token", "refresh_token", "verifier"). For
+// re-encryption (postgres.Reencrypt), which must open and seal exactly as
+// Accounts does.
+func AdditionalData(id, column string) []byte { return ad(id, column) }
+
 // StartConnect records a new authorization for the user and returns the
 // platform's consent URL and the state it carries. The state is random,
 // stored only as a hash, bound to the user and valid once for StateTTL;
