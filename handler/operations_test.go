@@ -5,17 +5,9 @@ import (
 	"io"
 	"os"
 	"regexp"
-	"slices"
 	"strings"
 	"testing"
 )
-
-// notYetHere are subcommands docs/operations.md names that other branches
-// of issue 13 add; each is checked like the others as soon as run knows it,
-// and skipped only while it does not. TODO(issue 13): drop each once its
-// branch is merged: dlq (i13-dlq: handler dlq list|show|replay|purge),
-// reencrypt (i13-dlq).
-var notYetHere = []string{"dlq", "reencrypt"}
 
 // TestOperationsCommandsExist: every `handler <subcommand>` the runbook
 // tells an operator to run is a subcommand run dispatches. Each is called
@@ -52,9 +44,6 @@ func TestOperationsCommandsExist(t *testing.T) {
 				t.Fatalf("handler %s with no settings succeeded; want it refused", name)
 			}
 			if strings.Contains(err.Error(), "unknown command") {
-				if slices.Contains(notYetHere, name) {
-					t.Skipf("handler %s: not on this branch yet (TODO: notYetHere)", name)
-				}
 				t.Fatalf("docs/operations.md names handler %s, which run does not know: %v", name, err)
 			}
 			t.Logf("handler %s: %v", name, firstLine(err.Error()))
