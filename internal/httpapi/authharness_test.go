@@ -13,6 +13,7 @@ import (
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -366,8 +367,23 @@ func (h *authHarness) login(b *browser, email, password string) session {
 func (h *authHarness) mailedToken(to, path string) string {
 	h.t.Helper()
 	h.waitMailSettled()
-	msg := h.mail.WaitFor(h.t, to, 5*time.Second)
-	link := mailtest.Link(h.t, msg, testFrontend+path+"?token=")
+	// The newest mail to `to` that carries such a link: once the outbox has
+	// settled every mail is in the sink, but not in the order they were
+	// queued (a "password changed" notice may land after the reset mail
+	// requested later), so the newest mail overall may be another kind.
+	prefix := testFrontend + path + "?token="
+	msg, found := mailtest.Received{}, false
+	msgs := h.mail.Messages()
+	for i := len(msgs) - 1; i >= 0 && !found; i-- {
+		m := msgs[i]
+		if slices.ContainsFunc(m.To, func(r string) bool { return strings.EqualFold(r, to) }) && strings.Contains(m.Text, prefix) {
+			msg, found = m, true
+		}
+	}
+	if !found {
+		msg = h.mail.WaitFor(h.t, to, 5*time.Second)
+	}
+	link := mailtest.Link(h.t, msg, prefix)
 	u, err := url.Parse(link)
 	if err != nil {
 		h.t.Fatal(err)
