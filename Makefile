@@ -8,6 +8,8 @@
 #              their screenshots of the main pages to docs/screenshots
 # make build   the handler for this machine (bin/handler)
 # make package the linux/amd64 deploy folder (dist/deploy)
+# make fuzz    every go test -fuzz target for FUZZTIME (10s) each, one after another
+# make load    the load run against the real handler (see internal/loadtest); not in make test
 
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
@@ -25,7 +27,7 @@ FRONTEND := npm --prefix frontend
 GO_PACKAGES = $$($(GO) list ./... | grep -v /node_modules/)
 export NEXT_TELEMETRY_DISABLED := 1
 
-.PHONY: dev test bench build package tools services migrate vet fmt clean frontend-check frontend-build e2e screenshots
+.PHONY: dev test bench build package tools services migrate vet fmt clean frontend-check frontend-build e2e screenshots fuzz load
 
 tools:
 	.ci/install.sh
@@ -80,6 +82,22 @@ e2e: services frontend-build
 # The end-to-end screenshots of the main pages, for the README (docs/screenshots/).
 screenshots: e2e
 	node frontend/scripts/copy-screenshots.mjs frontend/test-output/e2e docs/screenshots
+
+# Each fuzz target on its own for FUZZTIME (go test -fuzz takes one target
+# per run); new crashers land in the package's testdata/fuzz/<FuzzName>, which
+# plain go test (make test) then runs as seeds.
+FUZZTIME ?= 10s
+FUZZ_TARGETS = \
+	./internal/httpapi:FuzzDecodeQueueMessage ./internal/httpapi:FuzzDecodeValid \
+	./internal/importer:FuzzValidateURL ./internal/media:FuzzUploadTitle \
+	./internal/media:FuzzVideoCursor ./internal/posts:FuzzPostCursor \
+	./internal/auth:FuzzVerifyAccessToken ./internal/auth:FuzzRefreshToken \
+	./internal/auth:FuzzVerifyCSRF
+fuzz:
+	@for t in $(FUZZ_TARGETS); do \
+	  echo "fuzz: $${t#*:} in $${t%%:*} for $(FUZZTIME)"; \
+	  $(GO) test -run '^$$' -fuzz "^$${t#*:}$$" -fuzztime $(FUZZTIME) "$${t%%:*}"; \
+	done
 
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -o bin/handler ./handler
