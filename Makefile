@@ -8,6 +8,8 @@
 #              their screenshots of the main pages to docs/screenshots
 # make build   the handler for this machine (bin/handler)
 # make package the linux/amd64 deploy folder (dist/deploy)
+# make fuzz    every go test -fuzz target for FUZZTIME (10s) each, one after another
+# make load    the load run against the real handler (see internal/loadtest); not in make test
 
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
@@ -25,7 +27,7 @@ FRONTEND := npm --prefix frontend
 GO_PACKAGES = $$($(GO) list ./... | grep -v /node_modules/)
 export NEXT_TELEMETRY_DISABLED := 1
 
-.PHONY: dev test bench build package tools services migrate vet fmt clean frontend-check frontend-build e2e screenshots lint-workflows
+.PHONY: dev test bench build package tools services migrate vet fmt clean frontend-check frontend-build e2e screenshots lint-workflows fuzz load
 
 tools:
 	.ci/install.sh
@@ -88,6 +90,32 @@ ACTIONLINT := github.com/rhysd/actionlint/cmd/actionlint@v1.7.12
 lint-workflows:
 	$(GO) run $(ACTIONLINT) -color=false .github/workflows/*.yml
 	@if command -v shellcheck >/dev/null; then shellcheck -s sh infra/azd/hooks/*.sh; else echo "lint-workflows: no shellcheck; infra/azd/hooks not checked"; fi
+
+# Each fuzz target on its own for FUZZTIME (go test -fuzz takes one target
+# per run); new crashers land in the package's testdata/fuzz/<FuzzName>, which
+# plain go test (make test) then runs as seeds.
+FUZZTIME ?= 10s
+FUZZ_TARGETS = \
+	./internal/httpapi:FuzzDecodeQueueMessage ./internal/httpapi:FuzzDecodeValid \
+	./internal/importer:FuzzValidateURL ./internal/media:FuzzUploadTitle \
+	./internal/media:FuzzVideoCursor ./internal/posts:FuzzPostCursor \
+	./internal/auth:FuzzVerifyAccessToken ./internal/auth:FuzzRefreshToken \
+	./internal/auth:FuzzVerifyCSRF
+fuzz:
+	@for t in $(FUZZ_TARGETS); do \
+	  echo "fuzz: $${t#*:} in $${t%%:*} for $(FUZZTIME)"; \
+	  $(GO) test -run '^$$' -fuzz "^$${t#*:}$$" -fuzztime $(FUZZTIME) "$${t%%:*}"; \
+	done
+
+# The load run: rising rates per endpoint next to a net/http hello handler,
+# a closed-loop step of LOAD_WORKERS connections, then a LOAD_SOAK memory
+# soak (default 60 s; the issue's proof is LOAD_SOAK=5m). Loopback only.
+LOAD_SOAK ?= 60s
+LOAD_STEP ?= 2s
+LOAD_WORKERS ?= 64
+load: services
+	$(GO) test -tags load -count=1 -timeout 30m -run '^TestLoad$$' -v ./handler \
+	  -args -soak=$(LOAD_SOAK) -step=$(LOAD_STEP) -workers=$(LOAD_WORKERS)
 
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -o bin/handler ./handler

@@ -225,14 +225,17 @@ func hashToken(plain string) []byte {
 	return h[:]
 }
 
-// wellFormedToken reports whether s could be an opaque token, so garbage
-// is refused before any storage lookup.
+// wellFormedToken reports whether s could be an opaque token (43
+// characters of base64url holding 32 bytes), so garbage is refused before
+// any storage lookup. The decoded length is checked too: the decoder skips
+// CR and LF, so 43 characters can hold fewer bytes (found by
+// FuzzRefreshToken).
 func wellFormedToken(s string) bool {
 	if len(s) != 43 {
 		return false
 	}
-	_, err := base64.RawURLEncoding.DecodeString(s)
-	return err == nil
+	b, err := base64.RawURLEncoding.DecodeString(s)
+	return err == nil && len(b) == 32
 }
 
 // equalStrings compares two secrets in constant time.
