@@ -81,7 +81,7 @@ func FuzzVerifyCSRF(f *testing.F) {
 	// A fixed random part (CSRF would draw a new one in every fuzz worker
 	// process) and its MAC: the one token the fuzzer may find accepted.
 	random := strings.Repeat("r", 43)
-	minted := random + "." + base64.RawURLEncoding.EncodeToString(tokens.csrfMAC(b, random))
+	minted := random + "." + base64.RawURLEncoding.EncodeToString(csrfMAC(tokens.keys.csrfKey, b, random))
 	if !tokens.VerifyCSRF(b, tokens.CSRF(b)) || !tokens.VerifyCSRF(b, minted) {
 		f.Fatal("VerifyCSRF refuses minted tokens")
 	}
