@@ -30,6 +30,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/videofn/videofn/internal/netguard"
+	"github.com/videofn/videofn/internal/toolexec"
 )
 
 // Job is what the worker needs to know about one import.
@@ -210,7 +211,7 @@ func New(o Options, store Store, blobs Blobs, progress ProgressSetter, logger *s
 		if ready != "" {
 			return ready, nil
 		}
-		p, err := prepareExecutable(o.YTDLPPath)
+		p, err := toolexec.Prepare(o.YTDLPPath)
 		if err == nil {
 			ready = p
 		}

@@ -32,6 +32,7 @@ import (
 	"time"
 
 	"github.com/videofn/videofn/internal/sandbox"
+	"github.com/videofn/videofn/internal/toolexec"
 )
 
 // ErrUnreadable is matched (errors.Is) by the error of a run whose input is
@@ -140,7 +141,7 @@ func preparedOnce(path string) func() (string, error) {
 		if ready != "" {
 			return ready, nil
 		}
-		p, err := prepareExecutable(path)
+		p, err := toolexec.Prepare(path)
 		if err != nil {
 			return "", err
 		}

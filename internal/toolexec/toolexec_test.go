@@ -1,4 +1,4 @@
-package importer
+package toolexec
 
 import (
 	"os"
@@ -7,13 +7,13 @@ import (
 	"testing"
 )
 
-func TestPrepareExecutableCopiesANonExecutableFile(t *testing.T) {
+func TestPrepareCopiesANonExecutableFile(t *testing.T) {
 	dir := t.TempDir()
 	script := filepath.Join(dir, "yt-dlp")
 	if err := os.WriteFile(script, []byte("#!/bin/sh\necho prepared\n"), 0o444); err != nil {
 		t.Fatal(err)
 	}
-	got, err := prepareExecutable(script)
+	got, err := Prepare(script)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -25,18 +25,18 @@ func TestPrepareExecutableCopiesANonExecutableFile(t *testing.T) {
 	if err != nil || string(out) != "prepared\n" {
 		t.Fatalf("run the copy: %q %v", out, err)
 	}
-	again, err := prepareExecutable(script)
+	again, err := Prepare(script)
 	if err != nil || again != got {
 		t.Errorf("second call: %q %v, want the same copy %q", again, err, got)
 	}
 	os.Chmod(script, 0o755)
-	if p, err := prepareExecutable(script); err != nil || p != script {
+	if p, err := Prepare(script); err != nil || p != script {
 		t.Errorf("an executable file: %q %v", p, err)
 	}
-	if p, err := prepareExecutable("sh"); err != nil || p == "" {
+	if p, err := Prepare("sh"); err != nil || p == "" {
 		t.Errorf("a name on PATH: %q %v", p, err)
 	}
-	if _, err := prepareExecutable(filepath.Join(dir, "missing")); err == nil {
+	if _, err := Prepare(filepath.Join(dir, "missing")); err == nil {
 		t.Error("a missing file was accepted")
 	}
 }
