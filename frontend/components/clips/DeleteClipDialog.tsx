@@ -1,7 +1,6 @@
 "use client";
 
-import { useState } from "react";
-import { Alert, Button, Dialog } from "@/components/ui";
+import { ConfirmDeleteDialog } from "@/components/ui";
 import { api, describeError, toApiError } from "@/lib/axios";
 import type { Clip } from "@/lib/api/types";
 
@@ -14,47 +13,24 @@ export interface DeleteClipDialogProps {
 
 /** "Delete clip?" with Delete / Cancel (DELETE /api/clips/{id}; a clip already gone counts as deleted). */
 export function DeleteClipDialog({ clip, onClose, onDeleted }: DeleteClipDialogProps) {
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
-
-  const close = () => {
-    if (busy) return;
-    setError(null);
-    onClose();
-  };
-
-  const confirm = async () => {
+  const remove = async () => {
     if (!clip) return;
-    setBusy(true);
-    setError(null);
     try {
       await api.delete(`/clips/${encodeURIComponent(clip.id)}`);
-      onDeleted(clip);
     } catch (err) {
       const e = toApiError(err);
-      if (e.status === 404) onDeleted(clip);
-      else setError(describeError(e));
-    } finally {
-      setBusy(false);
+      if (e.status !== 404) return describeError(e);
     }
+    onDeleted(clip);
   };
 
   return (
-    <Dialog
+    <ConfirmDeleteDialog
       open={clip !== null}
-      onClose={close}
+      onClose={onClose}
+      onConfirm={remove}
       title="Delete clip?"
       description={clip ? <>“{clip.title}” and its file will be deleted. This cannot be undone.</> : undefined}
-    >
-      {error && <Alert tone="error">{error}</Alert>}
-      <div className="flex flex-col-reverse gap-2 sm:flex-row sm:justify-end">
-        <Button variant="secondary" onClick={close} disabled={busy} autoFocus>
-          Cancel
-        </Button>
-        <Button variant="danger" onClick={() => void confirm()} loading={busy}>
-          Delete
-        </Button>
-      </div>
-    </Dialog>
+    />
   );
 }
