@@ -3,7 +3,6 @@ package mediatool_test
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"image/jpeg"
@@ -13,53 +12,16 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"os/exec"
-	"path/filepath"
-	"strconv"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/videofn/videofn/internal/media/mediatest"
 	"github.com/videofn/videofn/internal/mediatool"
 	"github.com/videofn/videofn/internal/sandbox"
 )
 
-// handlerBinary is the real handler, built once by TestMain: the tools run
-// through its sandbox-exec subcommand, as in production.
-var handlerBinary string
-
-func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "mediatool-test-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	handlerBinary = filepath.Join(dir, "handler")
-	build := exec.Command("go", "build", "-o", handlerBinary, "github.com/videofn/videofn/handler")
-	build.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := build.CombinedOutput(); err != nil {
-		fmt.Fprintf(os.Stderr, "build the handler: %v\n%s", err, out)
-		os.Exit(1)
-	}
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
-}
-
-// fixture makes a 3 s 320x240 H.264 + AAC MP4 and returns its path.
-func fixture(t *testing.T) string {
-	t.Helper()
-	out := filepath.Join(t.TempDir(), "fixture.mp4")
-	cmd := exec.Command("ffmpeg", "-hide_banner", "-loglevel", "error", "-nostdin",
-		"-f", "lavfi", "-i", "testsrc=duration=3:size=320x240:rate=25",
-		"-f", "lavfi", "-i", "sine=frequency=440:duration=3",
-		"-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-c:a", "aac", "-shortest",
-		"-movflags", "+faststart", "-y", out)
-	if msg, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("make fixture: %v\n%s", err, msg)
-	}
-	return out
-}
+func TestMain(m *testing.M) { mediatest.MainWithHandler(m) }
 
 // storage serves files by name with range support, as Blob Storage does
 // for a read URL, and counts requests.
@@ -91,7 +53,7 @@ func newRunner(t *testing.T, st *storage, confined bool) *mediatool.Runner {
 	t.Helper()
 	o := mediatool.Options{Storage: st.srv.URL, ProbeTimeout: 30 * time.Second, Timeout: time.Minute}
 	if confined {
-		o.Sandbox = sandbox.Launcher{Self: handlerBinary}.Wrap
+		o.Sandbox = sandbox.Launcher{Self: mediatest.HandlerBinary()}.Wrap
 	}
 	r, err := mediatool.New(o)
 	if err != nil {
@@ -100,28 +62,8 @@ func newRunner(t *testing.T, st *storage, confined bool) *mediatool.Runner {
 	return r
 }
 
-// localDuration is ffprobe's duration of a local file, run directly.
-func localDuration(t *testing.T, path string) float64 {
-	t.Helper()
-	out, err := exec.Command("ffprobe", "-v", "error", "-show_entries", "format=duration", "-of", "json", path).Output()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var v struct {
-		Format struct{ Duration string } `json:"format"`
-	}
-	if err := json.Unmarshal(out, &v); err != nil {
-		t.Fatal(err)
-	}
-	d, err := strconv.ParseFloat(v.Format.Duration, 64)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return d
-}
-
 func TestProbe(t *testing.T) {
-	path := fixture(t)
+	path := mediatest.ThreeSecondMP4(t)
 	data, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
@@ -131,7 +73,7 @@ func TestProbe(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Probe: %v", err)
 	}
-	if want := localDuration(t, path); math.Abs(info.DurationSeconds-want) > 0.1 {
+	if want := mediatest.Duration(t, path); math.Abs(info.DurationSeconds-want) > 0.1 {
 		t.Errorf("duration %v, want %v ± 0.1", info.DurationSeconds, want)
 	}
 	got := []any{info.SizeBytes, info.Width, info.Height, info.VideoCodec, info.AudioCodec, info.FrameRate}
@@ -190,7 +132,7 @@ func TestInputMustBeOnStorage(t *testing.T) {
 
 // TestPosterThroughStart renders a JPEG to stdout, as the poster job does.
 func TestPosterThroughStart(t *testing.T) {
-	data, err := os.ReadFile(fixture(t))
+	data, err := os.ReadFile(mediatest.ThreeSecondMP4(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -241,7 +183,7 @@ func listener(t *testing.T) (port int, accepted *atomic.Int64) {
 // it; over tcp:// (no proxy involved) only the sandbox can stop it. The
 // listener must see no connection either way.
 func TestSandboxStopsConnectionsOutsideTheProxy(t *testing.T) {
-	data, err := os.ReadFile(fixture(t))
+	data, err := os.ReadFile(mediatest.ThreeSecondMP4(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -289,14 +231,14 @@ func TestSandboxStopsConnectionsOutsideTheProxy(t *testing.T) {
 }
 
 func TestProcessTimeLimitKills(t *testing.T) {
-	data, err := os.ReadFile(fixture(t))
+	data, err := os.ReadFile(mediatest.ThreeSecondMP4(t))
 	if err != nil {
 		t.Fatal(err)
 	}
 	st := newStorage(t, map[string][]byte{"v.mp4": data})
 	in := st.url("v.mp4")
 	r, err := mediatool.New(mediatool.Options{Storage: st.srv.URL, Timeout: 300 * time.Millisecond,
-		Sandbox: sandbox.Launcher{Self: handlerBinary}.Wrap})
+		Sandbox: sandbox.Launcher{Self: mediatest.HandlerBinary()}.Wrap})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -315,7 +257,7 @@ func TestProcessTimeLimitKills(t *testing.T) {
 // TestProbeOverHTTPS: Blob Storage in Azure is https; ffprobe reaches it
 // through the proxy with CONNECT (its tls protocol reads http_proxy too).
 func TestProbeOverHTTPS(t *testing.T) {
-	data, err := os.ReadFile(fixture(t))
+	data, err := os.ReadFile(mediatest.ThreeSecondMP4(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -325,7 +267,7 @@ func TestProbeOverHTTPS(t *testing.T) {
 		http.ServeContent(w, r, "", time.Time{}, bytes.NewReader(data))
 	}))
 	t.Cleanup(srv.Close)
-	r, err := mediatool.New(mediatool.Options{Storage: srv.URL, Sandbox: sandbox.Launcher{Self: handlerBinary}.Wrap})
+	r, err := mediatool.New(mediatool.Options{Storage: srv.URL, Sandbox: sandbox.Launcher{Self: mediatest.HandlerBinary()}.Wrap})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -75,7 +75,7 @@ func BenchmarkProbe1GiB(b *testing.B) {
 
 func benchProbe(b *testing.B, storage, readURL, local string) {
 	b.Helper()
-	r, err := mediatool.New(mediatool.Options{Storage: storage, Sandbox: sandbox.Launcher{Self: handlerBinary}.Wrap})
+	r, err := mediatool.New(mediatool.Options{Storage: storage, Sandbox: sandbox.Launcher{Self: mediatest.HandlerBinary()}.Wrap})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -11,9 +11,6 @@ import (
 	"math"
 	"net/http"
 	"os"
-	"os/exec"
-	"path/filepath"
-	"strconv"
 	"testing"
 	"time"
 
@@ -35,27 +32,7 @@ import (
 	"github.com/videofn/videofn/internal/testenv/pgtest"
 )
 
-// handlerBinary is the real handler, built once by TestMain: ffprobe and
-// ffmpeg run through its sandbox-exec subcommand, as in production.
-var handlerBinary string
-
-func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "processing-test-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	handlerBinary = filepath.Join(dir, "handler")
-	build := exec.Command("go", "build", "-o", handlerBinary, "github.com/videofn/videofn/handler")
-	build.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := build.CombinedOutput(); err != nil {
-		fmt.Fprintf(os.Stderr, "build the handler: %v\n%s", err, out)
-		os.Exit(1)
-	}
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { mediatest.MainWithHandler(m) }
 
 const processingQueue = "video-processing"
 
@@ -105,7 +82,7 @@ func newEnv(t *testing.T) *env {
 	probes := processing.Queue{Sender: local, Name: processingQueue}
 	svc := media.NewService(media.Options{Container: store.ContainerName(), UploadMaxBytes: 1 << 30, QuotaBytes: 1 << 32,
 		Probes: probes, Logger: logger}, postgres.VideoStore{DB: db}, signer, store)
-	tools, err := mediatool.New(mediatool.Options{Storage: store.Container().URL(), Sandbox: sandbox.Launcher{Self: handlerBinary}.Wrap})
+	tools, err := mediatool.New(mediatool.Options{Storage: store.Container().URL(), Sandbox: sandbox.Launcher{Self: mediatest.HandlerBinary()}.Wrap})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -227,34 +204,12 @@ func (e *env) posters(id uuid.UUID) (blobs int, rows int) {
 // run directly on the local file.
 func fixture(t *testing.T) ([]byte, float64) {
 	t.Helper()
-	path := filepath.Join(t.TempDir(), "fixture.mp4")
-	cmd := exec.Command("ffmpeg", "-hide_banner", "-loglevel", "error", "-nostdin",
-		"-f", "lavfi", "-i", "testsrc=duration=3:size=320x240:rate=25",
-		"-f", "lavfi", "-i", "sine=frequency=440:duration=3",
-		"-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-c:a", "aac", "-shortest",
-		"-movflags", "+faststart", "-y", path)
-	if msg, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("make fixture: %v\n%s", err, msg)
-	}
-	out, err := exec.Command("ffprobe", "-v", "error", "-show_entries", "format=duration", "-of", "json", path).Output()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var v struct {
-		Format struct{ Duration string } `json:"format"`
-	}
-	if err := json.Unmarshal(out, &v); err != nil {
-		t.Fatal(err)
-	}
-	d, err := strconv.ParseFloat(v.Format.Duration, 64)
-	if err != nil {
-		t.Fatal(err)
-	}
+	path := mediatest.ThreeSecondMP4(t)
 	data, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return data, d
+	return data, mediatest.Duration(t, path)
 }
 
 func TestProbeAndPosterThroughTheQueue(t *testing.T) {
