@@ -6,45 +6,24 @@ import (
 	"io"
 	"log/slog"
 	"net"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/videofn/videofn/internal/importer"
+	"github.com/videofn/videofn/internal/media/mediatest"
 	"github.com/videofn/videofn/internal/postgres"
 	"github.com/videofn/videofn/internal/sandbox"
 )
 
-// handlerBinary is the real handler, built once by TestMain: every import
-// in these tests runs yt-dlp through its sandbox-exec subcommand, as
-// production does.
-var handlerBinary string
-
-func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "importer-test-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	handlerBinary = filepath.Join(dir, "handler")
-	build := exec.Command("go", "build", "-o", handlerBinary, "github.com/videofn/videofn/handler")
-	build.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := build.CombinedOutput(); err != nil {
-		fmt.Fprintf(os.Stderr, "build the handler: %v\n%s", err, out)
-		os.Exit(1)
-	}
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
-}
+// TestMain builds the real handler once: every import in these tests runs
+// yt-dlp through its sandbox-exec subcommand, as production does.
+func TestMain(m *testing.M) { mediatest.MainWithHandler(m) }
 
 // confined is the Options.Sandbox of these tests: the real subcommand.
 func confined() func(uint16, string, []string) []string {
-	return sandbox.Launcher{Self: handlerBinary}.Wrap
+	return sandbox.Launcher{Self: mediatest.HandlerBinary()}.Wrap
 }
 
 // ftpServer accepts TCP connections, counts them and answers each with an

@@ -20,9 +20,9 @@ func HandlerBinary() string {
 	return handler
 }
 
-// MainWithHandler is a TestMain for packages whose tests run ffprobe and
-// ffmpeg through the real handler's sandbox-exec subcommand, as in
-// production: it builds the handler once into a temporary directory (see
+// MainWithHandler is a TestMain for packages whose tests run ffprobe,
+// ffmpeg or yt-dlp through the real handler's sandbox-exec subcommand, as
+// in production: it builds the handler once into a temporary directory (see
 // HandlerBinary), runs the tests, removes the directory and exits with the
 // tests' code.
 func MainWithHandler(m *testing.M) {
