@@ -2,14 +2,11 @@ package clips
 
 import (
 	"context"
-	"encoding/json"
-	"errors"
 	"fmt"
 	"sync"
 	"time"
 
 	"github.com/google/uuid"
-	"github.com/redis/go-redis/v9"
 
 	"github.com/videofn/videofn/internal/redisstore"
 )
@@ -33,11 +30,7 @@ func (s ProgressStore) key(id uuid.UUID) string { return s.Client.Key("clip:prog
 
 // Set replaces the progress of clip id.
 func (s ProgressStore) Set(ctx context.Context, id uuid.UUID, p Progress) error {
-	b, err := json.Marshal(p)
-	if err != nil {
-		return err
-	}
-	if err := s.Client.Set(ctx, s.key(id), b, progressTTL).Err(); err != nil {
+	if err := redisstore.SetJSON(ctx, s.Client, s.key(id), p, progressTTL); err != nil {
 		return fmt.Errorf("set clip progress: %w", err)
 	}
 	return nil
@@ -45,18 +38,11 @@ func (s ProgressStore) Set(ctx context.Context, id uuid.UUID, p Progress) error 
 
 // Get returns the progress of clip id; ok is false when Redis has none.
 func (s ProgressStore) Get(ctx context.Context, id uuid.UUID) (Progress, bool, error) {
-	b, err := s.Client.Get(ctx, s.key(id)).Bytes()
-	if errors.Is(err, redis.Nil) {
-		return Progress{}, false, nil
-	}
+	p, ok, err := redisstore.GetJSON[Progress](ctx, s.Client, s.key(id))
 	if err != nil {
 		return Progress{}, false, fmt.Errorf("get clip progress: %w", err)
 	}
-	var p Progress
-	if err := json.Unmarshal(b, &p); err != nil {
-		return Progress{}, false, fmt.Errorf("decode clip progress: %w", err)
-	}
-	return p, true, nil
+	return p, ok, nil
 }
 
 // progressWriter writes ffmpeg's position at most every interval; Redis

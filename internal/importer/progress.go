@@ -2,14 +2,11 @@ package importer
 
 import (
 	"context"
-	"encoding/json"
-	"errors"
 	"fmt"
 	"sync"
 	"time"
 
 	"github.com/google/uuid"
-	"github.com/redis/go-redis/v9"
 
 	"github.com/videofn/videofn/internal/redisstore"
 )
@@ -44,11 +41,7 @@ func (s ProgressStore) key(id uuid.UUID) string {
 
 // Set replaces the progress of p.VideoID.
 func (s ProgressStore) Set(ctx context.Context, p Progress) error {
-	b, err := json.Marshal(p)
-	if err != nil {
-		return err
-	}
-	if err := s.Client.Set(ctx, s.key(p.VideoID), b, progressTTL).Err(); err != nil {
+	if err := redisstore.SetJSON(ctx, s.Client, s.key(p.VideoID), p, progressTTL); err != nil {
 		return fmt.Errorf("set progress: %w", err)
 	}
 	return nil
@@ -56,18 +49,11 @@ func (s ProgressStore) Set(ctx context.Context, p Progress) error {
 
 // Get returns the progress of id; ok is false when Redis has none.
 func (s ProgressStore) Get(ctx context.Context, id uuid.UUID) (Progress, bool, error) {
-	b, err := s.Client.Get(ctx, s.key(id)).Bytes()
-	if errors.Is(err, redis.Nil) {
-		return Progress{}, false, nil
-	}
+	p, ok, err := redisstore.GetJSON[Progress](ctx, s.Client, s.key(id))
 	if err != nil {
 		return Progress{}, false, fmt.Errorf("get progress: %w", err)
 	}
-	var p Progress
-	if err := json.Unmarshal(b, &p); err != nil {
-		return Progress{}, false, fmt.Errorf("decode progress: %w", err)
-	}
-	return p, true, nil
+	return p, ok, nil
 }
 
 // progressWriter collects yt-dlp ticks and storage acknowledgements and
