@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"net/http"
-	"strconv"
 	"time"
 
 	"github.com/google/uuid"
@@ -123,14 +122,9 @@ func (s *Server) createPost(w http.ResponseWriter, r *http.Request, c auth.Claim
 // GET /api/posts?status&limit&cursor
 func (s *Server) listPosts(w http.ResponseWriter, r *http.Request, c auth.Claims) error {
 	q := r.URL.Query()
-	limit := 0
-	if raw := q.Get("limit"); q.Has("limit") {
-		n, err := strconv.Atoi(raw)
-		if err != nil || n < 1 || n > posts.MaxPageSize {
-			return &Error{Status: http.StatusUnprocessableEntity, Code: "validation_failed", Message: "Some fields are invalid.",
-				Fields: map[string]string{"limit": "must be a whole number between 1 and " + strconv.Itoa(posts.MaxPageSize)}}
-		}
-		limit = n
+	limit, err := pageLimit(q, posts.MaxPageSize)
+	if err != nil {
+		return err
 	}
 	page, err := s.posts.List(r.Context(), c.UserID, q.Get("status"), limit, q.Get("cursor"))
 	if err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"net/url"
 	"strconv"
 	"time"
 
@@ -185,17 +186,26 @@ type videoListResponse struct {
 	NextCursor *string     `json:"next_cursor"`
 }
 
+// pageLimit reads the optional ?limit of a list route: 0 when absent (the
+// store's default), 422 validation_failed unless a whole number in 1..max.
+func pageLimit(q url.Values, max int) (int, error) {
+	if !q.Has("limit") {
+		return 0, nil
+	}
+	n, err := strconv.Atoi(q.Get("limit"))
+	if err != nil || n < 1 || n > max {
+		return 0, &Error{Status: http.StatusUnprocessableEntity, Code: "validation_failed", Message: "Some fields are invalid.",
+			Fields: map[string]string{"limit": "must be a whole number between 1 and " + strconv.Itoa(max)}}
+	}
+	return n, nil
+}
+
 // GET /api/videos?limit&cursor
 func (s *Server) listVideos(w http.ResponseWriter, r *http.Request, c auth.Claims) error {
 	q := r.URL.Query()
-	limit := 0
-	if raw := q.Get("limit"); q.Has("limit") {
-		n, err := strconv.Atoi(raw)
-		if err != nil || n < 1 || n > media.MaxPageSize {
-			return &Error{Status: http.StatusUnprocessableEntity, Code: "validation_failed", Message: "Some fields are invalid.",
-				Fields: map[string]string{"limit": "must be a whole number between 1 and " + strconv.Itoa(media.MaxPageSize)}}
-		}
-		limit = n
+	limit, err := pageLimit(q, media.MaxPageSize)
+	if err != nil {
+		return err
 	}
 	page, err := s.media.Videos(r.Context(), c.UserID, limit, q.Get("cursor"))
 	if err != nil {
