@@ -21,6 +21,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -91,6 +92,9 @@ type endpoint struct {
 	// closedLoop is false where a max-rate step would only measure a limit
 	// (uploads: 60 per user per hour).
 	closedLoop bool
+	// maxRate, when set, skips the open-loop steps above it (rotating
+	// refreshes: each needs a session prepared before the run).
+	maxRate int
 }
 
 type stepResult struct {
@@ -170,12 +174,58 @@ func TestLoad(t *testing.T) {
 	}
 	reader := users[0]
 
-	// An import (of a URL that answers 404: it fails, and its progress stays
-	// readable) and an uploaded-video row for the list.
-	src := httptest.NewServer(http.NotFoundHandler())
+	// Two imports: one of a URL that answers 404 (it fails, and its
+	// progress stays readable from PostgreSQL), and one that runs for the
+	// whole run (a source trickling 16 KiB every 50 ms), whose poll is the
+	// frontend's hot path: its worker keeps the progress in Redis fresh.
+	// And an uploaded-video row for the list.
+	stopSource := make(chan struct{})
+	src := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/running.mp4" {
+			http.NotFound(w, r)
+			return
+		}
+		w.Header().Set("Content-Length", "1073741824")
+		chunk := make([]byte, 16<<10)
+		copy(chunk, "\x00\x00\x00\x18ftypmp42")
+		tick := time.NewTicker(50 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			if _, err := w.Write(chunk); err != nil {
+				return
+			}
+			w.(http.Flusher).Flush()
+			select {
+			case <-tick.C:
+			case <-stopSource:
+				return
+			case <-r.Context().Done():
+				return
+			}
+		}
+	}))
 	defer src.Close()
-	importID := apiPost(t, h.URL+"/api/imports", reader.access, map[string]any{"url": src.URL + "/missing.mp4"}, 202)
+	defer close(stopSource)
+	endedID := apiPost(t, h.URL+"/api/imports", reader.access, map[string]any{"url": src.URL + "/missing.mp4"}, 202)
+	runningID := apiPost(t, h.URL+"/api/imports", reader.access, map[string]any{"url": src.URL + "/running.mp4"}, 202)
 	apiPost(t, h.URL+"/api/uploads", reader.access, map[string]any{"filename": "listed.mp4", "content_type": "video/mp4", "size_bytes": 1024}, 201)
+	waitImport(t, h.URL, reader.access, endedID, "failed")
+	waitImport(t, h.URL, reader.access, runningID, "downloading")
+
+	// Sessions for the rotating refreshes, made now so that each one's
+	// token is older than the rotation hold (20 s) when it is refreshed,
+	// after the endpoints before it: every refresh then rotates (a
+	// transaction that writes), as a tab does every 15 minutes.
+	var rotating []loadUser
+	for _, r := range rates {
+		if r <= rotateMaxRate {
+			rotating = append(rotating, make([]loadUser, r*int(step().Seconds()+1))...)
+		}
+	}
+	rotating = append(rotating, make([]loadUser, rotateMaxRate*int(step().Seconds()+1))...) // the closed loop
+	loginAll(t, h.URL, rotating, 10000)
+	holdEnds := time.Now().Add(21 * time.Second)
+	var nextRotation atomic.Int64
 
 	hello := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		io.WriteString(w, "hello")
@@ -192,9 +242,27 @@ func TestLoad(t *testing.T) {
 	uploadBody, _ := json.Marshal(map[string]any{"filename": "load.mp4", "content_type": "video/mp4", "size_bytes": 1024})
 	endpoints := []endpoint{
 		{name: "hello (net/http)", target: get(hello.URL + "/"), closedLoop: true},
-		{name: "GET /api/imports/{id}", target: get(h.URL + "/api/imports/" + importID), closedLoop: true},
+		{name: "GET /api/imports/{id} running", target: get(h.URL + "/api/imports/" + runningID), closedLoop: true},
+		{name: "GET /api/imports/{id} ended", target: get(h.URL + "/api/imports/" + endedID), closedLoop: true},
 		{name: "GET /api/videos", target: get(h.URL + "/api/videos"), closedLoop: true},
-		{name: "POST /api/auth/refresh", closedLoop: true, target: func(step int) vegeta.Targeter {
+		{name: "POST /api/auth/refresh rotated", closedLoop: true, maxRate: rotateMaxRate, target: func(int) vegeta.Targeter {
+			if wait := time.Until(holdEnds); wait > 0 {
+				time.Sleep(wait) // the sessions' tokens must be older than the hold
+			}
+			return func(tg *vegeta.Target) error {
+				i := nextRotation.Add(1) - 1
+				if i >= int64(len(rotating)) {
+					return vegeta.ErrNoTargets
+				}
+				u := rotating[i]
+				*tg = vegeta.Target{Method: "POST", URL: h.URL + "/api/auth/refresh", Header: http.Header{
+					"Cookie": {u.cookies}, "X-Csrf-Token": {u.csrf}, "Origin": {"http://localhost:3000"},
+					"X-Forwarded-For": {fakeIP(xff.Add(1))},
+				}}
+				return nil
+			}
+		}},
+		{name: "POST /api/auth/refresh kept", closedLoop: true, target: func(step int) vegeta.Targeter {
 			// A fresh session per step: its token is younger than the
 			// rotation hold, so every refresh is answered (Kept) without
 			// rotating, as concurrent tabs are.
@@ -224,13 +292,16 @@ func TestLoad(t *testing.T) {
 		return vegeta.NewAttacker(vegeta.KeepAlive(true), vegeta.Timeout(10*time.Second), vegeta.MaxWorkers(uint64(*loadWorkers)*4))
 	}
 	best := map[string]float64{}
-	t.Logf("%-24s %7s %9s %9s %9s %8s  %s", "endpoint", "rate", "req/s", "p50", "p99", "success", "codes")
+	t.Logf("%-32s %7s %9s %9s %9s %8s  %s", "endpoint", "rate", "req/s", "p50", "p99", "success", "codes")
 	for _, ep := range endpoints {
 		var base time.Duration
 		saturated := ""
 		for i, r := range rates {
+			if ep.maxRate > 0 && r > ep.maxRate {
+				continue
+			}
 			m := runStep(open(), ep.target(i), vegeta.Rate{Freq: r, Per: time.Second}, step(), ep.name)
-			t.Logf("%-24s %7d %9.0f %9v %9v %7.1f%%  %s", ep.name, r, m.Throughput, m.Latencies.P50.Round(10*time.Microsecond), m.Latencies.P99.Round(10*time.Microsecond), 100*m.Success, codes(m))
+			t.Logf("%-32s %7d %9.0f %9v %9v %7.1f%%  %s", ep.name, r, m.Throughput, m.Latencies.P50.Round(10*time.Microsecond), m.Latencies.P99.Round(10*time.Microsecond), 100*m.Success, codes(m))
 			if i == 0 {
 				base = m.Latencies.P99
 			}
@@ -244,7 +315,7 @@ func TestLoad(t *testing.T) {
 		if ep.closedLoop {
 			closed := vegeta.NewAttacker(vegeta.KeepAlive(true), vegeta.Timeout(10*time.Second), vegeta.Workers(uint64(*loadWorkers)), vegeta.MaxWorkers(uint64(*loadWorkers)))
 			m := runStep(closed, ep.target(len(rates)), vegeta.Rate{}, step(), ep.name)
-			t.Logf("%-24s %7s %9.0f %9v %9v %7.1f%%  %s", ep.name, fmt.Sprintf("max/%d", *loadWorkers), m.Throughput, m.Latencies.P50.Round(10*time.Microsecond), m.Latencies.P99.Round(10*time.Microsecond), 100*m.Success, codes(m))
+			t.Logf("%-32s %7s %9.0f %9v %9v %7.1f%%  %s", ep.name, fmt.Sprintf("max/%d", *loadWorkers), m.Throughput, m.Latencies.P50.Round(10*time.Microsecond), m.Latencies.P99.Round(10*time.Microsecond), 100*m.Success, codes(m))
 			if m.Success == 1 && m.Throughput > best[ep.name] {
 				best[ep.name] = m.Throughput
 			}
@@ -252,19 +323,68 @@ func TestLoad(t *testing.T) {
 		if saturated == "" {
 			saturated = "not reached"
 		}
-		t.Logf("%-24s saturation point: %s req/s", ep.name, saturated)
+		t.Logf("%-32s saturation point: %s req/s", ep.name, saturated)
 	}
 	for _, ep := range endpoints {
-		t.Logf("%-24s best error-free %8.0f req/s, %.2f of hello", ep.name, best[ep.name], best[ep.name]/best["hello (net/http)"])
+		t.Logf("%-32s best error-free %8.0f req/s, %.2f of hello", ep.name, best[ep.name], best[ep.name]/best["hello (net/http)"])
 	}
 
 	// Soak: memory of this process (handler, its pools and vegeta) after a
 	// GC, at the start and the end.
 	heap0, rss0 := memSample()
-	m := runStep(open(), get(h.URL+"/api/imports/"+importID)(0), vegeta.Rate{Freq: *loadSoakRate, Per: time.Second}, *loadSoak, "soak")
+	m := runStep(open(), get(h.URL+"/api/imports/"+runningID)(0), vegeta.Rate{Freq: *loadSoakRate, Per: time.Second}, *loadSoak, "soak")
 	heap1, rss1 := memSample()
-	t.Logf("soak %v at %d req/s on GET /api/imports/{id}: %.0f req/s, p99 %v, success %.2f%%; heap %.1f -> %.1f MiB, RSS %.1f -> %.1f MiB",
-		*loadSoak, *loadSoakRate, m.Throughput, m.Latencies.P99.Round(10*time.Microsecond), 100*m.Success, heap0, heap1, rss0, rss1)
+	t.Logf("soak %v at %d req/s on GET /api/imports/{id} running: %.0f req/s, p99 %v, success %.2f%% %s; heap %.1f -> %.1f MiB, RSS %.1f -> %.1f MiB",
+		*loadSoak, *loadSoakRate, m.Throughput, m.Latencies.P99.Round(10*time.Microsecond), 100*m.Success, codes(m), heap0, heap1, rss0, rss1)
+	// The running import ran through the whole run: its polls measured the
+	// hot path, not a finished import.
+	waitImport(t, h.URL, reader.access, runningID, "downloading")
+}
+
+// rotateMaxRate is the highest open-loop rate of rotating refreshes: each
+// needs a session logged in before the run.
+const rotateMaxRate = 800
+
+// loginAll logs a user in for every element of us, 8 at a time, as
+// load0@example.com from addresses numbered from ipBase.
+func loginAll(t *testing.T, base string, us []loadUser, ipBase int) {
+	t.Helper()
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := next.Add(1) - 1; i < int64(len(us)); i = next.Add(1) - 1 {
+				us[i] = loadLogin(t, base, "load0@example.com", ipBase+int(i))
+			}
+		}()
+	}
+	wg.Wait()
+}
+
+// waitImport polls the import until its status is want (30 s at most).
+func waitImport(t *testing.T, base, token, id, want string) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		req, _ := http.NewRequest(http.MethodGet, base+"/api/imports/"+id, nil)
+		req.Header.Set("Authorization", "Bearer "+token)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var p struct{ Status string }
+		json.NewDecoder(resp.Body).Decode(&p)
+		resp.Body.Close()
+		if p.Status == want {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("import %s is %q after 30 s, want %q", id, p.Status, want)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
 }
 
 // addrWriter is the handler's stdout in the load run: it reports the

@@ -37,6 +37,7 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
 	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
+	"github.com/google/uuid"
 
 	// Trust roots for TLS (PostgreSQL verify-full, rediss, Azure) when the
 	// host image has none; the system's roots are used when present.
@@ -392,11 +393,12 @@ func serve(ctx context.Context, getenv func(string) string, stdout io.Writer) er
 		TrustedProxyHops: cfg.TrustedProxyHops,
 		SessionAbsolute:  sessionAbsolute,
 
-		Media:   mediaService,
-		Imports: importService,
-		Clips:   clipService,
-		Social:  socialAccounts,
-		Posts:   postService,
+		Media:     mediaService,
+		Imports:   importService,
+		PollReads: pollReads(rdb, progress),
+		Clips:     clipService,
+		Social:    socialAccounts,
+		Posts:     postService,
 
 		Frontend: frontend,
 	})
@@ -595,6 +597,9 @@ func newAuthService(cfg *config.Config, db *postgres.DB, rdb *redisstore.Client,
 		MailQueue:       queues,
 		MailQueueName:   cfg.MailQueue,
 	}, postgres.AuthStore{DB: db}, ratelimit.New(rdb.Client, rdb.Prefix, logger), sender, redisstore.Handoff{Client: rdb}, tokens, logger, nil)
+	// Sessions are read from Redis first; PostgreSQL answers what Redis
+	// does not know (auth.SessionCache).
+	svc.EnableSessionCache(redisstore.Sessions{Client: rdb})
 	if cfg.GoogleEnabled() {
 		svc.EnableGoogle(auth.GoogleOptions{
 			ClientID: cfg.GoogleClientID, ClientSecret: cfg.GoogleClientSecret.Reveal(), RedirectURL: cfg.GoogleRedirectURL,
@@ -602,6 +607,23 @@ func newAuthService(cfg *config.Config, db *postgres.DB, rdb *redisstore.Client,
 		}, []byte(cfg.JWTSecret.Reveal()), []byte(cfg.JWTSecretPrevious.Reveal()))
 	}
 	return svc, nil
+}
+
+// pollReads reads an import poll's session and progress from Redis in one
+// pipelined round trip. Each read keeps its own error: a missing key is no
+// error, and a failed round trip fails both (PostgreSQL then answers).
+func pollReads(rdb *redisstore.Client, progress importer.ProgressStore) httpapi.PollReader {
+	sessions := redisstore.Sessions{Client: rdb}
+	return func(ctx context.Context, sessionID, videoID uuid.UUID) httpapi.PollRead {
+		pipe := rdb.Pipeline()
+		session := sessions.Queue(pipe, sessionID)
+		prog := progress.Queue(pipe, videoID)
+		_, _ = pipe.Exec(ctx) // each command carries its own result
+		var read httpapi.PollRead
+		read.Session, read.SessionErr = session()
+		read.Progress, read.ProgressErr = prog()
+		return read
+	}
 }
 
 // newSocialAccounts wires the social account service: tokens sealed under

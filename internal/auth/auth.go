@@ -208,6 +208,10 @@ type Rotation struct {
 	// Successor is the hash of the presented token's successor, for
 	// WithinGrace.
 	Successor []byte
+	// Until is the session's expiry after the rotation (its idle expiry,
+	// extended, capped by the absolute one), for Rotated, WithinGrace and
+	// Kept.
+	Until time.Time
 }
 
 // Identity is an external sign-in identity.
@@ -238,9 +242,13 @@ type Store interface {
 	// ResetPassword consumes an unexpired reset token sent to the user's
 	// current address, sets the password, marks the email verified and
 	// revokes every session. ErrInvalidToken otherwise.
-	ResetPassword(ctx context.Context, tokenHash, passwordHash []byte, now time.Time) (User, error)
+	//
+	// Methods that revoke sessions of a user return the ids of every
+	// revoked session that has not expired (also those revoked before), for
+	// the session cache.
+	ResetPassword(ctx context.Context, tokenHash, passwordHash []byte, now time.Time) (User, []uuid.UUID, error)
 	// ChangePassword sets the password and revokes every other session.
-	ChangePassword(ctx context.Context, userID uuid.UUID, passwordHash []byte, keep uuid.UUID) error
+	ChangePassword(ctx context.Context, userID uuid.UUID, passwordHash []byte, keep uuid.UUID) ([]uuid.UUID, error)
 
 	CreateSession(ctx context.Context, s NewSession, refreshHash []byte) (uuid.UUID, error)
 	// RotateRefreshToken replaces the current token oldHash by newHash,
@@ -249,9 +257,10 @@ type Store interface {
 	// see RotationOutcome.
 	RotateRefreshToken(ctx context.Context, oldHash, newHash []byte, now time.Time, rules RotationRules) (Rotation, error)
 	// SessionActive reports whether a session of the user exists, is not
-	// revoked and has not expired at now. Another user's session is not
-	// active for userID.
-	SessionActive(ctx context.Context, userID, sessionID uuid.UUID, now time.Time) (bool, error)
+	// revoked and has not expired at now, and until when it lasts unless
+	// used (its idle expiry, capped by the absolute one). Another user's
+	// session is not active for userID.
+	SessionActive(ctx context.Context, userID, sessionID uuid.UUID, now time.Time) (until time.Time, ok bool, err error)
 	// SessionOfRefreshToken returns the session a refresh token (any of its
 	// tokens, rotated or not, whatever the session's state) belongs to.
 	// ErrNotFound when there is none.
@@ -259,14 +268,16 @@ type Store interface {
 	// RevokeSessionByRefreshToken revokes the session a refresh token (any
 	// of its tokens) belongs to. ErrNotFound when there is none.
 	RevokeSessionByRefreshToken(ctx context.Context, hash []byte, reason string) (userID, sessionID uuid.UUID, err error)
-	RevokeUserSessions(ctx context.Context, userID uuid.UUID, reason string) (int64, error)
+	// RevokeUserSessions revokes every session of the user; n counts those
+	// this call revoked.
+	RevokeUserSessions(ctx context.Context, userID uuid.UUID, reason string) (ids []uuid.UUID, n int64, err error)
 
 	UserByIdentity(ctx context.Context, provider, subject string) (User, error)
 	// LinkIdentity attaches id to an existing user. When the user's email
 	// was not verified, the password (set by someone who never proved they
 	// own the address) is removed, every session revoked, and the email
 	// marked verified: the provider has just verified it.
-	LinkIdentity(ctx context.Context, userID uuid.UUID, id Identity) (User, error)
+	LinkIdentity(ctx context.Context, userID uuid.UUID, id Identity) (User, []uuid.UUID, error)
 	CreateUserWithIdentity(ctx context.Context, u NewUser, id Identity) (User, error) // ErrEmailTaken
 
 	RecordEvent(ctx context.Context, e Event) error

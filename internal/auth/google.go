@@ -251,8 +251,11 @@ func (s *Service) signInGoogle(ctx context.Context, c Client, p googleProfile) (
 	existing, err := s.store.UserByEmail(ctx, p.Email)
 	switch {
 	case err == nil && p.EmailVerified:
-		u, err := s.store.LinkIdentity(ctx, existing.ID, id)
+		u, revoked, err := s.store.LinkIdentity(ctx, existing.ID, id)
 		if err != nil {
+			return User{}, "", err
+		}
+		if err := s.revokeCached(ctx, revoked...); err != nil {
 			return User{}, "", err
 		}
 		s.audit(ctx, &u.ID, "oauth_link", true, c, map[string]any{"provider": provider, "was_verified": existing.EmailVerified})

@@ -49,7 +49,8 @@ type Service struct {
 	now     func() time.Time
 
 	dummyHash func() []byte
-	google    *Google // nil when not configured
+	google    *Google      // nil when not configured
+	sessions  SessionCache // nil when not enabled
 }
 
 // NewService returns a Service. The dummy hash compared for unknown emails
@@ -280,9 +281,12 @@ func (s *Service) ResetPassword(ctx context.Context, c Client, token, password s
 	if err != nil {
 		return err
 	}
-	u, err := s.store.ResetPassword(ctx, hashToken(token), hash, s.now())
+	u, revoked, err := s.store.ResetPassword(ctx, hashToken(token), hash, s.now())
 	if err != nil {
 		return err
+	}
+	if err := s.revokeCached(ctx, revoked...); err != nil {
+		return fmt.Errorf("reset password: %w", err)
 	}
 	s.audit(ctx, &u.ID, "password_reset", true, c, nil)
 	s.notify(ctx, c, MailPasswordChanged, u)
@@ -310,7 +314,11 @@ func (s *Service) ChangePassword(ctx context.Context, c Client, claims Claims, c
 	if err != nil {
 		return err
 	}
-	if err := s.store.ChangePassword(ctx, u.ID, hash, claims.SessionID); err != nil {
+	revoked, err := s.store.ChangePassword(ctx, u.ID, hash, claims.SessionID)
+	if err != nil {
+		return fmt.Errorf("change password: %w", err)
+	}
+	if err := s.revokeCached(ctx, revoked...); err != nil {
 		return fmt.Errorf("change password: %w", err)
 	}
 	s.audit(ctx, &u.ID, "password_change", true, c, nil)
@@ -450,6 +458,7 @@ func (s *Service) startSession(ctx context.Context, c Client, u User) (SessionRe
 	if err != nil {
 		return SessionResult{}, err
 	}
+	s.rememberSession(ctx, u.ID, sid, now.Add(min(s.opts.SessionIdle, s.opts.SessionAbsolute)))
 	return SessionResult{
 		AccessToken: access, ExpiresIn: s.tokens.TTL(), RefreshToken: plain,
 		CSRFToken: s.tokens.CSRF(SessionBinding(sid)), SessionID: sid, User: u,
@@ -515,8 +524,19 @@ func (s *Service) Refresh(ctx context.Context, c Client, refreshToken, csrfToken
 	case Reused:
 		s.audit(ctx, &rot.UserID, "refresh_token_reuse", false, c, map[string]any{"session_id": rot.SessionID})
 		s.logger.Warn("refresh token reuse: session revoked", "user_id", rot.UserID, "session_id", rot.SessionID, "ip", c.IP)
+		if err := s.revokeCached(ctx, rot.SessionID); err != nil {
+			return SessionResult{}, fmt.Errorf("refresh: %w", err)
+		}
 		return SessionResult{}, ErrInvalidSession
 	case Invalid:
+		// A revoked or expired session: write the revocation again, in
+		// case the one that revoked it could not (a reused token's
+		// revocation is retried by the next refresh attempt).
+		if rot.SessionID != uuid.Nil {
+			if err := s.revokeCached(ctx, rot.SessionID); err != nil {
+				return SessionResult{}, fmt.Errorf("refresh: %w", err)
+			}
+		}
 		return SessionResult{}, ErrInvalidSession
 	case Kept:
 		next = ""
@@ -539,6 +559,7 @@ func (s *Service) Refresh(ctx context.Context, c Client, refreshToken, csrfToken
 	if err != nil {
 		return SessionResult{}, err
 	}
+	s.rememberSession(ctx, rot.User.ID, rot.SessionID, rot.Until)
 	return SessionResult{AccessToken: access, ExpiresIn: s.tokens.TTL(), RefreshToken: next, SessionID: rot.SessionID, User: rot.User}, nil
 }
 
@@ -563,37 +584,24 @@ func (s *Service) Logout(ctx context.Context, c Client, refreshToken, csrfToken 
 	if err != nil {
 		return fmt.Errorf("logout: %w", err)
 	}
+	if err := s.revokeCached(ctx, sid); err != nil {
+		return fmt.Errorf("logout: %w", err)
+	}
 	s.audit(ctx, &uid, "logout", true, c, map[string]any{"session_id": sid})
 	return nil
 }
 
 // LogoutAll revokes every session of the user.
 func (s *Service) LogoutAll(ctx context.Context, c Client, claims Claims) error {
-	n, err := s.store.RevokeUserSessions(ctx, claims.UserID, RevokedLogoutAll)
+	ids, n, err := s.store.RevokeUserSessions(ctx, claims.UserID, RevokedLogoutAll)
 	if err != nil {
+		return fmt.Errorf("logout all: %w", err)
+	}
+	if err := s.revokeCached(ctx, ids...); err != nil {
 		return fmt.Errorf("logout all: %w", err)
 	}
 	s.audit(ctx, &claims.UserID, "logout_all", true, c, map[string]any{"sessions": n})
 	return nil
-}
-
-// Authenticate verifies an access token and checks that its session is
-// still live, so logout and password changes take effect at once, and is a
-// session of the token's user: a token naming another user's session is
-// ErrInvalidSession, whoever signed it.
-func (s *Service) Authenticate(ctx context.Context, token string) (Claims, error) {
-	claims, err := s.tokens.Verify(token)
-	if err != nil {
-		return Claims{}, err
-	}
-	ok, err := s.store.SessionActive(ctx, claims.UserID, claims.SessionID, s.now())
-	if err != nil {
-		return Claims{}, fmt.Errorf("authenticate: %w", err)
-	}
-	if !ok {
-		return Claims{}, ErrInvalidSession
-	}
-	return claims, nil
 }
 
 // Me returns the user of the claims.

@@ -204,22 +204,30 @@ var errBadBearer = &Error{Status: http.StatusUnauthorized, Code: "invalid_token"
 // still live.
 func (s *Server) authed(fn authedFunc) http.Handler {
 	return s.handle(func(w http.ResponseWriter, r *http.Request) error {
-		h := r.Header.Get("Authorization")
-		scheme, token, ok := strings.Cut(h, " ")
-		if !ok || !strings.EqualFold(scheme, "Bearer") || token == "" {
-			w.Header().Set("WWW-Authenticate", `Bearer realm="api"`)
-			return errNoBearer
-		}
-		claims, err := s.auth.Authenticate(r.Context(), strings.TrimSpace(token))
-		if errors.Is(err, auth.ErrInvalidToken) || errors.Is(err, auth.ErrInvalidSession) {
-			w.Header().Set("WWW-Authenticate", `Bearer realm="api", error="invalid_token"`)
-			return errBadBearer
-		}
+		claims, err := s.bearer(w, r, s.auth.Authenticate)
 		if err != nil {
 			return err
 		}
 		return fn(w, r, claims)
 	})
+}
+
+// bearer returns the claims check gives for the request's bearer token, and
+// the API's 401 (with WWW-Authenticate) when there is none or check refuses
+// it.
+func (s *Server) bearer(w http.ResponseWriter, r *http.Request, check func(ctx context.Context, token string) (auth.Claims, error)) (auth.Claims, error) {
+	h := r.Header.Get("Authorization")
+	scheme, token, ok := strings.Cut(h, " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") || token == "" {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="api"`)
+		return auth.Claims{}, errNoBearer
+	}
+	claims, err := check(r.Context(), strings.TrimSpace(token))
+	if errors.Is(err, auth.ErrInvalidToken) || errors.Is(err, auth.ErrInvalidSession) {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="api", error="invalid_token"`)
+		return auth.Claims{}, errBadBearer
+	}
+	return claims, err
 }
 
 // authError maps the auth package's errors to the API's.

@@ -137,6 +137,7 @@ func newAuthHarness(t testing.TB, ho harnessOptions) *authHarness {
 	svc := auth.NewService(auth.Options{BcryptCost: ho.bcryptCost, FrontendURL: frontend, RefreshGrace: ho.grace,
 		MailQueue: mailQueue, MailQueueName: "mail", MailRetry: ho.mailRetry, MailAttempts: ho.mailAttempts},
 		postgres.AuthStore{DB: db}, ratelimit.New(rdb.Client, rdb.Prefix, logger), sender, redisstore.Handoff{Client: rdb}, tokens, logger, ho.now)
+	svc.EnableSessionCache(redisstore.Sessions{Client: rdb})
 	g := newFakeGoogle(t)
 	svc.EnableGoogle(auth.GoogleOptions{
 		ClientID: "client-id", ClientSecret: "client-secret", RedirectURL: "http://api.test/api/auth/oauth/callback",

@@ -64,12 +64,65 @@ func importID(r *http.Request) (uuid.UUID, error) {
 	return id, nil
 }
 
-func (s *Server) getImport(w http.ResponseWriter, r *http.Request, claims auth.Claims) error {
+// PollRead is what Redis held for an import poll: the session of the
+// access token and the import's progress, each with the error of its read.
+type PollRead struct {
+	Session     auth.CachedSession
+	SessionErr  error
+	Progress    importer.CachedProgress
+	ProgressErr error
+}
+
+// PollReader reads the session and the progress of an import poll in one
+// Redis round trip (see handler/main.go).
+type PollReader func(ctx context.Context, sessionID, videoID uuid.UUID) PollRead
+
+// getImport answers the frontend's progress poll. With a PollReader, the
+// poll of a running import costs one Redis round trip and nothing else:
+// the access token's signature is checked locally, then the session and
+// the progress are read together, and PostgreSQL is asked only for what
+// Redis cannot answer (auth.Service.CheckSession,
+// importer.Service.ProgressFrom).
+func (s *Server) getImport(w http.ResponseWriter, r *http.Request) error {
+	if s.pollReads == nil {
+		claims, err := s.bearer(w, r, s.auth.Authenticate)
+		if err != nil {
+			return err
+		}
+		id, err := importID(r)
+		if err != nil {
+			return err
+		}
+		p, err := s.imports.Progress(r.Context(), claims.UserID, id)
+		if err != nil {
+			return err
+		}
+		writeJSON(w, http.StatusOK, p)
+		return nil
+	}
+	var read PollRead
+	claims, err := s.bearer(w, r, func(ctx context.Context, token string) (auth.Claims, error) {
+		claims, err := s.auth.VerifyToken(token)
+		if err != nil {
+			return auth.Claims{}, err
+		}
+		id, ok := parseID(r, "video_id")
+		if !ok {
+			// No import to read: the session alone.
+			c, err := s.auth.Authenticate(ctx, token)
+			return c, err
+		}
+		read = s.pollReads(ctx, claims.SessionID, id)
+		return s.auth.CheckSession(ctx, claims, read.Session, read.SessionErr)
+	})
+	if err != nil {
+		return err
+	}
 	id, err := importID(r)
 	if err != nil {
 		return err
 	}
-	p, err := s.imports.Progress(r.Context(), claims.UserID, id)
+	p, err := s.imports.ProgressFrom(r.Context(), claims.UserID, id, read.Progress, read.ProgressErr)
 	if err != nil {
 		return err
 	}

@@ -64,7 +64,7 @@ func (s *Server) routes() []route {
 		{"DELETE /api/social-accounts/{id}", s.authed(s.deleteSocial)},
 
 		{"POST /api/imports", s.authed(s.createImport)},
-		{"GET /api/imports/{video_id}", s.authed(s.getImport)},
+		{"GET /api/imports/{video_id}", s.handle(s.getImport)}, // authenticated in getImport, with its reads
 		{"POST /api/imports/{video_id}/cancel", s.authed(s.cancelImport)},
 
 		{"POST /import-worker", s.trigger("import-worker", s.queueTrigger(s.importWorker))},

@@ -62,6 +62,10 @@ type Options struct {
 	Media *media.Service
 	// Imports serves the URL import routes.
 	Imports *importer.Service
+	// PollReads, when set, reads an import poll's session and progress in
+	// one Redis round trip (see getImport); without it they are read one
+	// after the other.
+	PollReads PollReader
 	// Clips serves the clip routes.
 	Clips *clips.Service
 	// Posts serves the scheduled post routes.
@@ -96,12 +100,13 @@ type Server struct {
 	trustedHops     int
 	sessionAbsolute time.Duration
 
-	media    *media.Service
-	imports  *importer.Service
-	clips    *clips.Service
-	posts    *posts.Service
-	social   *social.Accounts
-	frontend http.Handler
+	media     *media.Service
+	imports   *importer.Service
+	pollReads PollReader
+	clips     *clips.Service
+	posts     *posts.Service
+	social    *social.Accounts
+	frontend  http.Handler
 
 	handler http.Handler
 }
@@ -126,12 +131,13 @@ func NewServer(o Options) *Server {
 		trustedHops:     o.TrustedProxyHops,
 		sessionAbsolute: o.SessionAbsolute,
 
-		media:    o.Media,
-		imports:  o.Imports,
-		clips:    o.Clips,
-		posts:    o.Posts,
-		social:   o.Social,
-		frontend: o.Frontend,
+		media:     o.Media,
+		imports:   o.Imports,
+		pollReads: o.PollReads,
+		clips:     o.Clips,
+		posts:     o.Posts,
+		social:    o.Social,
+		frontend:  o.Frontend,
 	}
 	s.mailSender = o.MailSender
 	if s.mailSender == nil && o.Auth != nil {

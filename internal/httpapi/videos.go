@@ -246,6 +246,11 @@ func (s *Server) deleteVideo(w http.ResponseWriter, r *http.Request, c auth.Clai
 	if err := s.media.Delete(r.Context(), c.UserID, id); err != nil {
 		return err
 	}
+	if s.imports != nil {
+		// Progress an import's worker wrote must not answer polls of a
+		// deleted video (importer.Service.ProgressFrom).
+		s.imports.Ended(r.Context(), id)
+	}
 	w.WriteHeader(http.StatusNoContent)
 	return nil
 }

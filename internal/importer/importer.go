@@ -287,7 +287,7 @@ func (im *Importer) Run(ctx context.Context, id uuid.UUID) error {
 	pw := &progressWriter{store: im.progress, interval: im.opts.ProgressInterval, onError: func(err error) {
 		im.progressWarn.warn(log, "progress not written", err)
 	}}
-	pw.p = Progress{VideoID: id, Status: "downloading", Step: "starting"}
+	pw.p = Progress{VideoID: id, Owner: job.UserID, Status: "downloading", Step: "starting"}
 	pw.update(ctx, true, func(*Progress) {})
 
 	res, err := im.download(ctx, job, attempt, pw, log)

@@ -2,11 +2,13 @@ package importer
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"sync"
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/redis/go-redis/v9"
 
 	"github.com/videofn/videofn/internal/redisstore"
 )
@@ -23,37 +25,105 @@ type Progress struct {
 	ETASeconds    *int64    `json:"eta_seconds"`
 	Error         *string   `json:"error"`
 	UpdatedAt     time.Time `json:"updated_at"`
+
+	// Owner is the user whose import it is: stored with the progress so
+	// that a poll can be answered from Redis alone (Service.ProgressFrom).
+	Owner uuid.UUID `json:"-"`
 }
 
 // progressTTL keeps progress after an import ends long enough for the
 // frontend's last polls; PostgreSQL has the final state anyway.
 const progressTTL = time.Hour
 
-// ProgressStore keeps progress in Redis as one JSON value per video with a
-// TTL.
+// ProgressStore keeps progress in Redis, one hash per video with a TTL:
+// "owner" (the user id), "p" (the Progress as JSON) and, once the import was
+// cancelled or its video deleted, "ended". A worker's write replaces owner
+// and p but never removes ended.
 type ProgressStore struct {
 	Client *redisstore.Client
 }
 
-func (s ProgressStore) key(id uuid.UUID) string {
-	return s.Client.Key("import:progress:" + id.String())
+// CachedProgress is what Redis holds for one import.
+type CachedProgress struct {
+	Found    bool // Redis has progress (Progress, with Owner)
+	Ended    bool // cancelled or deleted since: PostgreSQL must answer
+	Progress Progress
 }
 
-// Set replaces the progress of p.VideoID.
+func (s ProgressStore) key(id uuid.UUID) string {
+	return s.Client.Key("import:poll:" + id.String())
+}
+
+// Set replaces the progress of p.VideoID (and its owner, p.Owner).
 func (s ProgressStore) Set(ctx context.Context, p Progress) error {
-	if err := redisstore.SetJSON(ctx, s.Client, s.key(p.VideoID), p, progressTTL); err != nil {
+	b, err := json.Marshal(p)
+	if err != nil {
+		return fmt.Errorf("encode progress: %w", err)
+	}
+	key := s.key(p.VideoID)
+	_, err = s.Client.TxPipelined(ctx, func(tx redis.Pipeliner) error {
+		tx.HSet(ctx, key, "owner", p.Owner.String(), "p", b)
+		tx.PExpire(ctx, key, progressTTL)
+		return nil
+	})
+	if err != nil {
 		return fmt.Errorf("set progress: %w", err)
 	}
 	return nil
 }
 
+// MarkEnded records that the import was cancelled or its video deleted, so
+// that no progress written before or after answers a poll on its own.
+func (s ProgressStore) MarkEnded(ctx context.Context, id uuid.UUID) error {
+	key := s.key(id)
+	_, err := s.Client.TxPipelined(ctx, func(tx redis.Pipeliner) error {
+		tx.HSet(ctx, key, "ended", "1")
+		tx.PExpire(ctx, key, progressTTL)
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("mark import ended: %w", err)
+	}
+	return nil
+}
+
+// Lookup returns what Redis holds for id.
+func (s ProgressStore) Lookup(ctx context.Context, id uuid.UUID) (CachedProgress, error) {
+	return parseProgress(s.Client.HGetAll(ctx, s.key(id)))
+}
+
+// Queue adds the lookup of id to p, for a read made in one round trip with
+// others; the returned function gives its answer after p ran.
+func (s ProgressStore) Queue(p redis.Pipeliner, id uuid.UUID) func() (CachedProgress, error) {
+	cmd := p.HGetAll(context.Background(), s.key(id))
+	return func() (CachedProgress, error) { return parseProgress(cmd) }
+}
+
 // Get returns the progress of id; ok is false when Redis has none.
 func (s ProgressStore) Get(ctx context.Context, id uuid.UUID) (Progress, bool, error) {
-	p, ok, err := redisstore.GetJSON[Progress](ctx, s.Client, s.key(id))
+	c, err := s.Lookup(ctx, id)
+	return c.Progress, c.Found, err
+}
+
+func parseProgress(cmd *redis.MapStringStringCmd) (CachedProgress, error) {
+	m, err := cmd.Result()
 	if err != nil {
-		return Progress{}, false, fmt.Errorf("get progress: %w", err)
+		return CachedProgress{}, fmt.Errorf("get progress: %w", err)
 	}
-	return p, ok, nil
+	c := CachedProgress{Ended: m["ended"] != ""}
+	raw, ok := m["p"]
+	if !ok {
+		return c, nil
+	}
+	if err := json.Unmarshal([]byte(raw), &c.Progress); err != nil {
+		return CachedProgress{}, fmt.Errorf("decode progress: %w", err)
+	}
+	owner, err := uuid.Parse(m["owner"])
+	if err != nil {
+		return CachedProgress{}, fmt.Errorf("decode progress owner: %w", err)
+	}
+	c.Progress.Owner, c.Found = owner, true
+	return c, nil
 }
 
 // progressWriter collects yt-dlp ticks and storage acknowledgements and

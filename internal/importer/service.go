@@ -81,9 +81,10 @@ type EndedImport struct {
 	UserID uuid.UUID
 }
 
-// ProgressReader reads progress from Redis.
+// ProgressReader reads progress from Redis (see ProgressStore).
 type ProgressReader interface {
-	Get(ctx context.Context, id uuid.UUID) (Progress, bool, error)
+	Lookup(ctx context.Context, id uuid.UUID) (CachedProgress, error)
+	MarkEnded(ctx context.Context, id uuid.UUID) error
 }
 
 // Limiter checks rate limits.
@@ -107,6 +108,8 @@ type ServiceOptions struct {
 	// runs at most 55 minutes (Options.Timeout), then records or deletes
 	// its blob within a minute.
 	BlobGrace time.Duration
+	// Now is the clock progress freshness is judged by; default time.Now.
+	Now func() time.Time
 }
 
 // Service is the API side of imports: enqueue, progress, cancel, sweep.
@@ -137,6 +140,9 @@ func NewService(o ServiceOptions, store ServiceStore, blobs Blobs, sender queue.
 	}
 	if o.StaleWorker == 0 {
 		o.StaleWorker = 5 * time.Minute
+	}
+	if o.Now == nil {
+		o.Now = time.Now
 	}
 	if o.BlobGrace == 0 {
 		o.BlobGrace = 90 * time.Minute
@@ -252,14 +258,43 @@ func (s *Service) Enqueue(ctx context.Context, userID uuid.UUID, rawURL string) 
 	return row, nil
 }
 
-// Progress returns the import's progress from Redis, or from PostgreSQL
-// when Redis has nothing or is down.
+// progressFresh is how recent progress of a running import must be for a
+// poll to be answered from Redis alone: a worker writes at least every
+// ProgressInterval (500 ms) while anything changes. Older progress may be
+// of a worker that stopped (the sweeper then requeues or fails the import
+// in PostgreSQL only), so PostgreSQL is asked.
+const progressFresh = 5 * time.Second
+
+// Progress returns the import's progress (see ProgressFrom), reading Redis
+// itself.
 func (s *Service) Progress(ctx context.Context, userID, id uuid.UUID) (Progress, error) {
+	c, err := s.progress.Lookup(ctx, id)
+	return s.ProgressFrom(ctx, userID, id, c, err)
+}
+
+// ProgressFrom returns the import's progress given what Redis held for it
+// (c, or the error of reading it), read by the caller maybe together with
+// other reads. Progress of the user's running import, fresh (progressFresh)
+// and neither cancelled nor deleted since, answers with no PostgreSQL
+// round trip: the poll of a running import, the frontend's hot path. Every
+// other case asks PostgreSQL, which is the truth for the status (cancel,
+// sweeper, deletion) and for whose import it is: ErrNotFound when the user
+// has no such import. PostgreSQL alone answers when Redis has nothing or
+// could not be read.
+func (s *Service) ProgressFrom(ctx context.Context, userID, id uuid.UUID, c CachedProgress, readErr error) (Progress, error) {
+	if readErr == nil && c.Found && !c.Ended && c.Progress.Owner == userID && c.Progress.VideoID == id &&
+		(c.Progress.Status == "queued" || c.Progress.Status == "downloading") &&
+		s.opts.Now().Sub(c.Progress.UpdatedAt) < progressFresh {
+		return c.Progress, nil
+	}
 	row, err := s.store.Import(ctx, userID, id)
 	if err != nil {
 		return Progress{}, err
 	}
-	if p, ok, err := s.progress.Get(ctx, id); err == nil && ok {
+	if readErr != nil {
+		s.logger.Warn("progress read failed; answering from PostgreSQL", "err", readErr.Error())
+	}
+	if p := c.Progress; readErr == nil && c.Found {
 		// The database is the truth for the status (cancel, sweeper).
 		if p.Status != row.Status {
 			p.Status = row.Status
@@ -268,8 +303,6 @@ func (s *Service) Progress(ctx context.Context, userID, id uuid.UUID) (Progress,
 			}
 		}
 		return p, nil
-	} else if err != nil {
-		s.logger.Warn("progress read failed; answering from PostgreSQL", "err", err.Error())
 	}
 	p := Progress{VideoID: id, Status: row.Status, Step: row.Status, Error: row.Error, UpdatedAt: row.UpdatedAt.UTC()}
 	if row.Size != nil {
@@ -280,6 +313,15 @@ func (s *Service) Progress(ctx context.Context, userID, id uuid.UUID) (Progress,
 		p.Percent = &hundred
 	}
 	return p, nil
+}
+
+// Ended records that the import's video was deleted, so that progress a
+// worker wrote does not answer polls for it (best effort: a poll then finds
+// the video gone in PostgreSQL once the progress is progressFresh old).
+func (s *Service) Ended(ctx context.Context, id uuid.UUID) {
+	if err := s.progress.MarkEnded(ctx, id); err != nil {
+		s.logger.Warn("ended import not marked ended in Redis", "video_id", id, "err", err.Error())
+	}
 }
 
 // Cancel cancels a queued or running import; a worker stops within about a
@@ -299,6 +341,7 @@ func (s *Service) Cancel(ctx context.Context, userID, id uuid.UUID) error {
 	if row.Status != "cancelled" {
 		return ErrFinished
 	}
+	s.Ended(ctx, id)
 	if err := s.blobs.DeleteBlob(ctx, BlobName(userID, id)); err != nil {
 		s.logger.Warn("blob of a cancelled import not deleted; the sweeper will delete it", "video_id", id, "err", err.Error())
 	}

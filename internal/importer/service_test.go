@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -82,9 +83,11 @@ func (failingSender) Send(context.Context, string, queue.Message) error {
 
 type serviceEnv struct {
 	*env
-	svc   *importer.Service
-	local *queue.Local
-	db    *postgres.DB
+	svc      *importer.Service
+	local    *queue.Local
+	db       *postgres.DB
+	progress importer.ProgressStore
+	clock    atomic.Pointer[time.Time] // the service's clock when set; else time.Now
 }
 
 func newServiceEnv(t *testing.T, sender queue.Sender, redisURL string) *serviceEnv {
@@ -105,9 +108,16 @@ func newServiceEnv(t *testing.T, sender queue.Sender, redisURL string) *serviceE
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { rdb.Close() })
-	svc := importer.NewService(importer.ServiceOptions{Queue: "imports", PerUserLimit: ratelimit.PerHour(5)},
-		postgres.ImportService{DB: db}, importer.ContainerBlobs{Client: e.store.Container(), Name: e.store.ContainerName()}, sender, importer.ProgressStore{Client: rdb}, ratelimit.New(rdb.Client, rdb.Prefix, logger), logger)
-	return &serviceEnv{env: e, svc: svc, local: local, db: db}
+	s := &serviceEnv{env: e, local: local, db: db, progress: importer.ProgressStore{Client: rdb}}
+	now := func() time.Time {
+		if t := s.clock.Load(); t != nil {
+			return *t
+		}
+		return time.Now()
+	}
+	s.svc = importer.NewService(importer.ServiceOptions{Queue: "imports", PerUserLimit: ratelimit.PerHour(5), Now: now},
+		postgres.ImportService{DB: db}, importer.ContainerBlobs{Client: e.store.Container(), Name: e.store.ContainerName()}, sender, s.progress, ratelimit.New(rdb.Client, rdb.Prefix, logger), logger)
+	return s
 }
 
 // db2 is the test's plain connection.
@@ -223,5 +233,67 @@ func TestProgressFallsBackToPostgres(t *testing.T) {
 	}
 	if _, err := s.svc.Progress(ctx, uuid.New(), row.ID); !errors.Is(err, importer.ErrNotFound) {
 		t.Errorf("another user's progress: %v", err)
+	}
+}
+
+// TestProgressFromRedisOnlyWhileRunningAndFresh: the poll of a running
+// import is answered from Redis alone (a status changed behind the
+// service's back in PostgreSQL is not seen), and PostgreSQL answers as
+// soon as the progress is stale, the import was cancelled or deleted, or
+// the user is not the owner.
+func TestProgressFromRedisOnlyWhileRunningAndFresh(t *testing.T) {
+	s := newServiceEnv(t, nil, "")
+	ctx := context.Background()
+	row, err := s.svc.Enqueue(ctx, s.user, "https://videos.example.com/v.mp4")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t0 := time.Now().UTC().Truncate(time.Millisecond)
+	at := func(d time.Duration) { t := t0.Add(d); s.clock.Store(&t) }
+	if err := s.progress.Set(ctx, importer.Progress{VideoID: row.ID, Owner: s.user, Status: "downloading", Step: "downloading", BytesUploaded: 42, UpdatedAt: t0}); err != nil {
+		t.Fatal(err)
+	}
+	// Behind the service's back: only a read of PostgreSQL would see it.
+	if _, err := s.db2().Exec(ctx, `UPDATE videos SET status = 'failed', error = 'changed in the database' WHERE id = $1`, row.ID); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name       string
+		at         time.Duration
+		user       uuid.UUID
+		markEnded  bool
+		wantStatus string
+		wantErr    error
+	}{
+		{"fresh progress of a running import", time.Second, s.user, false, "downloading", nil},
+		{"another user", time.Second, uuid.New(), false, "", importer.ErrNotFound},
+		{"stale progress", 6 * time.Second, s.user, false, "failed", nil},
+		{"cancelled or deleted since", time.Second, s.user, true, "failed", nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			at(tt.at)
+			if tt.markEnded {
+				s.svc.Ended(ctx, row.ID)
+			}
+			p, err := s.svc.Progress(ctx, tt.user, row.ID)
+			if !errors.Is(err, tt.wantErr) {
+				t.Fatalf("err %v, want %v", err, tt.wantErr)
+			}
+			if err != nil {
+				return
+			}
+			if p.Status != tt.wantStatus || p.BytesUploaded != 42 {
+				t.Errorf("got %s with %d bytes, want %s with 42", p.Status, p.BytesUploaded, tt.wantStatus)
+			}
+		})
+	}
+	// A later write of the worker does not undo the mark.
+	at(time.Second)
+	if err := s.progress.Set(ctx, importer.Progress{VideoID: row.ID, Owner: s.user, Status: "downloading", UpdatedAt: t0}); err != nil {
+		t.Fatal(err)
+	}
+	if p, err := s.svc.Progress(ctx, s.user, row.ID); err != nil || p.Status != "failed" {
+		t.Errorf("after the mark and a worker write: %+v %v, want failed from PostgreSQL", p, err)
 	}
 }

@@ -180,8 +180,9 @@ func (s AuthStore) VerifyEmail(ctx context.Context, hash []byte, now time.Time) 
 }
 
 // ResetPassword implements auth.Store.
-func (s AuthStore) ResetPassword(ctx context.Context, hash, passwordHash []byte, now time.Time) (auth.User, error) {
+func (s AuthStore) ResetPassword(ctx context.Context, hash, passwordHash []byte, now time.Time) (auth.User, []uuid.UUID, error) {
 	var u auth.User
+	var revoked []uuid.UUID
 	err := pgx.BeginFunc(ctx, s.DB.pool, func(tx pgx.Tx) error {
 		userID, email, err := consumeToken(ctx, tx, hash, auth.PurposePasswordReset, now)
 		if err != nil {
@@ -198,29 +199,63 @@ func (s AuthStore) ResetPassword(ctx context.Context, hash, passwordHash []byte,
 		if err != nil {
 			return fmt.Errorf("set password: %w", err)
 		}
-		return revokeSessions(ctx, tx, userID, auth.RevokedPasswordReset, uuid.Nil)
+		revoked, err = revokeSessions(ctx, tx, userID, auth.RevokedPasswordReset, uuid.Nil)
+		return err
 	})
-	return u, err
+	return u, revoked, err
 }
 
 // ChangePassword implements auth.Store.
-func (s AuthStore) ChangePassword(ctx context.Context, userID uuid.UUID, passwordHash []byte, keep uuid.UUID) error {
-	return pgx.BeginFunc(ctx, s.DB.pool, func(tx pgx.Tx) error {
+func (s AuthStore) ChangePassword(ctx context.Context, userID uuid.UUID, passwordHash []byte, keep uuid.UUID) ([]uuid.UUID, error) {
+	var revoked []uuid.UUID
+	err := pgx.BeginFunc(ctx, s.DB.pool, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, `UPDATE users SET password_hash = $2, password_changed_at = now() WHERE id = $1`, userID, string(passwordHash)); err != nil {
 			return fmt.Errorf("set password: %w", err)
 		}
-		return revokeSessions(ctx, tx, userID, auth.RevokedPasswordChange, keep)
+		var err error
+		revoked, err = revokeSessions(ctx, tx, userID, auth.RevokedPasswordChange, keep)
+		return err
 	})
+	return revoked, err
 }
 
-func revokeSessions(ctx context.Context, tx pgx.Tx, userID uuid.UUID, reason string, keep uuid.UUID) error {
-	_, err := tx.Exec(ctx, `
-		UPDATE sessions SET revoked_at = now(), revoked_reason = $2
-		WHERE user_id = $1 AND revoked_at IS NULL AND id <> $3`, userID, reason, keep)
+// revokeSessions revokes every session of the user but keep, and returns
+// the ids of those that have not expired: the ones it revoked and the ones
+// revoked before (whose earlier revocation keeps its time and reason), so
+// a retry after the session cache refused a revocation writes it again.
+func revokeSessions(ctx context.Context, tx pgx.Tx, userID uuid.UUID, reason string, keep uuid.UUID) ([]uuid.UUID, error) {
+	ids, _, err := revokeUserSessions(ctx, tx, userID, reason, keep)
+	return ids, err
+}
+
+// revokeUserSessions is revokeSessions that also counts the sessions this
+// call revoked (live until now). now() is the transaction's start, which no
+// earlier revocation can have recorded.
+func revokeUserSessions(ctx context.Context, q interface {
+	Query(context.Context, string, ...any) (pgx.Rows, error)
+}, userID uuid.UUID, reason string, keep uuid.UUID) ([]uuid.UUID, int64, error) {
+	rows, err := q.Query(ctx, `
+		UPDATE sessions SET revoked_at = coalesce(revoked_at, now()), revoked_reason = coalesce(revoked_reason, $2)
+		WHERE user_id = $1 AND id <> $3 AND idle_expires_at > now() AND absolute_expires_at > now()
+		RETURNING id, revoked_at = now()`, userID, reason, keep)
 	if err != nil {
-		return fmt.Errorf("revoke sessions: %w", err)
+		return nil, 0, fmt.Errorf("revoke sessions: %w", err)
 	}
-	return nil
+	var ids []uuid.UUID
+	var n int64
+	var id uuid.UUID
+	var fresh bool
+	_, err = pgx.ForEachRow(rows, []any{&id, &fresh}, func() error {
+		ids = append(ids, id)
+		if fresh {
+			n++
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, 0, fmt.Errorf("revoke sessions: %w", err)
+	}
+	return ids, n, nil
 }
 
 func inet(ip string) *netip.Addr {
@@ -326,6 +361,7 @@ func (s AuthStore) RotateRefreshToken(ctx context.Context, oldHash, newHash []by
 			return fmt.Errorf("select session user: %w", err)
 		}
 		if rot.Outcome == auth.WithinGrace {
+			rot.Until = idleExp // never after absExp
 			return nil
 		}
 		if rot.Outcome == auth.Rotated {
@@ -343,23 +379,27 @@ func (s AuthStore) RotateRefreshToken(ctx context.Context, oldHash, newHash []by
 		if _, err := tx.Exec(ctx, `UPDATE sessions SET last_used_at = $2, idle_expires_at = $3 WHERE id = $1`, rot.SessionID, now, idle); err != nil {
 			return fmt.Errorf("extend session: %w", err)
 		}
+		rot.Until = idle
 		return nil
 	})
 	return rot, err
 }
 
 // SessionActive implements auth.Store.
-func (s AuthStore) SessionActive(ctx context.Context, userID, id uuid.UUID, now time.Time) (bool, error) {
-	var ok bool
+func (s AuthStore) SessionActive(ctx context.Context, userID, id uuid.UUID, now time.Time) (time.Time, bool, error) {
+	var until time.Time
 	err := s.DB.pool.QueryRow(ctx, `
-		SELECT EXISTS (SELECT 1 FROM sessions
-		               WHERE id = $1 AND user_id = $2
-		                 AND revoked_at IS NULL AND idle_expires_at > $3 AND absolute_expires_at > $3)`,
-		id, userID, now).Scan(&ok)
-	if err != nil {
-		return false, fmt.Errorf("select session: %w", err)
+		SELECT least(idle_expires_at, absolute_expires_at) FROM sessions
+		WHERE id = $1 AND user_id = $2
+		  AND revoked_at IS NULL AND idle_expires_at > $3 AND absolute_expires_at > $3`,
+		id, userID, now).Scan(&until)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return time.Time{}, false, nil
 	}
-	return ok, nil
+	if err != nil {
+		return time.Time{}, false, fmt.Errorf("select session: %w", err)
+	}
+	return until, true, nil
 }
 
 // SessionOfRefreshToken implements auth.Store.
@@ -393,14 +433,8 @@ func (s AuthStore) RevokeSessionByRefreshToken(ctx context.Context, hash []byte,
 }
 
 // RevokeUserSessions implements auth.Store.
-func (s AuthStore) RevokeUserSessions(ctx context.Context, userID uuid.UUID, reason string) (int64, error) {
-	tag, err := s.DB.pool.Exec(ctx, `
-		UPDATE sessions SET revoked_at = now(), revoked_reason = $2
-		WHERE user_id = $1 AND revoked_at IS NULL`, userID, reason)
-	if err != nil {
-		return 0, fmt.Errorf("revoke sessions: %w", err)
-	}
-	return tag.RowsAffected(), nil
+func (s AuthStore) RevokeUserSessions(ctx context.Context, userID uuid.UUID, reason string) ([]uuid.UUID, int64, error) {
+	return revokeUserSessions(ctx, s.DB.pool, userID, reason, uuid.Nil)
 }
 
 // UserByIdentity implements auth.Store.
@@ -415,8 +449,9 @@ func (s AuthStore) UserByIdentity(ctx context.Context, provider, subject string)
 }
 
 // LinkIdentity implements auth.Store.
-func (s AuthStore) LinkIdentity(ctx context.Context, userID uuid.UUID, id auth.Identity) (auth.User, error) {
+func (s AuthStore) LinkIdentity(ctx context.Context, userID uuid.UUID, id auth.Identity) (auth.User, []uuid.UUID, error) {
 	var u auth.User
+	var revoked []uuid.UUID
 	err := pgx.BeginFunc(ctx, s.DB.pool, func(tx pgx.Tx) error {
 		var wasVerified bool
 		if err := tx.QueryRow(ctx, `SELECT email_verified_at IS NOT NULL FROM users WHERE id = $1 FOR UPDATE`, userID).Scan(&wasVerified); err != nil {
@@ -433,7 +468,8 @@ func (s AuthStore) LinkIdentity(ctx context.Context, userID uuid.UUID, id auth.I
 			if _, err := tx.Exec(ctx, `UPDATE users SET password_hash = NULL, email_verified_at = now() WHERE id = $1`, userID); err != nil {
 				return fmt.Errorf("verify user: %w", err)
 			}
-			if err := revokeSessions(ctx, tx, userID, auth.RevokedIdentityLinked, uuid.Nil); err != nil {
+			var err error
+			if revoked, err = revokeSessions(ctx, tx, userID, auth.RevokedIdentityLinked, uuid.Nil); err != nil {
 				return err
 			}
 		}
@@ -441,7 +477,7 @@ func (s AuthStore) LinkIdentity(ctx context.Context, userID uuid.UUID, id auth.I
 		u, err = scanUser(tx.QueryRow(ctx, `SELECT `+userColumns+` FROM users WHERE id = $1`, userID))
 		return err
 	})
-	return u, err
+	return u, revoked, err
 }
 
 // CreateUserWithIdentity implements auth.Store.
