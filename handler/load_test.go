@@ -18,7 +18,9 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"regexp"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -37,6 +39,7 @@ var (
 	loadWorkers  = flag.Int("workers", 64, "connections of the closed-loop (max rate) step, like wrk -c64")
 	loadSoak     = flag.Duration("soak", time.Minute, "length of the memory soak on GET /api/imports/{id}")
 	loadSoakRate = flag.Int("soakrate", 500, "request rate of the soak")
+	loadOnly     = flag.String("only", "", "measure only the endpoints whose name matches this regexp (and hello)")
 )
 
 // loadUser is a logged-in user of the load run: an access token, and the
@@ -293,6 +296,13 @@ func TestLoad(t *testing.T) {
 	}
 	best := map[string]float64{}
 	t.Logf("%-32s %7s %9s %9s %9s %8s  %s", "endpoint", "rate", "req/s", "p50", "p99", "success", "codes")
+	only, err := regexp.Compile(*loadOnly)
+	if err != nil {
+		t.Fatalf("-only: %v", err)
+	}
+	endpoints = slices.DeleteFunc(endpoints, func(ep endpoint) bool {
+		return ep.name != "hello (net/http)" && !only.MatchString(ep.name)
+	})
 	for _, ep := range endpoints {
 		var base time.Duration
 		saturated := ""

@@ -2,6 +2,7 @@ package auth
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -17,7 +18,8 @@ import (
 //     revocation the cache never heard of ends within that time;
 //   - every revocation is written to the cache after PostgreSQL commits it
 //     and before the request that revoked it answers; a request whose
-//     revocation the cache refused fails (5xx) instead of claiming success;
+//     revocation the cache refused fails (ErrRevocationNotCached) instead
+//     of claiming success;
 //   - a revocation wins: once it is written, Remember cannot make the
 //     session live again (a check that read PostgreSQL before the revocation
 //     and writes after it changes nothing), and it lasts longer than any
@@ -123,16 +125,21 @@ func (s *Service) rememberSession(ctx context.Context, userID, sessionID uuid.UU
 	}
 }
 
+// ErrRevocationNotCached is a revocation PostgreSQL committed and the
+// session cache refused: the request that revoked must fail (the API
+// answers 503, try again).
+var ErrRevocationNotCached = errors.New("revocation not written to the session cache")
+
 // revokeCached writes revocations PostgreSQL has committed to the cache.
-// Its error must fail the request: the sessions are revoked, but a cached
-// copy may still call them live for up to AccessTTL. Retrying the logout
-// (or logout everywhere) writes them again.
+// Its error (ErrRevocationNotCached) must fail the request: the sessions
+// are revoked, but a cached copy may still call them live for up to
+// AccessTTL. Retrying the logout (or logout everywhere) writes them again.
 func (s *Service) revokeCached(ctx context.Context, sessionIDs ...uuid.UUID) error {
 	if s.sessions == nil || len(sessionIDs) == 0 {
 		return nil
 	}
 	if err := s.sessions.Revoke(ctx, s.revocationTTL(), sessionIDs...); err != nil {
-		return fmt.Errorf("revoke cached sessions: %w", err)
+		return fmt.Errorf("%w: %w", ErrRevocationNotCached, err)
 	}
 	return nil
 }

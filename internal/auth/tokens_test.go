@@ -158,3 +158,37 @@ func TestSuccessorIsStableKeyedAndWellFormed(t *testing.T) {
 		t.Error("a successor is its own successor")
 	}
 }
+
+// TestVerifiedTokenStillExpires: a token Verify remembers is answered from
+// memory only until it expires (with the leeway), like a parsed one.
+func TestVerifiedTokenStillExpires(t *testing.T) {
+	now := time.Date(2026, 11, 30, 12, 0, 0, 0, time.UTC)
+	tokens, err := NewTokens([]byte("0123456789abcdef0123456789abcdef"), 15*time.Minute, func() time.Time { return now })
+	if err != nil {
+		t.Fatal(err)
+	}
+	uid, sid := uuid.New(), uuid.New()
+	tok, err := tokens.Issue(uid, sid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		at   time.Duration
+		want error
+	}{
+		{0, nil},                               // parsed, then remembered
+		{15*time.Minute + 29*time.Second, nil}, // remembered, within the leeway
+		{15*time.Minute + 30*time.Second, ErrInvalidToken}, // remembered, expired
+		{time.Minute, nil}, // parsed again (the expired entry was dropped)
+	} {
+		now = time.Date(2026, 11, 30, 12, 0, 0, 0, time.UTC).Add(tt.at)
+		c, err := tokens.Verify(tok)
+		if !errors.Is(err, tt.want) || (err == nil && (c.UserID != uid || c.SessionID != sid)) {
+			t.Errorf("at +%v: %+v %v, want %v", tt.at, c, err, tt.want)
+		}
+	}
+	// A tampered copy is never answered from memory.
+	if _, err := tokens.Verify(tok[:len(tok)-2] + "AA"); !errors.Is(err, ErrInvalidToken) {
+		t.Errorf("tampered token: %v", err)
+	}
+}

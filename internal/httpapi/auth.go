@@ -245,6 +245,10 @@ func authError(err error) *Error {
 		return &Error{Status: http.StatusForbidden, Code: "email_not_verified", Message: "Verify your email address before logging in."}
 	case errors.Is(err, auth.ErrInvalidToken):
 		return &Error{Status: http.StatusBadRequest, Code: "invalid_token", Message: "The link or code is invalid, expired or already used."}
+	case errors.Is(err, auth.ErrRevocationNotCached):
+		// Committed in PostgreSQL, not in the session cache: retrying
+		// writes it again.
+		return &Error{Status: http.StatusServiceUnavailable, Code: "unavailable", Message: "A service this request needs is unavailable; try again shortly.", Err: err}
 	case errors.Is(err, auth.ErrInvalidSession):
 		return &Error{Status: http.StatusUnauthorized, Code: "invalid_session", Message: "The session has expired or was revoked; log in again."}
 	case errors.Is(err, auth.ErrCSRF):
