@@ -2,6 +2,9 @@ package queue_test
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
 	"testing"
 	"time"
 
@@ -73,5 +76,52 @@ func TestLocalDeadLetterReplayKeepsTheTraceparent(t *testing.T) {
 	consume(t, l, "imports", h, fast)
 	if d := receive(t, got, 5*time.Second); d.Traceparent != sent {
 		t.Errorf("replayed delivery has traceparent %q, want %q", d.Traceparent, sent)
+	}
+}
+
+// lineWriter hands each JSON log line to a channel.
+type lineWriter chan map[string]any
+
+func (w lineWriter) Write(p []byte) (int, error) {
+	var m map[string]any
+	if err := json.Unmarshal(p, &m); err == nil {
+		select {
+		case w <- m:
+		default: // the test reads only the first lines
+		}
+	}
+	return len(p), nil
+}
+
+// The consumer's own lines about a delivery carry its message's traceparent.
+func TestLocalDeliveryLogCarriesTheTraceparent(t *testing.T) {
+	t.Parallel()
+	_, pool := newLocal(t)
+	lines := make(lineWriter, 100)
+	l := queue.NewLocal(pool, slog.New(slog.NewJSONHandler(lines, nil)))
+	const sent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+	send(t, l, "imports", queue.Message{ID: "flaky", Body: []byte(`{}`), Traceparent: sent})
+	h, got := recorder(func(d queue.Delivery) error {
+		if d.DeliveryCount == 1 {
+			return errors.New("transient")
+		}
+		return nil
+	})
+	consume(t, l, "imports", h, fast)
+	receive(t, got, 5*time.Second)
+	timeout := time.After(10 * time.Second)
+	for {
+		select {
+		case line := <-lines:
+			if line["msg"] != "local queue: delivery failed; redelivering later" {
+				continue
+			}
+			if line["traceparent"] != sent || line["message_id"] != "flaky" {
+				t.Errorf("line %v, want traceparent %s", line, sent)
+			}
+			return
+		case <-timeout:
+			t.Fatal("no 'delivery failed' line within 10 s")
+		}
 	}
 }
