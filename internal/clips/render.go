@@ -16,6 +16,7 @@ import (
 
 	"github.com/videofn/videofn/internal/importer"
 	"github.com/videofn/videofn/internal/mediatool"
+	"github.com/videofn/videofn/internal/traceparent"
 )
 
 // Tool runs ffmpeg and ffprobe (*mediatool.Runner).
@@ -108,7 +109,7 @@ func (r *Renderer) Run(ctx context.Context, id uuid.UUID) error {
 	if err != nil {
 		return fmt.Errorf("load clip: %w", err)
 	}
-	log := r.logger.With("clip_id", id, "video_id", job.VideoID)
+	log := traceparent.Logger(ctx, r.logger).With("clip_id", id, "video_id", job.VideoID)
 	attempt, ok, err := r.store.StartRender(ctx, id)
 	if err != nil {
 		return fmt.Errorf("start clip: %w", err)

@@ -233,8 +233,9 @@ func (s *Server) trigger(name string, fn TriggerFunc) http.Handler {
 		var logs []string
 		if err == nil {
 			// The message's trace context, set by whoever sent it: the
-			// request that enqueued it, found again by its traceparent.
-			setTraceparent(r.Context(), inv.messageTraceparent())
+			// request that enqueued it, found again by its traceparent. The
+			// worker's log lines and the messages it sends carry it on.
+			r = r.WithContext(setTraceparent(r.Context(), inv.messageTraceparent()))
 			logs, err = fn(r, inv)
 		}
 		if err != nil {

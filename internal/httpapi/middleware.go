@@ -14,6 +14,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/videofn/videofn/internal/traceparent"
 )
 
 type ctxKey int
@@ -60,30 +62,18 @@ func logAttrs(ctx context.Context) []any {
 // it forwards to a custom handler (HTTP and trigger invocations alike).
 const invocationIDHeader = "X-Azure-Functions-InvocationId"
 
-// validTraceparent is a W3C traceparent (version 00 form; later versions
-// may append fields, which are dropped). All-zero ids are invalid.
-var validTraceparent = regexp.MustCompile(`^([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})`)
-
-// parseTraceparent returns the traceparent in s, or "" when s is not one.
-func parseTraceparent(s string) string {
-	m := validTraceparent.FindStringSubmatch(strings.TrimSpace(s))
-	if m == nil || m[1] == "ff" || m[2] == strings.Repeat("0", 32) || m[3] == strings.Repeat("0", 16) {
-		return ""
-	}
-	if m[1] == "00" && len(strings.TrimSpace(s)) != 55 {
-		return ""
-	}
-	return m[0]
-}
-
 // setTraceparent records the trace context of a queue invocation's message
-// (the request carries the host's own).
-func setTraceparent(ctx context.Context, tp string) {
-	if tp = parseTraceparent(tp); tp != "" {
-		if ri, ok := ctx.Value(requestIDKey).(*requestInfo); ok {
-			ri.traceparent = tp
-		}
+// (the request carries the host's own) for the invocation's log lines, and
+// returns ctx carrying it, for what the invocation logs and sends. ctx is
+// returned as it is when tp is not a valid traceparent.
+func setTraceparent(ctx context.Context, tp string) context.Context {
+	if tp = traceparent.Parse(tp); tp == "" {
+		return ctx
 	}
+	if ri, ok := ctx.Value(requestIDKey).(*requestInfo); ok {
+		ri.traceparent = tp
+	}
+	return traceparent.NewContext(ctx, tp)
 }
 
 // validRequestID accepts ids a client or proxy may send (the Functions host
@@ -98,7 +88,10 @@ func newRequestID() string {
 
 // withRequestID gives every request an id, taken from X-Request-ID when it is
 // well formed, and echoes it in the response. It also keeps, for the logs,
-// the Functions invocation id and the W3C traceparent when well formed.
+// the Functions invocation id when well formed, and puts the request's W3C
+// traceparent in the context (traceparent.FromContext; a fresh one when the
+// request has none that is valid, so that local runs correlate too): the
+// messages the request sends carry it on.
 func withRequestID(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		id := r.Header.Get("X-Request-ID")
@@ -106,11 +99,16 @@ func withRequestID(next http.Handler) http.Handler {
 			id = newRequestID()
 		}
 		w.Header().Set("X-Request-ID", id)
-		ri := &requestInfo{id: id, traceparent: parseTraceparent(r.Header.Get("traceparent"))}
+		tp := traceparent.Parse(r.Header.Get("traceparent"))
+		if tp == "" {
+			tp = traceparent.New()
+		}
+		ri := &requestInfo{id: id, traceparent: tp}
 		if inv := r.Header.Get(invocationIDHeader); validRequestID.MatchString(inv) {
 			ri.invocationID = inv
 		}
-		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), requestIDKey, ri)))
+		ctx := traceparent.NewContext(context.WithValue(r.Context(), requestIDKey, ri), tp)
+		next.ServeHTTP(w, r.WithContext(ctx))
 	})
 }
 

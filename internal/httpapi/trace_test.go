@@ -8,31 +8,14 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+
+	"github.com/videofn/videofn/internal/traceparent"
 )
 
 const (
 	hostTrace    = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
 	messageTrace = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
 )
-
-func TestParseTraceparent(t *testing.T) {
-	for in, want := range map[string]string{
-		hostTrace:        hostTrace,
-		" " + hostTrace:  hostTrace,
-		hostTrace + "-x": "", // version 00 has exactly four fields
-		"01-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01-future": "01-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01",
-		"00-00000000000000000000000000000000-b7ad6b7169203331-01":        "",
-		"00-0af7651916cd43dd8448eb211c80319c-0000000000000000-01":        "",
-		"ff-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01":        "",
-		"00-0AF7651916CD43DD8448EB211C80319C-b7ad6b7169203331-01":        "",
-		"":                   "",
-		"garbage\n{\"x\":1}": "",
-	} {
-		if got := parseTraceparent(in); got != want {
-			t.Errorf("parseTraceparent(%q) = %q, want %q", in, got, want)
-		}
-	}
-}
 
 // logLines runs one request through the request id and logging middleware
 // around inner and returns the JSON log lines.
@@ -61,16 +44,38 @@ func TestRequestLogCarriesInvocationIDAndTraceparent(t *testing.T) {
 		t.Errorf("log lines %v", lines)
 	}
 
-	// Malformed values are left out rather than logged.
+	// Malformed values are never logged: a malformed traceparent is
+	// replaced by a fresh one, a malformed invocation id left out.
 	req = httptest.NewRequest("GET", "/api/videos", nil)
 	req.Header.Set("traceparent", "nonsense")
 	req.Header.Set(invocationIDHeader, "bad id with spaces")
 	lines = logLines(t, req, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
-	if _, ok := lines[0]["traceparent"]; ok {
-		t.Errorf("malformed traceparent logged: %v", lines[0])
+	if tp, _ := lines[0]["traceparent"].(string); traceparent.Parse(tp) != tp || tp == "" {
+		t.Errorf("request with a malformed traceparent logged %v, want a fresh valid one", lines[0])
 	}
 	if _, ok := lines[0]["invocation_id"]; ok {
 		t.Errorf("malformed invocation id logged: %v", lines[0])
+	}
+}
+
+// The handler's context carries the request's traceparent, or a fresh one
+// when it sent none, the one its log line shows: what it sends carries it on.
+func TestRequestContextCarriesTheTraceparent(t *testing.T) {
+	for _, header := range []string{hostTrace, "", "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01-x"} {
+		req := httptest.NewRequest("POST", "/api/imports", nil)
+		if header != "" {
+			req.Header.Set("traceparent", header)
+		}
+		var inContext string
+		lines := logLines(t, req, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			inContext = traceparent.FromContext(r.Context())
+		}))
+		if inContext == "" || inContext != lines[0]["traceparent"] {
+			t.Errorf("header %q: context carries %q, log line %v", header, inContext, lines[0])
+		}
+		if want := traceparent.Parse(header); want != "" && inContext != want {
+			t.Errorf("header %q: context carries %q, want the header's", header, inContext)
+		}
 	}
 }
 
@@ -86,9 +91,16 @@ func TestQueueInvocationLogCarriesTheMessagesTraceparent(t *testing.T) {
 		req := httptest.NewRequest("POST", "/import-worker", strings.NewReader(body))
 		req.Header.Set("traceparent", hostTrace)
 		req.Header.Set(invocationIDHeader, "inv-1")
-		lines := logLines(t, req, s.trigger("import-worker", func(r *http.Request, inv *Invocation) ([]string, error) { return nil, nil }))
+		var inContext string
+		lines := logLines(t, req, s.trigger("import-worker", func(r *http.Request, inv *Invocation) ([]string, error) {
+			inContext = traceparent.FromContext(r.Context())
+			return nil, nil
+		}))
 		if lines[0]["traceparent"] != messageTrace || lines[0]["invocation_id"] != "inv-1" {
 			t.Errorf("ApplicationProperties %s: log %v", props, lines[0])
+		}
+		if inContext != messageTrace {
+			t.Errorf("ApplicationProperties %s: the worker's context carries %q, want the message's %s", props, inContext, messageTrace)
 		}
 	}
 }

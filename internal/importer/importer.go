@@ -31,6 +31,7 @@ import (
 
 	"github.com/videofn/videofn/internal/netguard"
 	"github.com/videofn/videofn/internal/toolexec"
+	"github.com/videofn/videofn/internal/traceparent"
 )
 
 // Job is what the worker needs to know about one import.
@@ -268,7 +269,9 @@ func (im *Importer) Run(ctx context.Context, id uuid.UUID) error {
 	if err != nil {
 		return fmt.Errorf("load import: %w", err)
 	}
-	log := im.logger.With("video_id", id)
+	// The trace context of the message (the request that enqueued the
+	// import), so that its lines are found with the request's.
+	log := traceparent.Logger(ctx, im.logger).With("video_id", id)
 	attempt, ok, err := im.store.StartDownload(ctx, id)
 	if err != nil {
 		return fmt.Errorf("start import: %w", err)

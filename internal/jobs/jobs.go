@@ -20,6 +20,7 @@ import (
 	"github.com/videofn/videofn/internal/auth"
 	"github.com/videofn/videofn/internal/httpapi"
 	"github.com/videofn/videofn/internal/queue"
+	"github.com/videofn/videofn/internal/traceparent"
 )
 
 // ErrNotFound is returned by a VideoStore for a video that does not exist.
@@ -205,11 +206,13 @@ func (i Imports) HandleMessage(ctx context.Context, msg httpapi.QueueMessage, d 
 }
 
 // LocalHandler drives h from the local queue with the same message contract
-// as the import-worker function: the body is decoded the same way, and an
+// as the import-worker function: the body is decoded the same way, the
+// message's trace context goes into ctx as the trigger puts it there, and an
 // error asks for redelivery (a body that can never be decoded ends
 // dead-lettered after the delivery limit, as on Service Bus).
 func LocalHandler(h httpapi.MessageHandler) queue.Handler {
 	return func(ctx context.Context, d queue.Delivery) error {
+		ctx = traceparent.NewContext(ctx, d.Traceparent)
 		msg, err := httpapi.DecodeQueueMessage(d.Body)
 		if err != nil {
 			return err
@@ -224,6 +227,7 @@ func LocalHandler(h httpapi.MessageHandler) queue.Handler {
 // ends dead-lettered after the delivery limit, as on Service Bus.
 func LocalMail(d httpapi.MailHandler) queue.Handler {
 	return func(ctx context.Context, del queue.Delivery) error {
+		ctx = traceparent.NewContext(ctx, del.Traceparent)
 		id, err := auth.DecodeMailMessage(del.Body)
 		if err != nil {
 			return err

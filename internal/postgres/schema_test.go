@@ -199,6 +199,7 @@ queue_messages check queue_messages_body_check
 queue_messages check queue_messages_delivery_count_check
 queue_messages check queue_messages_settled_check
 queue_messages check queue_messages_dead_letter_error_check
+queue_messages check queue_messages_traceparent_check
 queue_messages index queue_messages_claim_idx
 queue_messages index queue_messages_completed_at_idx
 

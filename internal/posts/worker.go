@@ -12,6 +12,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/videofn/videofn/internal/social"
+	"github.com/videofn/videofn/internal/traceparent"
 )
 
 // Attempt numbers one attempt at publishing a post; only the current
@@ -179,7 +180,7 @@ func (w *Worker) Publish(ctx context.Context, id uuid.UUID) error {
 		w.logger.InfoContext(ctx, "publish message with nothing to do acknowledged", "post_id", id)
 		return nil
 	}
-	log := w.logger.With("post_id", id, "attempt", int64(job.Attempt), "platform", job.Platform)
+	log := traceparent.Logger(ctx, w.logger).With("post_id", id, "attempt", int64(job.Attempt), "platform", job.Platform)
 	ctx, cancel := context.WithTimeout(ctx, w.opts.Timeout)
 	defer cancel()
 

@@ -38,6 +38,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/videofn/videofn/internal/mediatool"
+	"github.com/videofn/videofn/internal/traceparent"
 )
 
 // Processing states, as stored in videos.processing_status.
@@ -201,7 +202,7 @@ func (p *Processor) Probe(ctx context.Context, id uuid.UUID) error {
 		p.logger.Info("probe message for a video with nothing to process acknowledged", "video_id", id)
 		return nil
 	}
-	log := p.logger.With("video_id", id, "attempt", int64(a))
+	log := traceparent.Logger(ctx, p.logger).With("video_id", id, "attempt", int64(a))
 	ctx, cancel := context.WithTimeout(ctx, p.opts.Timeout)
 	defer cancel()
 

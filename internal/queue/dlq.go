@@ -100,7 +100,7 @@ func (l *Local) PeekDeadLetters(ctx context.Context, queue string, max int) ([]D
 		return nil, err
 	}
 	rows, err := l.pool.Query(ctx, `
-		SELECT message_id, body, last_error, delivery_count, enqueued_at, dead_lettered_at
+		SELECT message_id, body, last_error, delivery_count, enqueued_at, dead_lettered_at, coalesce(traceparent, '')
 		FROM queue_messages WHERE queue = $1 AND dead_lettered_at IS NOT NULL
 		ORDER BY dead_lettered_at, id LIMIT $2`, queue, max)
 	if err != nil {
@@ -110,8 +110,13 @@ func (l *Local) PeekDeadLetters(ctx context.Context, queue string, max int) ([]D
 	var out []DeadLetter
 	for rows.Next() {
 		d := DeadLetter{Reason: ReasonMaxDeliveries}
-		if err := rows.Scan(&d.ID, &d.Body, &d.Description, &d.DeliveryCount, &d.EnqueuedAt, &d.DeadLettered); err != nil {
+		var tp string
+		if err := rows.Scan(&d.ID, &d.Body, &d.Description, &d.DeliveryCount, &d.EnqueuedAt, &d.DeadLettered, &tp); err != nil {
 			return nil, fmt.Errorf("list dead letters of local queue %s: %w", queue, err)
+		}
+		if tp != "" {
+			// Shown as Service Bus shows it: an application property.
+			d.Properties = map[string]any{"traceparent": tp}
 		}
 		out = append(out, d)
 	}
@@ -155,21 +160,22 @@ func (l *Local) settleDeadLetters(ctx context.Context, queue string, sel Selecti
 	defer func() { _ = tx.Rollback(context.WithoutCancel(ctx)) }()
 	// Locked so that two operators replaying at once do not copy a message twice.
 	rows, err := tx.Query(ctx, `
-		SELECT id, message_id, body FROM queue_messages
+		SELECT id, message_id, body, traceparent FROM queue_messages
 		WHERE queue = $1 AND dead_lettered_at IS NOT NULL AND ($2 OR message_id = ANY($3))
 		ORDER BY dead_lettered_at, id FOR UPDATE SKIP LOCKED`, queue, sel.All, sel.IDs)
 	if err != nil {
 		return nil, fmt.Errorf("select dead letters of local queue %s: %w", queue, err)
 	}
 	type row struct {
-		id        string
-		messageID string
-		body      []byte
+		id          string
+		messageID   string
+		body        []byte
+		traceparent *string
 	}
 	var found []row
 	for rows.Next() {
 		var r row
-		if err := rows.Scan(&r.id, &r.messageID, &r.body); err != nil {
+		if err := rows.Scan(&r.id, &r.messageID, &r.body, &r.traceparent); err != nil {
 			rows.Close()
 			return nil, err
 		}
@@ -191,8 +197,8 @@ func (l *Local) settleDeadLetters(ctx context.Context, queue string, sel Selecti
 		if replay {
 			newID := replayID(r.messageID)
 			if _, err := tx.Exec(ctx, `
-				INSERT INTO queue_messages (queue, message_id, body, enqueued_at, visible_at)
-				VALUES ($1, $2, $3, `+sqlNow(4)+`, `+sqlNow(4)+`)`, queue, newID, r.body, l.clock()); err != nil {
+				INSERT INTO queue_messages (queue, message_id, body, enqueued_at, visible_at, traceparent)
+				VALUES ($1, $2, $3, `+sqlNow(4)+`, `+sqlNow(4)+`, $5)`, queue, newID, r.body, l.clock(), r.traceparent); err != nil {
 				return nil, fmt.Errorf("replay %s on local queue %s: %w", r.messageID, queue, err)
 			}
 			out[r.messageID] = newID

@@ -75,6 +75,7 @@ const notifyChannel = "queue_messages"
 // duplicate detection does. Send returns an error wrapping ErrInvalidMessage
 // for a message Service Bus would refuse.
 func (l *Local) Send(ctx context.Context, queue string, m Message) error {
+	m = withTrace(ctx, m)
 	if err := validate(queue, m); err != nil {
 		return err
 	}
@@ -90,13 +91,13 @@ func (l *Local) Send(ctx context.Context, queue string, m Message) error {
 	}
 	tag, err := l.pool.Exec(ctx, `
 		WITH inserted AS (
-			INSERT INTO queue_messages (queue, message_id, body, enqueued_at, visible_at)
-			VALUES ($1, $2, $3, `+sqlNow(4)+`, greatest(`+sqlNow(4)+`, coalesce($5::timestamptz, `+sqlNow(4)+`)))
+			INSERT INTO queue_messages (queue, message_id, body, enqueued_at, visible_at, traceparent)
+			VALUES ($1, $2, $3, `+sqlNow(4)+`, greatest(`+sqlNow(4)+`, coalesce($5::timestamptz, `+sqlNow(4)+`)), nullif($6, ''))
 			ON CONFLICT ON CONSTRAINT queue_messages_queue_message_id_key DO NOTHING
 			RETURNING 1
 		)
 		SELECT pg_notify('`+notifyChannel+`', $1) FROM inserted`,
-		queue, m.ID, body, l.clock(), notBefore)
+		queue, m.ID, body, l.clock(), notBefore, m.Traceparent)
 	if err != nil {
 		return fmt.Errorf("send message %s to local queue %s: %w", m.ID, queue, err)
 	}
@@ -117,6 +118,9 @@ type Delivery struct {
 	EnqueuedTime time.Time
 	// Body is the message body, byte for byte as sent.
 	Body []byte
+	// Traceparent is the W3C trace context the message was sent with
+	// (Message.Traceparent), or "".
+	Traceparent string
 }
 
 // Handler processes one delivery. Returning nil completes the message: it is
@@ -388,7 +392,7 @@ FROM (
 	FOR UPDATE SKIP LOCKED
 ) x
 WHERE m.id = x.id
-RETURNING m.id, m.claim_token, m.message_id, m.delivery_count, m.enqueued_at, m.body`
+RETURNING m.id, m.claim_token, m.message_id, m.delivery_count, m.enqueued_at, m.body, coalesce(m.traceparent, '')`
 
 // claimTimeout bounds the queries of one claim, which ctx cannot cut short.
 const claimTimeout = 30 * time.Second
@@ -446,7 +450,7 @@ func (l *Local) claimOn(ctx context.Context, queue string, n int, visibility tim
 	}
 	var c claimed
 	var out []claimed
-	_, err = pgx.ForEachRow(rows, []any{&c.id, &c.token, &c.MessageID, &c.DeliveryCount, &c.EnqueuedTime, &c.Body}, func() error {
+	_, err = pgx.ForEachRow(rows, []any{&c.id, &c.token, &c.MessageID, &c.DeliveryCount, &c.EnqueuedTime, &c.Body, &c.Traceparent}, func() error {
 		out = append(out, c)
 		c = claimed{} // Body must not be shared between messages
 		return nil
@@ -484,6 +488,9 @@ func (l *Local) unclaim(ctx context.Context, cs []claimed) error {
 func (l *Local) deliver(ctx context.Context, log *slog.Logger, c claimed, h Handler, o ConsumerOptions, done chan<- struct{}) {
 	defer func() { done <- struct{}{} }()
 	log = log.With("message_id", c.MessageID, "delivery_count", c.DeliveryCount)
+	if c.Traceparent != "" {
+		log = log.With("traceparent", c.Traceparent)
+	}
 
 	hctx, cancel := context.WithCancelCause(ctx)
 	beating := make(chan struct{})

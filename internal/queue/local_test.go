@@ -359,6 +359,8 @@ func TestSendRejectsInvalidMessages(t *testing.T) {
 		{"id with NUL", "imports", queue.Message{ID: "a\x00b"}},
 		{"id not UTF-8", "imports", queue.Message{ID: "a\xffb"}},
 		{"body too large", "imports", queue.Message{ID: "a", Body: make([]byte, queue.MaxBodyBytes+1)}},
+		{"malformed traceparent", "imports", queue.Message{ID: "a", Traceparent: "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-1"}},
+		{"traceparent with a line break", "imports", queue.Message{ID: "a", Traceparent: "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01\n"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

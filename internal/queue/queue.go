@@ -20,6 +20,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/videofn/videofn/internal/traceparent"
 )
 
 // Message is what producers send. Body is the JSON message
@@ -32,6 +34,21 @@ type Message struct {
 	// NotBefore, when set, keeps the message from being delivered before
 	// that time (Service Bus' ScheduledEnqueueTime): a retry after a backoff.
 	NotBefore time.Time
+	// Traceparent is the W3C trace context the message carries to its
+	// worker (Service Bus application properties traceparent and
+	// Diagnostic-Id). Left empty, Send sets a child of the trace context of
+	// its ctx (traceparent.FromContext): the same trace id, a new parent id
+	// for the message, the flags kept; none when ctx carries none.
+	Traceparent string
+}
+
+// withTrace returns m with its Traceparent set from ctx when the caller
+// left it empty.
+func withTrace(ctx context.Context, m Message) Message {
+	if m.Traceparent == "" {
+		m.Traceparent = traceparent.Child(traceparent.FromContext(ctx))
+	}
+	return m
 }
 
 // Sender sends messages to a named queue. A nil error means the queue has
@@ -82,6 +99,8 @@ func validate(queue string, m Message) error {
 		return fmt.Errorf("%w: the message id is longer than %d characters", ErrInvalidMessage, MaxMessageIDLength)
 	case len(m.Body) > MaxBodyBytes:
 		return fmt.Errorf("%w: the body is %d bytes, more than %d", ErrInvalidMessage, len(m.Body), MaxBodyBytes)
+	case m.Traceparent != "" && (traceparent.Parse(m.Traceparent) != m.Traceparent || !strings.HasPrefix(m.Traceparent, "00-")):
+		return fmt.Errorf("%w: the traceparent is not a version 00 W3C traceparent", ErrInvalidMessage)
 	}
 	return nil
 }

@@ -108,6 +108,7 @@ func newServiceBus(connectionString, namespace string, cred azcore.TokenCredenti
 // have been enqueued; sending it again with the same ID is safe when the
 // queue has duplicate detection enabled.
 func (sb *ServiceBus) Send(ctx context.Context, queue string, m Message) error {
+	m = withTrace(ctx, m)
 	if err := validate(queue, m); err != nil {
 		return err
 	}
@@ -167,7 +168,9 @@ func (sb *ServiceBus) Close(ctx context.Context) error {
 
 // toServiceBusMessage is the message as it goes on the wire: the body as
 // is, the ID as MessageId (what duplicate detection keys on),
-// ContentType application/json and NotBefore as ScheduledEnqueueTime.
+// ContentType application/json, NotBefore as ScheduledEnqueueTime and the
+// Traceparent as the application properties traceparent and Diagnostic-Id
+// (the name the Azure SDKs and the Functions host read), both the same.
 func toServiceBusMessage(m Message) *azservicebus.Message {
 	id := m.ID
 	contentType := contentTypeJSON
@@ -179,6 +182,9 @@ func toServiceBusMessage(m Message) *azservicebus.Message {
 	if !m.NotBefore.IsZero() {
 		t := m.NotBefore.UTC()
 		msg.ScheduledEnqueueTime = &t
+	}
+	if m.Traceparent != "" {
+		msg.ApplicationProperties = map[string]any{"traceparent": m.Traceparent, "Diagnostic-Id": m.Traceparent}
 	}
 	return msg
 }

@@ -12,6 +12,8 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
 	"github.com/Azure/azure-sdk-for-go/sdk/messaging/azservicebus"
+
+	"github.com/videofn/videofn/internal/traceparent"
 )
 
 // These tests never reach a Service Bus namespace (none exists here, and the
@@ -54,6 +56,46 @@ func TestToServiceBusMessageNotBefore(t *testing.T) {
 	got := toServiceBusMessage(Message{ID: "mail:x:1", Body: []byte(`{}`), NotBefore: at})
 	if got.ScheduledEnqueueTime == nil || !got.ScheduledEnqueueTime.Equal(at) || got.ScheduledEnqueueTime.Location() != time.UTC {
 		t.Errorf("ScheduledEnqueueTime = %v, want %v in UTC", got.ScheduledEnqueueTime, at)
+	}
+}
+
+// The trace context goes on the wire as the application properties the
+// Functions host and the Azure SDKs read: traceparent and Diagnostic-Id,
+// the same value.
+func TestToServiceBusMessageTraceparent(t *testing.T) {
+	const tp = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
+	got := toServiceBusMessage(Message{ID: "import:x:1", Body: []byte(`{}`), Traceparent: tp})
+	want := map[string]any{"traceparent": tp, "Diagnostic-Id": tp}
+	if len(got.ApplicationProperties) != len(want) || got.ApplicationProperties["traceparent"] != tp || got.ApplicationProperties["Diagnostic-Id"] != tp {
+		t.Errorf("ApplicationProperties = %v, want %v", got.ApplicationProperties, want)
+	}
+}
+
+// Send fills an empty Traceparent with a child of ctx's trace context: the
+// same trace id and flags, a new parent id per message. A caller's own is
+// kept; none is set when ctx carries none.
+func TestWithTrace(t *testing.T) {
+	const parent = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
+	ctx := traceparent.NewContext(context.Background(), parent)
+	a, b := withTrace(ctx, Message{ID: "a"}), withTrace(ctx, Message{ID: "b"})
+	for _, m := range []Message{a, b} {
+		if traceparent.Parse(m.Traceparent) != m.Traceparent || traceparent.TraceID(m.Traceparent) != traceparent.TraceID(parent) ||
+			m.Traceparent[52:] != "-01" || m.Traceparent == parent {
+			t.Errorf("withTrace(ctx with %s) = %q, want a child span of it", parent, m.Traceparent)
+		}
+		if err := validate("imports", m); err != nil {
+			t.Errorf("validate(%q): %v", m.Traceparent, err)
+		}
+	}
+	if a.Traceparent == b.Traceparent {
+		t.Errorf("two messages share the parent id %q", a.Traceparent)
+	}
+	const own = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-00"
+	if got := withTrace(ctx, Message{ID: "c", Traceparent: own}).Traceparent; got != own {
+		t.Errorf("a caller's traceparent became %q, want it kept (%s)", got, own)
+	}
+	if got := withTrace(context.Background(), Message{ID: "d"}).Traceparent; got != "" {
+		t.Errorf("withTrace(ctx without trace) = %q, want none", got)
 	}
 }
 
@@ -136,6 +178,8 @@ func TestServiceBusSendValidatesBeforeConnecting(t *testing.T) {
 		{"empty id", "imports", Message{Body: []byte("{}")}},
 		{"id too long", "imports", Message{ID: strings.Repeat("x", MaxMessageIDLength+1), Body: []byte("{}")}},
 		{"body too large", "imports", Message{ID: "a", Body: make([]byte, MaxBodyBytes+1)}},
+		{"malformed traceparent", "imports", Message{ID: "a", Body: []byte("{}"), Traceparent: "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331"}},
+		{"traceparent of a later version", "imports", Message{ID: "a", Body: []byte("{}"), Traceparent: "01-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
