@@ -12,6 +12,7 @@ import (
 
 	mailer "github.com/videofn/videofn/internal/mail"
 	"github.com/videofn/videofn/internal/queue"
+	"github.com/videofn/videofn/internal/traceparent"
 )
 
 // Mails go through an outbox (table mail_outbox). A request that should
@@ -182,7 +183,7 @@ func (s *Service) DeliverMail(ctx context.Context, id uuid.UUID) error {
 	if err != nil {
 		return fmt.Errorf("deliver mail: %w", err)
 	}
-	log := s.logger.With("mail_id", id, "kind", string(m.Kind), "attempt", m.Attempt)
+	log := traceparent.Logger(ctx, s.logger).With("mail_id", id, "kind", string(m.Kind), "attempt", m.Attempt)
 
 	msg, skip, err := s.composeMail(ctx, m)
 	var out MailOutcome
