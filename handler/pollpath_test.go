@@ -130,7 +130,7 @@ func TestPollReadsIsOneRoundTrip(t *testing.T) {
 
 	read := pollReads(rdb, progressStore)(ctx, sid, vid)
 	if read.SessionErr != nil || read.ProgressErr != nil || !read.Session.Found || read.Session.UserID != uid ||
-		!read.Progress.Found || read.Progress.Progress.Owner != uid || read.Progress.Progress.Status != "downloading" {
+		!read.Progress.Found || read.Progress.Owner != uid || read.Progress.Status != "downloading" {
 		t.Fatalf("poll read: %+v", read)
 	}
 	if single.Load() != 0 || pipelines.Load() != 1 || queued.Load() != 2 {

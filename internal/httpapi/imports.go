@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"net/http"
 
@@ -122,11 +123,11 @@ func (s *Server) getImport(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	p, err := s.imports.ProgressFrom(r.Context(), claims.UserID, id, read.Progress, read.ProgressErr)
+	b, err := s.imports.ProgressJSON(r.Context(), claims.UserID, id, read.Progress, read.ProgressErr)
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, p)
+	writeJSON(w, http.StatusOK, json.RawMessage(b))
 	return nil
 }
 

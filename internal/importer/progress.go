@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strconv"
 	"sync"
 	"time"
 
@@ -36,18 +37,32 @@ type Progress struct {
 const progressTTL = time.Hour
 
 // ProgressStore keeps progress in Redis, one hash per video with a TTL:
-// "owner" (the user id), "p" (the Progress as JSON) and, once the import was
-// cancelled or its video deleted, "ended". A worker's write replaces owner
-// and p but never removes ended.
+// "p" (the Progress as JSON, sent as it is to a poll), with "owner",
+// "status" and "at" (UpdatedAt in Unix ms) beside it so that a poll can
+// decide without decoding it, and, once the import was cancelled or its
+// video deleted, "ended". A worker's write replaces all but ended.
 type ProgressStore struct {
 	Client *redisstore.Client
 }
 
 // CachedProgress is what Redis holds for one import.
 type CachedProgress struct {
-	Found    bool // Redis has progress (Progress, with Owner)
-	Ended    bool // cancelled or deleted since: PostgreSQL must answer
-	Progress Progress
+	Found     bool // Redis has progress
+	Ended     bool // cancelled or deleted since: PostgreSQL must answer
+	Owner     uuid.UUID
+	Status    string
+	UpdatedAt time.Time
+	JSON      []byte // the Progress as stored (Owner aside)
+}
+
+// Progress decodes the stored progress.
+func (c CachedProgress) Progress() (Progress, error) {
+	var p Progress
+	if err := json.Unmarshal(c.JSON, &p); err != nil {
+		return Progress{}, fmt.Errorf("decode progress: %w", err)
+	}
+	p.Owner = c.Owner
+	return p, nil
 }
 
 func (s ProgressStore) key(id uuid.UUID) string {
@@ -62,7 +77,7 @@ func (s ProgressStore) Set(ctx context.Context, p Progress) error {
 	}
 	key := s.key(p.VideoID)
 	_, err = s.Client.TxPipelined(ctx, func(tx redis.Pipeliner) error {
-		tx.HSet(ctx, key, "owner", p.Owner.String(), "p", b)
+		tx.HSet(ctx, key, "owner", p.Owner.String(), "status", p.Status, "at", p.UpdatedAt.UnixMilli(), "p", b)
 		tx.PExpire(ctx, key, progressTTL)
 		return nil
 	})
@@ -102,9 +117,16 @@ func (s ProgressStore) Queue(p redis.Pipeliner, id uuid.UUID) func() (CachedProg
 // Get returns the progress of id; ok is false when Redis has none.
 func (s ProgressStore) Get(ctx context.Context, id uuid.UUID) (Progress, bool, error) {
 	c, err := s.Lookup(ctx, id)
-	return c.Progress, c.Found, err
+	if err != nil || !c.Found {
+		return Progress{}, false, err
+	}
+	p, err := c.Progress()
+	return p, err == nil, err
 }
 
+// parseProgress reads the hash without decoding the progress: a field that
+// is missing or malformed leaves the entry unusable on its own (zero time:
+// stale), never wrong.
 func parseProgress(cmd *redis.MapStringStringCmd) (CachedProgress, error) {
 	m, err := cmd.Result()
 	if err != nil {
@@ -115,14 +137,14 @@ func parseProgress(cmd *redis.MapStringStringCmd) (CachedProgress, error) {
 	if !ok {
 		return c, nil
 	}
-	if err := json.Unmarshal([]byte(raw), &c.Progress); err != nil {
-		return CachedProgress{}, fmt.Errorf("decode progress: %w", err)
-	}
 	owner, err := uuid.Parse(m["owner"])
 	if err != nil {
 		return CachedProgress{}, fmt.Errorf("decode progress owner: %w", err)
 	}
-	c.Progress.Owner, c.Found = owner, true
+	c.Found, c.Owner, c.Status, c.JSON = true, owner, m["status"], []byte(raw)
+	if ms, err := strconv.ParseInt(m["at"], 10, 64); err == nil {
+		c.UpdatedAt = time.UnixMilli(ms)
+	}
 	return c, nil
 }
 

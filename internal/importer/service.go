@@ -2,6 +2,7 @@ package importer
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -274,27 +275,50 @@ func (s *Service) Progress(ctx context.Context, userID, id uuid.UUID) (Progress,
 
 // ProgressFrom returns the import's progress given what Redis held for it
 // (c, or the error of reading it), read by the caller maybe together with
-// other reads. Progress of the user's running import, fresh (progressFresh)
-// and neither cancelled nor deleted since, answers with no PostgreSQL
-// round trip: the poll of a running import, the frontend's hot path. Every
-// other case asks PostgreSQL, which is the truth for the status (cancel,
-// sweeper, deletion) and for whose import it is: ErrNotFound when the user
-// has no such import. PostgreSQL alone answers when Redis has nothing or
-// could not be read.
+// other reads: see ProgressJSON, which it decodes.
 func (s *Service) ProgressFrom(ctx context.Context, userID, id uuid.UUID, c CachedProgress, readErr error) (Progress, error) {
-	if readErr == nil && c.Found && !c.Ended && c.Progress.Owner == userID && c.Progress.VideoID == id &&
-		(c.Progress.Status == "queued" || c.Progress.Status == "downloading") &&
-		s.opts.Now().Sub(c.Progress.UpdatedAt) < progressFresh {
-		return c.Progress, nil
+	b, err := s.ProgressJSON(ctx, userID, id, c, readErr)
+	if err != nil {
+		return Progress{}, err
+	}
+	var p Progress
+	if err := json.Unmarshal(b, &p); err != nil {
+		return Progress{}, fmt.Errorf("decode progress: %w", err)
+	}
+	return p, nil
+}
+
+// ProgressJSON returns the import's progress as JSON, given what Redis held
+// for it (c, or the error of reading it). Progress of the user's running
+// import, fresh (progressFresh) and neither cancelled nor deleted since, is
+// sent as Redis holds it, with no PostgreSQL round trip and no decoding:
+// the poll of a running import, the frontend's hot path. Every other case
+// asks PostgreSQL, which is the truth for the status (cancel, sweeper,
+// deletion) and for whose import it is: ErrNotFound when the user has no
+// such import. PostgreSQL alone answers when Redis has nothing or could not
+// be read.
+func (s *Service) ProgressJSON(ctx context.Context, userID, id uuid.UUID, c CachedProgress, readErr error) ([]byte, error) {
+	if readErr == nil && c.Found && !c.Ended && c.Owner == userID &&
+		(c.Status == "queued" || c.Status == "downloading") &&
+		s.opts.Now().Sub(c.UpdatedAt) < progressFresh && json.Valid(c.JSON) {
+		return c.JSON, nil
 	}
 	row, err := s.store.Import(ctx, userID, id)
 	if err != nil {
-		return Progress{}, err
+		return nil, err
 	}
 	if readErr != nil {
 		s.logger.Warn("progress read failed; answering from PostgreSQL", "err", readErr.Error())
 	}
-	if p := c.Progress; readErr == nil && c.Found {
+	var p Progress
+	cached := readErr == nil && c.Found
+	if cached {
+		if p, err = c.Progress(); err != nil {
+			s.logger.Warn("stored progress unreadable; answering from PostgreSQL", "video_id", id, "err", err.Error())
+			cached = false
+		}
+	}
+	if cached {
 		// The database is the truth for the status (cancel, sweeper).
 		if p.Status != row.Status {
 			p.Status = row.Status
@@ -302,17 +326,21 @@ func (s *Service) ProgressFrom(ctx context.Context, userID, id uuid.UUID, c Cach
 				p.Error = row.Error
 			}
 		}
-		return p, nil
+	} else {
+		p = Progress{VideoID: id, Status: row.Status, Step: row.Status, Error: row.Error, UpdatedAt: row.UpdatedAt.UTC()}
+		if row.Size != nil {
+			p.BytesUploaded, p.TotalBytes = *row.Size, row.Size
+		}
+		if row.Status == "ready" {
+			hundred := 100.0
+			p.Percent = &hundred
+		}
 	}
-	p := Progress{VideoID: id, Status: row.Status, Step: row.Status, Error: row.Error, UpdatedAt: row.UpdatedAt.UTC()}
-	if row.Size != nil {
-		p.BytesUploaded, p.TotalBytes = *row.Size, row.Size
+	b, err := json.Marshal(p)
+	if err != nil {
+		return nil, fmt.Errorf("encode progress: %w", err)
 	}
-	if row.Status == "ready" {
-		hundred := 100.0
-		p.Percent = &hundred
-	}
-	return p, nil
+	return b, nil
 }
 
 // Ended records that the import's video was deleted, so that progress a

@@ -296,4 +296,10 @@ func TestProgressFromRedisOnlyWhileRunningAndFresh(t *testing.T) {
 	if p, err := s.svc.Progress(ctx, s.user, row.ID); err != nil || p.Status != "failed" {
 		t.Errorf("after the mark and a worker write: %+v %v, want failed from PostgreSQL", p, err)
 	}
+	// Unreadable progress in Redis is no answer, never an error.
+	key := s.progress.Client.Key("import:poll:" + row.ID.String())
+	s.progress.Client.HSet(ctx, key, "p", "{not json", "ended", "")
+	if p, err := s.svc.Progress(ctx, s.user, row.ID); err != nil || p.Status != "failed" {
+		t.Errorf("unreadable progress: %+v %v, want failed from PostgreSQL", p, err)
+	}
 }
