@@ -29,8 +29,11 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/redis/go-redis/v9"
 	vegeta "github.com/tsenart/vegeta/v12/lib"
 	"golang.org/x/crypto/bcrypt"
+
+	"github.com/videofn/videofn/internal/redisstore"
 )
 
 var (
@@ -239,7 +242,21 @@ func TestLoad(t *testing.T) {
 	holdEnds := time.Now().Add(21 * time.Second)
 	var nextRotation atomic.Int64
 
+	// The baselines: a minimal net/http handler, and the same handler
+	// making one Redis round trip (a GET of a missing key) with the app's
+	// Redis client settings: the floor of any route that reads Redis once.
+	rdb, err := redisstore.Open(env["REDIS_URL"], env["REDIS_KEY_PREFIX"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rdb.Close()
 	hello := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/redis" {
+			if err := rdb.Get(r.Context(), rdb.Key("load:missing")).Err(); err != redis.Nil {
+				http.Error(w, fmt.Sprint(err), http.StatusInternalServerError)
+				return
+			}
+		}
 		io.WriteString(w, "hello")
 	}))
 	defer hello.Close()
@@ -254,6 +271,7 @@ func TestLoad(t *testing.T) {
 	uploadBody, _ := json.Marshal(map[string]any{"filename": "load.mp4", "content_type": "video/mp4", "size_bytes": 1024})
 	endpoints := []endpoint{
 		{name: "hello (net/http)", target: get(hello.URL + "/"), closedLoop: true},
+		{name: helloRedis, target: get(hello.URL + "/redis"), closedLoop: true},
 		{name: "GET /api/imports/{id} running", target: get(h.URL + "/api/imports/" + runningID), closedLoop: true},
 		{name: "GET /api/imports/{id} ended", target: get(h.URL + "/api/imports/" + endedID), closedLoop: true},
 		{name: "GET /api/videos", target: get(h.URL + "/api/videos"), closedLoop: true},
@@ -306,7 +324,7 @@ func TestLoad(t *testing.T) {
 	best := map[string]float64{}
 	t.Logf("%-32s %7s %9s %9s %9s %8s  %s", "endpoint", "rate", "req/s", "p50", "p99", "success", "codes")
 	endpoints = slices.DeleteFunc(endpoints, func(ep endpoint) bool {
-		return ep.name != "hello (net/http)" && !only.MatchString(ep.name)
+		return ep.name != "hello (net/http)" && ep.name != helloRedis && !only.MatchString(ep.name)
 	})
 	for _, ep := range endpoints {
 		var base time.Duration
@@ -341,7 +359,8 @@ func TestLoad(t *testing.T) {
 		t.Logf("%-32s saturation point: %s req/s", ep.name, saturated)
 	}
 	for _, ep := range endpoints {
-		t.Logf("%-32s best error-free %8.0f req/s, %.2f of hello", ep.name, best[ep.name], best[ep.name]/best["hello (net/http)"])
+		t.Logf("%-32s best error-free %8.0f req/s, %.2f of hello, %.2f of hello + 1 Redis round trip", ep.name, best[ep.name],
+			best[ep.name]/best["hello (net/http)"], best[ep.name]/best[helloRedis])
 	}
 
 	// Soak: memory of this process (handler, its pools and vegeta) after a
@@ -357,6 +376,8 @@ func TestLoad(t *testing.T) {
 }
 
 const rotatedRefresh = "POST /api/auth/refresh rotated"
+
+const helloRedis = "hello + 1 Redis GET (net/http)"
 
 // rotateMaxRate is the highest open-loop rate of rotating refreshes: each
 // needs a session logged in before the run.
