@@ -185,33 +185,9 @@ func TestLoad(t *testing.T) {
 	// whole run (a source trickling 16 KiB every 50 ms), whose poll is the
 	// frontend's hot path: its worker keeps the progress in Redis fresh.
 	// And an uploaded-video row for the list.
-	stopSource := make(chan struct{})
-	src := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path != "/running.mp4" {
-			http.NotFound(w, r)
-			return
-		}
-		w.Header().Set("Content-Length", "1073741824")
-		chunk := make([]byte, 16<<10)
-		copy(chunk, "\x00\x00\x00\x18ftypmp42")
-		tick := time.NewTicker(50 * time.Millisecond)
-		defer tick.Stop()
-		for {
-			if _, err := w.Write(chunk); err != nil {
-				return
-			}
-			w.(http.Flusher).Flush()
-			select {
-			case <-tick.C:
-			case <-stopSource:
-				return
-			case <-r.Context().Done():
-				return
-			}
-		}
-	}))
-	defer src.Close()
-	defer close(stopSource)
+	chunk := make([]byte, 16<<10)
+	copy(chunk, "\x00\x00\x00\x18ftypmp42")
+	src := trickleSource(t, chunk, 50*time.Millisecond)
 	endedID := apiPost(t, h.URL+"/api/imports", reader.access, map[string]any{"url": src.URL + "/missing.mp4"}, 202)
 	runningID := apiPost(t, h.URL+"/api/imports", reader.access, map[string]any{"url": src.URL + "/running.mp4"}, 202)
 	apiPost(t, h.URL+"/api/uploads", reader.access, map[string]any{"filename": "listed.mp4", "content_type": "video/mp4", "size_bytes": 1024}, 201)

@@ -73,19 +73,33 @@ func (c *logCapture) find(msg string) []map[string]any {
 // first; it fails t otherwise.
 func (c *logCapture) waitFor(t testing.TB, msg string, timeout time.Duration) map[string]any {
 	t.Helper()
+	return c.waitLine(t, fmt.Sprintf("%q", msg), timeout, func(l map[string]any) bool { return l["msg"] == msg })
+}
+
+// waitLine waits up to timeout for a log line that match accepts and
+// returns it; it fails t otherwise.
+func (c *logCapture) waitLine(t testing.TB, what string, timeout time.Duration, match func(map[string]any) bool) map[string]any {
+	t.Helper()
 	deadline := time.NewTimer(timeout)
 	defer deadline.Stop()
 	for {
 		c.mu.Lock()
 		changed := c.changed
+		var found map[string]any
+		for _, l := range c.lines {
+			if match(l) {
+				found = l
+				break
+			}
+		}
 		c.mu.Unlock()
-		if found := c.find(msg); len(found) > 0 {
-			return found[0]
+		if found != nil {
+			return found
 		}
 		select {
 		case <-changed:
 		case <-deadline.C:
-			t.Fatalf("no log line %q within %v; logs:\n%s", msg, timeout, c.all())
+			t.Fatalf("no log line %s within %v; logs:\n%s", what, timeout, c.all())
 			return nil
 		}
 	}

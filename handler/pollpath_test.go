@@ -24,29 +24,7 @@ import (
 // revocation and cancel the app makes takes effect on the next poll, and
 // another user gets 404.
 func TestImportPollAnsweredFromRedis(t *testing.T) {
-	chunk := mediatest.MP4Like(64 << 10)
-	stop := make(chan struct{})
-	src := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		// An import that runs until the test ends: 64 KiB every 20 ms.
-		w.Header().Set("Content-Length", "1073741824")
-		tick := time.NewTicker(20 * time.Millisecond)
-		defer tick.Stop()
-		for {
-			if _, err := w.Write(chunk); err != nil {
-				return
-			}
-			w.(http.Flusher).Flush()
-			select {
-			case <-tick.C:
-			case <-stop:
-				return
-			case <-r.Context().Done():
-				return
-			}
-		}
-	}))
-	defer src.Close()
-	defer close(stop)
+	src := trickleSource(t, mediatest.MP4Like(64<<10), 20*time.Millisecond)
 
 	env := testEnv(t)
 	env["IMPORT_ALLOW_PRIVATE_NETWORKS"] = "true"
@@ -161,4 +139,35 @@ func (h countingHook) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.
 
 func authSession(sid, uid uuid.UUID) auth.CachedSession {
 	return auth.CachedSession{Found: true, SessionID: sid, UserID: uid, Until: time.Now().Add(time.Hour)}
+}
+
+// trickleSource serves an import that runs until the test ends: chunk
+// every interval under a 1 GiB Content-Length, at any path but
+// /missing.mp4 (404).
+func trickleSource(t testing.TB, chunk []byte, every time.Duration) *httptest.Server {
+	stop := make(chan struct{})
+	src := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/missing.mp4" {
+			http.NotFound(w, r)
+			return
+		}
+		w.Header().Set("Content-Length", "1073741824")
+		tick := time.NewTicker(every)
+		defer tick.Stop()
+		for {
+			if _, err := w.Write(chunk); err != nil {
+				return
+			}
+			w.(http.Flusher).Flush()
+			select {
+			case <-tick.C:
+			case <-stop:
+				return
+			case <-r.Context().Done():
+				return
+			}
+		}
+	}))
+	t.Cleanup(func() { close(stop); src.Close() })
+	return src
 }

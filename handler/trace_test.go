@@ -16,35 +16,6 @@ import (
 	"github.com/videofn/videofn/internal/traceparent"
 )
 
-// waitLine waits up to timeout for a log line that match accepts and
-// returns it; it fails t otherwise.
-func (c *logCapture) waitLine(t *testing.T, what string, timeout time.Duration, match func(map[string]any) bool) map[string]any {
-	t.Helper()
-	deadline := time.NewTimer(timeout)
-	defer deadline.Stop()
-	for {
-		c.mu.Lock()
-		changed := c.changed
-		var found map[string]any
-		for _, l := range c.lines {
-			if match(l) {
-				found = l
-				break
-			}
-		}
-		c.mu.Unlock()
-		if found != nil {
-			return found
-		}
-		select {
-		case <-changed:
-		case <-deadline.C:
-			t.Fatalf("no log line %s within %v; logs:\n%s", what, timeout, c.all())
-			return nil
-		}
-	}
-}
-
 // TestTraceFromRequestToQueueToWorker follows one import by its trace id:
 // the POST /api/imports request's log line, the message on the local
 // queue, and the import worker's log lines all carry it. A request without
@@ -77,22 +48,11 @@ func TestTraceFromRequestToQueueToWorker(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			requestID := fmt.Sprintf("trace-test-%d", time.Now().UnixNano())
-			body, _ := json.Marshal(map[string]string{"url": src.URL + "/missing.mp4"})
-			req, _ := http.NewRequest(http.MethodPost, h.URL+"/api/imports", bytes.NewReader(body))
-			req.Header.Set("Content-Type", "application/json")
-			req.Header.Set("Authorization", "Bearer "+c.token)
-			req.Header.Set("X-Request-ID", requestID)
+			headers := map[string]string{"X-Request-ID": requestID}
 			if tc.header != "" {
-				req.Header.Set("traceparent", tc.header)
+				headers["traceparent"] = tc.header
 			}
-			resp, raw := c.spec.Do(t, http.DefaultClient, req)
-			var accepted struct {
-				VideoID string `json:"video_id"`
-			}
-			json.Unmarshal(raw, &accepted)
-			if resp.StatusCode != http.StatusAccepted || accepted.VideoID == "" {
-				t.Fatalf("enqueue: %d %s", resp.StatusCode, raw)
-			}
+			accepted := enqueueImport(t, c, src.URL+"/missing.mp4", headers)
 
 			// The request's line: the header's traceparent, or a fresh one.
 			reqLine := h.logs.waitLine(t, "request "+requestID, 10*time.Second, func(l map[string]any) bool {
@@ -149,18 +109,7 @@ func TestTraceFromRequestToQueueToWorker(t *testing.T) {
 	// A worker's own message stays in the trace: the import, once done,
 	// sends the probe to the processing queue as a child of its message.
 	t.Run("import then probe", func(t *testing.T) {
-		req, _ := http.NewRequest(http.MethodPost, h.URL+"/api/imports", strings.NewReader(`{"url":"`+src.URL+`/clip.mp4"}`))
-		req.Header.Set("Content-Type", "application/json")
-		req.Header.Set("Authorization", "Bearer "+c.token)
-		req.Header.Set("traceparent", sent)
-		resp, raw := c.spec.Do(t, http.DefaultClient, req)
-		var accepted struct {
-			VideoID string `json:"video_id"`
-		}
-		json.Unmarshal(raw, &accepted)
-		if resp.StatusCode != http.StatusAccepted || accepted.VideoID == "" {
-			t.Fatalf("enqueue: %d %s", resp.StatusCode, raw)
-		}
+		accepted := enqueueImport(t, c, src.URL+"/clip.mp4", map[string]string{"traceparent": sent})
 		done := h.logs.waitLine(t, "import done for "+accepted.VideoID, 30*time.Second, func(l map[string]any) bool {
 			return l["msg"] == "import done" && l["video_id"] == accepted.VideoID
 		})
@@ -227,4 +176,25 @@ func TestTraceFromRequestToQueueToWorker(t *testing.T) {
 			t.Errorf("invocation line %v, want traceparent %s (the message's)", inv, message)
 		}
 	})
+}
+
+// enqueueImport posts an import of url as c with the extra headers and
+// returns the accepted answer.
+func enqueueImport(t *testing.T, c *apiClient, url string, headers map[string]string) (accepted struct {
+	VideoID string `json:"video_id"`
+}) {
+	t.Helper()
+	body, _ := json.Marshal(map[string]string{"url": url})
+	req, _ := http.NewRequest(http.MethodPost, c.base+"/api/imports", bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+c.token)
+	for k, v := range headers {
+		req.Header.Set(k, v)
+	}
+	resp, raw := c.spec.Do(t, http.DefaultClient, req)
+	json.Unmarshal(raw, &accepted)
+	if resp.StatusCode != http.StatusAccepted || accepted.VideoID == "" {
+		t.Fatalf("enqueue: %d %s", resp.StatusCode, raw)
+	}
+	return accepted
 }
