@@ -100,6 +100,18 @@ func (c *apiClient) waitStatus(id, want string, timeout time.Duration) progress 
 	}
 }
 
+// startImporting starts the handler with imports from local sources
+// allowed and yt-dlp from PATH, ready, and returns it with its settings.
+func startImporting(t *testing.T) (*handlerProcess, map[string]string) {
+	t.Helper()
+	env := testEnv(t)
+	env["IMPORT_ALLOW_PRIVATE_NETWORKS"] = "true"
+	env["YTDLP_PATH"] = "yt-dlp"
+	h := start(t, env)
+	waitHealthy(t, h)
+	return h, env
+}
+
 // TestImportThroughTheAPIAndTheLocalQueue: with no Service Bus configured,
 // POST /api/imports records the video and puts the message on the local
 // PostgreSQL queue, which this process consumes with the same worker code
@@ -145,11 +157,7 @@ func TestImportThroughTheAPIAndTheLocalQueue(t *testing.T) {
 	}))
 	defer src.Close()
 
-	env := testEnv(t)
-	env["IMPORT_ALLOW_PRIVATE_NETWORKS"] = "true"
-	env["YTDLP_PATH"] = "yt-dlp"
-	h := start(t, env)
-	waitHealthy(t, h)
+	h, env := startImporting(t)
 	c := loginAs(t, h, env, "importer@example.com")
 
 	var accepted struct {

@@ -26,11 +26,7 @@ import (
 func TestImportPollAnsweredFromRedis(t *testing.T) {
 	src := trickleSource(t, mediatest.MP4Like(64<<10), 20*time.Millisecond)
 
-	env := testEnv(t)
-	env["IMPORT_ALLOW_PRIVATE_NETWORKS"] = "true"
-	env["YTDLP_PATH"] = "yt-dlp"
-	h := start(t, env)
-	waitHealthy(t, h)
+	h, env := startImporting(t)
 	a := loginAs(t, h, env, "poller@example.com")
 	b := loginAs(t, h, env, "neighbour@example.com")
 	db := connectDB(t, env)

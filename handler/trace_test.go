@@ -30,11 +30,7 @@ func TestTraceFromRequestToQueueToWorker(t *testing.T) {
 		http.NotFound(w, r) // the import fails fast, after yt-dlp ran
 	}))
 	defer src.Close()
-	env := testEnv(t)
-	env["IMPORT_ALLOW_PRIVATE_NETWORKS"] = "true"
-	env["YTDLP_PATH"] = "yt-dlp"
-	h := start(t, env)
-	waitHealthy(t, h)
+	h, env := startImporting(t)
 	c := loginAs(t, h, env, "tracer@example.com")
 	db := connectDB(t, env)
 
