@@ -91,9 +91,9 @@ lint-workflows:
 	$(GO) run $(ACTIONLINT) -color=false .github/workflows/*.yml
 	@if command -v shellcheck >/dev/null; then shellcheck -s sh infra/azd/hooks/*.sh; else echo "lint-workflows: no shellcheck; infra/azd/hooks not checked"; fi
 
-# Each fuzz target on its own for FUZZTIME (go test -fuzz takes one target
-# per run); new crashers land in the package's testdata/fuzz/<FuzzName>, which
-# plain go test (make test) then runs as seeds.
+# Each fuzz target on its own for FUZZTIME (.ci/fuzz.sh); new crashers land
+# in the package's testdata/fuzz/<FuzzName>, which plain go test (make test)
+# then runs as seeds. Fails when any target found one.
 FUZZTIME ?= 10s
 FUZZ_TARGETS = \
 	./internal/httpapi:FuzzDecodeQueueMessage ./internal/httpapi:FuzzDecodeValid \
@@ -102,10 +102,7 @@ FUZZ_TARGETS = \
 	./internal/auth:FuzzVerifyAccessToken ./internal/auth:FuzzRefreshToken \
 	./internal/auth:FuzzVerifyCSRF
 fuzz:
-	@for t in $(FUZZ_TARGETS); do \
-	  echo "fuzz: $${t#*:} in $${t%%:*} for $(FUZZTIME)"; \
-	  $(GO) test -run '^$$' -fuzz "^$${t#*:}$$" -fuzztime $(FUZZTIME) "$${t%%:*}"; \
-	done
+	@GO=$(GO) FUZZTIME=$(FUZZTIME) bash .ci/fuzz.sh $(FUZZ_TARGETS)
 
 # The load run: rising rates per endpoint next to a net/http hello handler,
 # a closed-loop step of LOAD_WORKERS connections, then a LOAD_SOAK memory
