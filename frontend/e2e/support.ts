@@ -66,7 +66,6 @@ type CspReport = (violation: string) => void;
 /** watch starts collecting the problems of every page of context. */
 export async function watch(context: BrowserContext): Promise<Problems> {
   let found: string[] = [];
-  let faviconNoted = false;
   const waiters = new Set<(p: string) => void>();
   const add = (p: string) => {
     found.push(p);
@@ -89,13 +88,6 @@ export async function watch(context: BrowserContext): Promise<Problems> {
       // Restoring the session on a signed-out page is one refresh call that
       // answers 401: Chromium logs every 4xx resource as a console error.
       if (/status of 401/.test(msg.text()) && at.includes("/api/auth/refresh")) return;
-      // The browser asks for /favicon.ico by itself; the app not having one
-      // is worth a note, not a failed flow.
-      if (/status of 404/.test(msg.text()) && new URL(at || "http://x/").pathname === "/favicon.ico") {
-        if (!faviconNoted) console.log("note: the app serves no /favicon.ico (add app/icon.svg or app/favicon.ico)");
-        faviconNoted = true;
-        return;
-      }
       add(`console ${msg.type()}: ${msg.text()}${at ? ` (${at})` : ""}`);
     });
     page.on("pageerror", (err) => add(`uncaught exception: ${err.stack ?? err.message}`));

@@ -200,9 +200,9 @@ export function ClipEditor({ video, videoRef, onCreated, announce, maxSeconds = 
   return (
     <section aria-labelledby={headingId} className="flex flex-col gap-4">
       <div className="space-y-1">
-        <h4 id={headingId} className="font-semibold text-ink">
+        <h3 id={headingId} className="font-semibold text-ink">
           Clip editor
-        </h4>
+        </h3>
         <p className="text-xs text-muted">
           Pause where the clip should start and press <kbd className="rounded border border-line px-1">I</kbd> (or Set start),
           then where it should end and press <kbd className="rounded border border-line px-1">O</kbd> (or Set end).

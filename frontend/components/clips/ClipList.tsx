@@ -29,9 +29,9 @@ export function ClipList({ clips, announce }: ClipListProps) {
 
   return (
     <section aria-labelledby={headingId} className="flex flex-col gap-3">
-      <h4 id={headingId} ref={heading} tabIndex={-1} className="font-semibold text-ink focus:outline-none">
+      <h3 id={headingId} ref={heading} tabIndex={-1} className="font-semibold text-ink focus:outline-none">
         Clips
-      </h4>
+      </h3>
       {clips.status === "loading" && <Spinner label="Loading the clips" />}
       {clips.status === "error" && (
         <Alert

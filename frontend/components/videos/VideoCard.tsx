@@ -68,9 +68,9 @@ export function VideoCard({ video, highlighted = false, playing, onPlayingChange
         )}
 
         <div className="flex flex-1 flex-col gap-2 p-4">
-          <h3 id={headingId} className="truncate font-semibold text-ink" title={video.title}>
+          <h2 id={headingId} className="truncate font-semibold text-ink" title={video.title}>
             {video.title}
-          </h3>
+          </h2>
           <VideoStatus video={video} onSettled={onSettled} />
           <dl className="flex flex-wrap gap-x-3 gap-y-0.5 text-xs text-muted">
             <div className="flex gap-1">
