@@ -57,10 +57,12 @@ func (s *Server) createImport(w http.ResponseWriter, r *http.Request, claims aut
 	return nil
 }
 
+var errImportNotFound = &Error{Status: http.StatusNotFound, Code: "not_found", Message: "The import does not exist."}
+
 func importID(r *http.Request) (uuid.UUID, error) {
 	id, ok := parseID(r, "video_id")
 	if !ok {
-		return uuid.Nil, &Error{Status: http.StatusNotFound, Code: "not_found", Message: "The import does not exist."}
+		return uuid.Nil, errImportNotFound
 	}
 	return id, nil
 }
@@ -78,40 +80,21 @@ type PollRead struct {
 // Redis round trip (see handler/main.go).
 type PollReader func(ctx context.Context, sessionID, videoID uuid.UUID) PollRead
 
-// getImport answers the frontend's progress poll. With a PollReader, the
-// poll of a running import costs one Redis round trip and nothing else:
-// the access token's signature is checked locally, then the session and
-// the progress are read together, and PostgreSQL is asked only for what
-// Redis cannot answer (auth.Service.CheckSession,
-// importer.Service.ProgressFrom).
+// getImport answers the frontend's progress poll in one Redis round trip
+// for a running import: the access token's signature is checked locally,
+// then PollReads reads the session and the progress together, and
+// PostgreSQL is asked only for what Redis cannot answer
+// (auth.Service.CheckSession, importer.Service.ProgressJSON).
 func (s *Server) getImport(w http.ResponseWriter, r *http.Request) error {
-	if s.pollReads == nil {
-		claims, err := s.bearer(w, r, s.auth.Authenticate)
-		if err != nil {
-			return err
-		}
-		id, err := importID(r)
-		if err != nil {
-			return err
-		}
-		p, err := s.imports.Progress(r.Context(), claims.UserID, id)
-		if err != nil {
-			return err
-		}
-		writeJSON(w, http.StatusOK, p)
-		return nil
-	}
+	id, validID := parseID(r, "video_id")
 	var read PollRead
 	claims, err := s.bearer(w, r, func(ctx context.Context, token string) (auth.Claims, error) {
+		if !validID {
+			return s.auth.Authenticate(ctx, token) // no import to read: the session alone
+		}
 		claims, err := s.auth.VerifyToken(token)
 		if err != nil {
 			return auth.Claims{}, err
-		}
-		id, ok := parseID(r, "video_id")
-		if !ok {
-			// No import to read: the session alone.
-			c, err := s.auth.Authenticate(ctx, token)
-			return c, err
 		}
 		read = s.pollReads(ctx, claims.SessionID, id)
 		return s.auth.CheckSession(ctx, claims, read.Session, read.SessionErr)
@@ -119,9 +102,8 @@ func (s *Server) getImport(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	id, err := importID(r)
-	if err != nil {
-		return err
+	if !validID {
+		return errImportNotFound
 	}
 	b, err := s.imports.ProgressJSON(r.Context(), claims.UserID, id, read.Progress, read.ProgressErr)
 	if err != nil {

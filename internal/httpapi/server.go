@@ -62,9 +62,8 @@ type Options struct {
 	Media *media.Service
 	// Imports serves the URL import routes.
 	Imports *importer.Service
-	// PollReads, when set, reads an import poll's session and progress in
-	// one Redis round trip (see getImport); without it they are read one
-	// after the other.
+	// PollReads reads an import poll's session and progress in one Redis
+	// round trip (see getImport); required with Imports.
 	PollReads PollReader
 	// Clips serves the clip routes.
 	Clips *clips.Service

@@ -248,7 +248,7 @@ func (s *Server) deleteVideo(w http.ResponseWriter, r *http.Request, c auth.Clai
 	}
 	if s.imports != nil {
 		// Progress an import's worker wrote must not answer polls of a
-		// deleted video (importer.Service.ProgressFrom).
+		// deleted video (importer.Service.ProgressJSON).
 		s.imports.Ended(r.Context(), id)
 	}
 	w.WriteHeader(http.StatusNoContent)

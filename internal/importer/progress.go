@@ -28,7 +28,7 @@ type Progress struct {
 	UpdatedAt     time.Time `json:"updated_at"`
 
 	// Owner is the user whose import it is: stored with the progress so
-	// that a poll can be answered from Redis alone (Service.ProgressFrom).
+	// that a poll can be answered from Redis alone (Service.ProgressJSON).
 	Owner uuid.UUID `json:"-"`
 }
 

@@ -266,18 +266,11 @@ func (s *Service) Enqueue(ctx context.Context, userID uuid.UUID, rawURL string) 
 // in PostgreSQL only), so PostgreSQL is asked.
 const progressFresh = 5 * time.Second
 
-// Progress returns the import's progress (see ProgressFrom), reading Redis
-// itself.
+// Progress returns the import's progress as ProgressJSON gives it, reading
+// Redis itself.
 func (s *Service) Progress(ctx context.Context, userID, id uuid.UUID) (Progress, error) {
 	c, err := s.progress.Lookup(ctx, id)
-	return s.ProgressFrom(ctx, userID, id, c, err)
-}
-
-// ProgressFrom returns the import's progress given what Redis held for it
-// (c, or the error of reading it), read by the caller maybe together with
-// other reads: see ProgressJSON, which it decodes.
-func (s *Service) ProgressFrom(ctx context.Context, userID, id uuid.UUID, c CachedProgress, readErr error) (Progress, error) {
-	b, err := s.ProgressJSON(ctx, userID, id, c, readErr)
+	b, err := s.ProgressJSON(ctx, userID, id, c, err)
 	if err != nil {
 		return Progress{}, err
 	}
