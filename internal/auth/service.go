@@ -530,11 +530,11 @@ func (s *Service) Refresh(ctx context.Context, c Client, refreshToken, csrfToken
 		return SessionResult{}, ErrInvalidSession
 	case Invalid:
 		// A revoked or expired session: write the revocation again, in
-		// case the one that revoked it could not (a reused token's
-		// revocation is retried by the next refresh attempt).
+		// case the one that revoked it could not (a reused token's, whose
+		// request failed). Best effort: the answer is the same either way.
 		if rot.SessionID != uuid.Nil {
 			if err := s.revokeCached(ctx, rot.SessionID); err != nil {
-				return SessionResult{}, fmt.Errorf("refresh: %w", err)
+				s.logger.Warn("revocation of an ended session not cached", "session_id", rot.SessionID, "err", err.Error())
 			}
 		}
 		return SessionResult{}, ErrInvalidSession
