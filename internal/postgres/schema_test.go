@@ -180,6 +180,7 @@ posts check posts_title_check
 posts check posts_privacy_check
 posts check posts_attempt_check
 posts check posts_upload_offset_check
+posts check posts_upload_url_check
 posts check posts_external_url_check
 posts check posts_publishing_lease_check
 posts check posts_upload_url_ciphertext_check
