@@ -398,8 +398,16 @@ func (e *env) crashAt(t *testing.T, w *posts.Worker, id uuid.UUID, at int64) {
 		}
 	})
 	defer e.fake.AfterPut(nil)
-	if err := w.Publish(ctx, id); err == nil {
+	err := w.Publish(ctx, id)
+	if err == nil {
 		t.Fatal("the crashed attempt returned nil")
+	}
+	// The error is logged where the delivery ends: it must not carry the
+	// session URL (the client's error quotes the URL it requested).
+	for _, u := range e.fake.SessionURLs() {
+		if _, uploadID, _ := strings.Cut(u, "upload_id="); strings.Contains(err.Error(), uploadID) {
+			t.Errorf("the attempt's error holds the session URL: %v", err)
+		}
 	}
 }
 
