@@ -302,11 +302,12 @@ func serve(ctx context.Context, getenv func(string) string, stdout io.Writer) er
 		Clips:  clipWorker,
 		Logger: logger,
 	}
-	socialAccounts, err := newSocialAccounts(cfg, db, logger)
+	box, err := dataBox(cfg)
 	if err != nil {
 		return err
 	}
-	postService, postWorker, postSweeper := newPosts(cfg, db, store, sender, socialAccounts, logger)
+	socialAccounts := newSocialAccounts(cfg, db, box, logger)
+	postService, postWorker, postSweeper := newPosts(cfg, db, store, sender, socialAccounts, box, logger)
 	publishWorker := jobs.Posts{Publisher: postWorker, Logger: logger}
 	importService := importer.NewService(importer.ServiceOptions{
 		Queue:        cfg.ImportQueue,
@@ -626,11 +627,10 @@ func pollReads(rdb *redisstore.Client, progress importer.ProgressStore) httpapi.
 	}
 }
 
-// newSocialAccounts wires the social account service: tokens sealed under
-// DATA_ENCRYPTION_KEY (opening those sealed under
-// DATA_ENCRYPTION_KEY_PREVIOUS too), and YouTube when YOUTUBE_CLIENT_ID is
-// set. Posts get access tokens from it (social.Accounts.AccessToken).
-func newSocialAccounts(cfg *config.Config, db *postgres.DB, logger *slog.Logger) (*social.Accounts, error) {
+// dataBox is the box every stored secret is sealed with (social tokens,
+// OAuth verifiers, upload sessions): it seals under DATA_ENCRYPTION_KEY and
+// also opens what DATA_ENCRYPTION_KEY_PREVIOUS sealed.
+func dataBox(cfg *config.Config) (*secretbox.Box, error) {
 	// Both are checked by config.Load: base64 of 32 bytes.
 	current, _ := base64.StdEncoding.DecodeString(cfg.DataEncryptionKey.Reveal())
 	previous, _ := base64.StdEncoding.DecodeString(cfg.DataEncryptionKeyPrevious.Reveal())
@@ -638,6 +638,13 @@ func newSocialAccounts(cfg *config.Config, db *postgres.DB, logger *slog.Logger)
 	if err != nil {
 		return nil, fmt.Errorf("DATA_ENCRYPTION_KEY: %w", err)
 	}
+	return box, nil
+}
+
+// newSocialAccounts wires the social account service: tokens sealed with
+// box (dataBox), and YouTube when YOUTUBE_CLIENT_ID is set. Posts get
+// access tokens from it (social.Accounts.AccessToken).
+func newSocialAccounts(cfg *config.Config, db *postgres.DB, box *secretbox.Box, logger *slog.Logger) *social.Accounts {
 	connectors := map[string]social.Connector{}
 	if cfg.YouTubeEnabled() {
 		connectors[social.YouTube] = social.NewYouTube(social.YouTubeOptions{
@@ -647,7 +654,7 @@ func newSocialAccounts(cfg *config.Config, db *postgres.DB, logger *slog.Logger)
 	}
 	return social.NewAccounts(social.Options{
 		Store: postgres.SocialStore{DB: db}, Box: box, Connectors: connectors, FrontendURL: cfg.FrontendURL, Logger: logger,
-	}), nil
+	})
 }
 
 // tokenFunc returns a password source that hands out Entra ID access tokens

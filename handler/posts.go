@@ -9,6 +9,7 @@ import (
 	"github.com/videofn/videofn/internal/postgres"
 	"github.com/videofn/videofn/internal/posts"
 	"github.com/videofn/videofn/internal/queue"
+	"github.com/videofn/videofn/internal/secretbox"
 	"github.com/videofn/videofn/internal/social"
 )
 
@@ -19,15 +20,16 @@ const publishConcurrency = 4
 
 // newPosts wires the post routes' service, the publish worker (YouTube's
 // resumable upload, streaming ranged reads of the blob; tokens from the
-// social accounts) and the posts' sweeper.
+// social accounts; upload sessions sealed with box, the social accounts'
+// box) and the posts' sweeper.
 func newPosts(cfg *config.Config, db *postgres.DB, store *blob.Store, sender queue.Sender, accounts *social.Accounts,
-	logger *slog.Logger) (*posts.Service, *posts.Worker, *posts.Sweeper) {
+	box *secretbox.Box, logger *slog.Logger) (*posts.Service, *posts.Worker, *posts.Sweeper) {
 	q := posts.Queue{Sender: sender, Name: cfg.PublishQueue}
 	st := postgres.PostStore{DB: db}
 	svc := posts.NewService(st, q, nil, logger)
 	worker := posts.NewWorker(posts.WorkerOptions{}, st, accounts, posts.BlobRanges{Client: store.Container()},
 		map[string]posts.Publisher{
 			social.YouTube: &posts.YouTube{UploadURL: cfg.YouTubeUploadURL, ChunkSize: cfg.PublishChunkBytes, Client: &http.Client{}},
-		}, logger)
+		}, box, logger)
 	return svc, worker, &posts.Sweeper{Store: st, Queue: q}
 }

@@ -2,14 +2,12 @@ package main
 
 import (
 	"context"
-	"encoding/base64"
 	"fmt"
 	"io"
 	"time"
 
 	"github.com/videofn/videofn/internal/config"
 	"github.com/videofn/videofn/internal/postgres"
-	"github.com/videofn/videofn/internal/secretbox"
 )
 
 // reencryptBatch is how many rows one transaction re-seals.
@@ -24,12 +22,9 @@ func reencrypt(ctx context.Context, getenv func(string) string, stdout io.Writer
 	if err != nil {
 		return err
 	}
-	// Both are checked by config.Load: base64 of 32 bytes.
-	current, _ := base64.StdEncoding.DecodeString(cfg.DataEncryptionKey.Reveal())
-	previous, _ := base64.StdEncoding.DecodeString(cfg.DataEncryptionKeyPrevious.Reveal())
-	box, err := secretbox.FromKeys(current, previous)
+	box, err := dataBox(cfg)
 	if err != nil {
-		return fmt.Errorf("DATA_ENCRYPTION_KEY: %w", err)
+		return err
 	}
 	ctx, cancel := context.WithTimeout(ctx, time.Hour)
 	defer cancel()

@@ -13,12 +13,13 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/videofn/videofn/internal/postgres"
+	"github.com/videofn/videofn/internal/posts"
 	"github.com/videofn/videofn/internal/secretbox"
 	"github.com/videofn/videofn/internal/social"
 )
 
-// A DATA_ENCRYPTION_KEY rotation end to end on the real database: tokens and
-// verifiers sealed under the old key; a reencrypt interrupted after its
+// A DATA_ENCRYPTION_KEY rotation end to end on the real database: tokens,
+// verifiers and posts' upload sessions sealed under the old key; a reencrypt interrupted after its
 // first batch; a re-run finishes; everything opens under the new key alone;
 // a third run changes nothing.
 func TestReencryptMovesEverySealedValueToTheCurrentKey(t *testing.T) {
@@ -37,6 +38,11 @@ func TestReencryptMovesEverySealedValueToTheCurrentKey(t *testing.T) {
 		refresh bool
 	}
 	var all []account
+	type post struct {
+		id      uuid.UUID
+		session string
+	}
+	var inFlight []post
 	for i := range accounts {
 		var userID uuid.UUID
 		if err := conn.QueryRow(ctx, `INSERT INTO users (email) VALUES ($1) RETURNING id`, fmt.Sprintf("u%d@example.com", i)).Scan(&userID); err != nil {
@@ -62,6 +68,19 @@ func TestReencryptMovesEverySealedValueToTheCurrentKey(t *testing.T) {
 				VALUES ($1, $2, 'youtube', $3, $4, now() + interval '10 minutes')`, hash[:], userID, verifier, oldBox.Primary()); err != nil {
 				t.Fatal(err)
 			}
+			// A post publishing, its upload session sealed as the worker seals it.
+			p := post{id: uuid.New(), session: fmt.Sprintf("https://upload.example/s?upload_id=session-%d", i)}
+			_, session, _ := oldBox.Seal([]byte(p.session), posts.SessionAdditionalData(p.id))
+			if _, err := conn.Exec(ctx, `
+				WITH v AS (INSERT INTO videos (user_id, title, source, source_url, status, content_type, size_bytes)
+					VALUES ($2, 'v', 'url', 'https://example.com/v', 'ready', 'video/mp4', 100) RETURNING id)
+				INSERT INTO posts (id, user_id, video_id, social_account_id, scheduled_at, status, attempt, lease_until,
+					upload_url_key_id, upload_url_ciphertext)
+				SELECT $1, $2, v.id, $3, now(), 'publishing', 1, now() + interval '5 minutes', $4, $5 FROM v`,
+				p.id, userID, a.id, oldBox.Primary(), session); err != nil {
+				t.Fatal(err)
+			}
+			inFlight = append(inFlight, p)
 		}
 	}
 
@@ -87,7 +106,8 @@ func TestReencryptMovesEverySealedValueToTheCurrentKey(t *testing.T) {
 	if err := run(ctx, []string{"handler", "reencrypt"}, func(k string) string { return env[k] }, &out); err != nil {
 		t.Fatalf("reencrypt: %v\n%s", err, out.String())
 	}
-	if !strings.Contains(out.String(), "social_accounts: 50 moved") || !strings.Contains(out.String(), "social_oauth_states: 3 moved") {
+	if !strings.Contains(out.String(), "social_accounts: 50 moved") || !strings.Contains(out.String(), "social_oauth_states: 3 moved") ||
+		!strings.Contains(out.String(), "posts: 3 moved") {
 		t.Errorf("reencrypt printed:\n%s", out.String())
 	}
 
@@ -122,6 +142,16 @@ func TestReencryptMovesEverySealedValueToTheCurrentKey(t *testing.T) {
 		}
 	}
 	rows.Close()
+	for _, p := range inFlight {
+		var keyID string
+		var session []byte
+		if err := conn.QueryRow(ctx, `SELECT upload_url_key_id, upload_url_ciphertext FROM posts WHERE id = $1`, p.id).Scan(&keyID, &session); err != nil {
+			t.Fatal(err)
+		}
+		if got, err := newOnly.Open(keyID, session, posts.SessionAdditionalData(p.id)); err != nil || string(got) != p.session {
+			t.Errorf("post %s upload session: %q, %v", p.id, got, err)
+		}
+	}
 
 	// A second run (even without the old key) changes nothing.
 	delete(env, "DATA_ENCRYPTION_KEY_PREVIOUS")
@@ -129,7 +159,8 @@ func TestReencryptMovesEverySealedValueToTheCurrentKey(t *testing.T) {
 	if err := run(ctx, []string{"handler", "reencrypt"}, func(k string) string { return env[k] }, &out); err != nil {
 		t.Fatalf("second reencrypt: %v\n%s", err, out.String())
 	}
-	if !strings.Contains(out.String(), "social_accounts: 0 moved") || !strings.Contains(out.String(), "social_oauth_states: 0 moved") {
+	if !strings.Contains(out.String(), "social_accounts: 0 moved") || !strings.Contains(out.String(), "social_oauth_states: 0 moved") ||
+		!strings.Contains(out.String(), "posts: 0 moved") {
 		t.Errorf("second run printed:\n%s", out.String())
 	}
 
@@ -137,9 +168,13 @@ func TestReencryptMovesEverySealedValueToTheCurrentKey(t *testing.T) {
 	stray, _ := secretbox.FromKeys(bytes.Repeat([]byte("s"), 32))
 	_, access, _ := stray.Seal([]byte("x"), social.AdditionalData(all[0].id.String(), "access_token"))
 	conn.Exec(ctx, `UPDATE social_accounts SET token_key_id = $2, access_token_ciphertext = $3, refresh_token_ciphertext = NULL WHERE id = $1`, all[0].id, stray.Primary(), access)
+	_, session, _ := stray.Seal([]byte("https://upload.example/stray"), posts.SessionAdditionalData(inFlight[0].id))
+	conn.Exec(ctx, `UPDATE posts SET upload_url_key_id = $2, upload_url_ciphertext = $3 WHERE id = $1`, inFlight[0].id, stray.Primary(), session)
 	out.Reset()
 	err = run(ctx, []string{"handler", "reencrypt"}, func(k string) string { return env[k] }, &out)
-	if err == nil || !strings.Contains(out.String(), "1 failed to open") {
-		t.Errorf("a row under an unknown key: %v\n%s", err, out.String())
+	for _, table := range []string{"social_accounts", "posts"} {
+		if err == nil || !strings.Contains(out.String(), table+": 0 moved to key "+newOnly.Primary()+", 1 failed to open") {
+			t.Errorf("a %s row under an unknown key: %v\n%s", table, err, out.String())
+		}
 	}
 }

@@ -164,3 +164,63 @@ func TestMigrateUnreachable(t *testing.T) {
 		t.Errorf("Migrate took %v to fail, want it bounded by the connect timeout", elapsed)
 	}
 }
+
+// TestMigrateSealedUploadSessionsDropsClearText: 00012 cannot seal a
+// clear-text upload session (the key is not in the database), so a post
+// publishing at deploy time loses it and its offset, and keeps its status
+// and lease: the next attempt starts a new session. No clear-text URL is
+// left; the emptied column stays for the previous release (forward-only
+// migrations).
+func TestMigrateSealedUploadSessionsDropsClearText(t *testing.T) {
+	t.Parallel()
+	url := testenv.Postgres(t)
+	if _, err := Migrate(t.Context(), url, testLogger(t)); err != nil {
+		t.Fatalf("Migrate: %v", err)
+	}
+	cfg, err := parseConfig(url)
+	if err != nil {
+		t.Fatalf("parseConfig: %v", err)
+	}
+	sqlDB := stdlib.OpenDB(*cfg.ConnConfig)
+	defer sqlDB.Close()
+	provider, err := newProvider(sqlDB, testLogger(t))
+	if err != nil {
+		t.Fatalf("newProvider: %v", err)
+	}
+	if _, err := provider.DownTo(t.Context(), 11); err != nil {
+		t.Fatalf("DownTo(11): %v", err)
+	}
+	const session = "https://www.googleapis.com/upload/youtube/v3/videos?uploadType=resumable&upload_id=secret-session"
+	var postID string
+	err = sqlDB.QueryRowContext(t.Context(), `
+		WITH u AS (INSERT INTO users (email) VALUES ('ann@example.com') RETURNING id),
+		a AS (INSERT INTO social_accounts (user_id, platform, handle, external_id, access_token_ciphertext, token_key_id)
+			SELECT id, 'youtube', 'ch', 'ch', decode(repeat('00', 32), 'hex'), 'k1' FROM u RETURNING id, user_id),
+		v AS (INSERT INTO videos (user_id, title, source, source_url, status, content_type, size_bytes)
+			SELECT id, 'v', 'url', 'https://example.com/v', 'ready', 'video/mp4', 100 FROM u RETURNING id, user_id)
+		INSERT INTO posts (user_id, video_id, social_account_id, scheduled_at, status, attempt, lease_until, upload_url, upload_offset)
+		SELECT v.user_id, v.id, a.id, now(), 'publishing', 1, now() + interval '5 minutes', $1, 524288 FROM v, a
+		RETURNING id`, session).Scan(&postID)
+	if err != nil {
+		t.Fatalf("insert a publishing post: %v", err)
+	}
+	if _, err := provider.Up(t.Context()); err != nil {
+		t.Fatalf("Up: %v", err)
+	}
+	var status string
+	var offset int64
+	var clear *string
+	var sealed []byte
+	var keyID *string
+	var lease bool
+	err = sqlDB.QueryRowContext(t.Context(), `
+		SELECT status, upload_offset, upload_url, upload_url_ciphertext, upload_url_key_id, lease_until IS NOT NULL FROM posts WHERE id = $1`,
+		postID).Scan(&status, &offset, &clear, &sealed, &keyID, &lease)
+	if err != nil {
+		t.Fatalf("select post: %v", err)
+	}
+	if status != "publishing" || !lease || offset != 0 || clear != nil || sealed != nil || keyID != nil {
+		t.Errorf("after 00012: status %s, lease %v, offset %d, clear %v, sealed %x, key %v; want publishing under its lease with no session",
+			status, lease, offset, clear, sealed, keyID)
+	}
+}

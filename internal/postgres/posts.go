@@ -169,7 +169,7 @@ func (s PostStore) ClaimPost(ctx context.Context, id uuid.UUID, lease time.Durat
 		SELECT c.id, c.user_id, c.social_account_id, a.platform, c.title, c.caption, c.privacy,
 			coalesce(cl.aspect = '9:16', false) OR coalesce(coalesce(cl.height, v.height) > coalesce(cl.width, v.width), false),
 			coalesce(f.blob_name, ''), coalesce(f.snapshot, ''), coalesce(f.content_type, ''), coalesce(f.size_bytes, 0),
-			coalesce(c.upload_url, ''), c.attempt
+			coalesce(c.upload_url_key_id, ''), c.upload_url_ciphertext, c.attempt
 		FROM c
 		JOIN social_accounts a ON a.id = c.social_account_id
 		LEFT JOIN clips cl ON cl.id = c.clip_id
@@ -177,7 +177,7 @@ func (s PostStore) ClaimPost(ctx context.Context, id uuid.UUID, lease time.Durat
 		LEFT JOIN file_storage f ON (f.video_id = c.video_id AND f.kind = 'source')
 		                         OR (f.clip_id = c.clip_id AND f.kind = 'clip')`,
 		id, lease.Seconds()).Scan(&j.PostID, &j.UserID, &j.AccountID, &j.Platform, &j.Title, &j.Caption, &j.Privacy,
-		&j.Vertical, &j.Blob, &j.Snapshot, &j.ContentType, &j.Size, &j.UploadURL, &a)
+		&j.Vertical, &j.Blob, &j.Snapshot, &j.ContentType, &j.Size, &j.Session.KeyID, &j.Session.Ciphertext, &a)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return posts.Job{}, false, nil
 	}
@@ -201,25 +201,28 @@ func (s PostStore) fenced(ctx context.Context, op, sql string, args ...any) erro
 	return nil
 }
 
-// SaveUpload implements posts.WorkStore.
-func (s PostStore) SaveUpload(ctx context.Context, id uuid.UUID, a posts.Attempt, uploadURL string, offset int64, lease time.Duration) error {
+// SaveUpload implements posts.WorkStore: the session is stored as sealed
+// by the worker (00012).
+func (s PostStore) SaveUpload(ctx context.Context, id uuid.UUID, a posts.Attempt, session posts.SealedSession, offset int64, lease time.Duration) error {
 	return s.fenced(ctx, "save upload", `
-		UPDATE posts SET upload_url = $3, upload_offset = $4, lease_until = now() + make_interval(secs => $5)
-		WHERE id = $1 AND attempt = $2 AND status = 'publishing'`, id, int64(a), uploadURL, offset, lease.Seconds())
+		UPDATE posts SET upload_url_key_id = $3, upload_url_ciphertext = $4, upload_offset = $5,
+			lease_until = now() + make_interval(secs => $6)
+		WHERE id = $1 AND attempt = $2 AND status = 'publishing'`,
+		id, int64(a), session.KeyID, session.Ciphertext, offset, lease.Seconds())
 }
 
 // FinishPost implements posts.WorkStore.
 func (s PostStore) FinishPost(ctx context.Context, id uuid.UUID, a posts.Attempt, externalID, externalURL string) error {
 	return s.fenced(ctx, "finish post", `
 		UPDATE posts SET status = 'published', external_id = $3, external_url = $4, published_at = now(),
-			lease_until = NULL, upload_url = NULL, error = NULL
+			lease_until = NULL, upload_url_key_id = NULL, upload_url_ciphertext = NULL, error = NULL
 		WHERE id = $1 AND attempt = $2 AND status = 'publishing'`, id, int64(a), externalID, externalURL)
 }
 
 // FailPost implements posts.WorkStore.
 func (s PostStore) FailPost(ctx context.Context, id uuid.UUID, a posts.Attempt, reason string) error {
 	return s.fenced(ctx, "fail post", `
-		UPDATE posts SET status = 'failed', error = $3, lease_until = NULL, upload_url = NULL
+		UPDATE posts SET status = 'failed', error = $3, lease_until = NULL, upload_url_key_id = NULL, upload_url_ciphertext = NULL
 		WHERE id = $1 AND attempt = $2 AND status = 'publishing'`, id, int64(a), reason)
 }
 
@@ -258,7 +261,7 @@ func (s PostStore) StalePosts(ctx context.Context, dueBefore, now time.Time, lim
 // GiveUpPost implements posts.SweepStore.
 func (s PostStore) GiveUpPost(ctx context.Context, st posts.Stale, reason string) error {
 	err := s.fenced(ctx, "give up post", `
-		UPDATE posts SET status = 'failed', error = $3, lease_until = NULL, upload_url = NULL
+		UPDATE posts SET status = 'failed', error = $3, lease_until = NULL, upload_url_key_id = NULL, upload_url_ciphertext = NULL
 		WHERE id = $1 AND attempt = $2 AND status = 'publishing' AND lease_until < now()`, st.ID, int64(st.Attempt), reason)
 	if errors.Is(err, posts.ErrNotCurrent) {
 		return nil

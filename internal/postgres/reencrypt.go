@@ -24,48 +24,99 @@ type ReencryptCounts struct {
 }
 
 // Reencrypt moves every value sealed with secretbox (social account tokens,
-// OAuth state verifiers) to box's current key, batch rows per transaction.
-// Rows already under the current key are not touched, so a second run
-// changes nothing and a run interrupted by a crash is finished by the next
-// one: each batch commits on its own. Rows locked by someone else (FOR
-// UPDATE SKIP LOCKED) are skipped: whoever holds them is writing them, and
-// writes always seal under the current key; a later run picks up any left.
-// progress, when set, is called after each batch.
+// OAuth state verifiers, posts' upload sessions) to box's current key,
+// batch rows per transaction. Rows already under the current key are not
+// touched, so a second run changes nothing and a run interrupted by a crash
+// is finished by the next one: each batch commits on its own. Rows locked
+// by someone else (FOR UPDATE SKIP LOCKED) are skipped: whoever holds them
+// is writing them, and writes always seal under the current key; a later
+// run picks up any left. progress, when set, is called after each batch.
+// The counts have one entry per table, in the order of sealedTables.
 func Reencrypt(ctx context.Context, db *DB, box *secretbox.Box, batch int, progress func(ReencryptCounts)) ([]ReencryptCounts, error) {
 	if batch < 1 {
 		return nil, fmt.Errorf("reencrypt: batch must be at least 1, got %d", batch)
 	}
-	accounts, err := reencryptTable(ctx, db, box, batch, progress, socialAccountsSealed)
-	if err != nil {
-		return []ReencryptCounts{accounts}, err
+	var out []ReencryptCounts
+	for _, t := range sealedTables {
+		counts, err := reencryptTable(ctx, db, box, batch, progress, t)
+		out = append(out, counts)
+		if err != nil {
+			return out, err
+		}
 	}
-	states, err := reencryptTable(ctx, db, box, batch, progress, oauthStatesSealed)
-	return []ReencryptCounts{accounts, states}, err
+	return out, nil
 }
 
 // sealedTable is one table's sealed columns: how to select a batch not under
-// the current key, and how to re-seal and write one row.
+// the current key, read one row, and write it back re-sealed.
 type sealedTable struct {
 	name string
 	// selectBatch: $1 the current key id, $2 the batch size, $3 keys (as
 	// text) of rows that failed to open in this run.
 	selectBatch string
+	// scan reads a row of selectBatch.
+	scan func(pgx.Rows) (sealedRow, error)
+	// update: $1 the row's key, $2 the new key id, then the re-sealed
+	// values in the order of sealedRow.columns.
+	update string
 }
 
-var socialAccountsSealed = sealedTable{
-	name: "social_accounts",
-	selectBatch: `
-		SELECT id, token_key_id, access_token_ciphertext, refresh_token_ciphertext FROM social_accounts
-		WHERE token_key_id <> $1 AND NOT (id::text = ANY($3))
-		ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED`,
-}
-
-var oauthStatesSealed = sealedTable{
-	name: "social_oauth_states",
-	selectBatch: `
-		SELECT state_hash, verifier_key_id, verifier_ciphertext FROM social_oauth_states
-		WHERE verifier_key_id <> $1 AND NOT (encode(state_hash, 'hex') = ANY($3))
-		ORDER BY state_hash LIMIT $2 FOR UPDATE SKIP LOCKED`,
+var sealedTables = []sealedTable{
+	{
+		name: "social_accounts",
+		selectBatch: `
+			SELECT id, token_key_id, access_token_ciphertext, refresh_token_ciphertext FROM social_accounts
+			WHERE token_key_id <> $1 AND NOT (id::text = ANY($3))
+			ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED`,
+		scan: func(rows pgx.Rows) (sealedRow, error) {
+			var r sealedRow
+			var id uuid.UUID
+			var access, refresh []byte
+			err := rows.Scan(&id, &r.keyID, &access, &refresh)
+			r.key, r.id = id.String(), id
+			r.values, r.columns = [][]byte{access, refresh}, []string{"access_token", "refresh_token"}
+			return r, err
+		},
+		update: `UPDATE social_accounts SET token_key_id = $2, access_token_ciphertext = $3, refresh_token_ciphertext = $4
+			WHERE id = $1`,
+	},
+	{
+		name: "social_oauth_states",
+		selectBatch: `
+			SELECT state_hash, verifier_key_id, verifier_ciphertext FROM social_oauth_states
+			WHERE verifier_key_id <> $1 AND NOT (encode(state_hash, 'hex') = ANY($3))
+			ORDER BY state_hash LIMIT $2 FOR UPDATE SKIP LOCKED`,
+		scan: func(rows pgx.Rows) (sealedRow, error) {
+			var r sealedRow
+			var hash, verifier []byte
+			err := rows.Scan(&hash, &r.keyID, &verifier)
+			r.key, r.id = hex.EncodeToString(hash), hash
+			r.values, r.columns = [][]byte{verifier}, []string{"verifier"}
+			return r, err
+		},
+		update: `UPDATE social_oauth_states SET verifier_key_id = $2, verifier_ciphertext = $3 WHERE state_hash = $1`,
+	},
+	{
+		// Only posts in flight hold a session (posts_upload_url_key_id_idx).
+		// A worker saving the session at the same time waits for the row
+		// lock and then writes its own value, sealed under the current key.
+		name: "posts",
+		selectBatch: `
+			SELECT id, upload_url_key_id, upload_url_ciphertext FROM posts
+			WHERE upload_url_key_id IS NOT NULL AND upload_url_key_id <> $1 AND NOT (id::text = ANY($3))
+			ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED`,
+		scan: func(rows pgx.Rows) (sealedRow, error) {
+			var r sealedRow
+			var id uuid.UUID
+			var session []byte
+			err := rows.Scan(&id, &r.keyID, &session)
+			r.key, r.id = id.String(), id
+			// posts.SessionAdditionalData is social.AdditionalData(id, "upload_url").
+			r.values, r.columns = [][]byte{session}, []string{"upload_url"}
+			return r, err
+		},
+		update: `UPDATE posts SET upload_url_key_id = $2, upload_url_ciphertext = $3 WHERE id = $1`,
+	},
 }
 
 // sealedRow is one row of a batch, opened and re-sealed before any write.
@@ -90,24 +141,10 @@ func reencryptTable(ctx context.Context, db *DB, box *secretbox.Box, batch int, 
 			}
 			var batchRows []sealedRow
 			for rows.Next() {
-				var r sealedRow
-				if t.name == "social_accounts" {
-					var id uuid.UUID
-					var access, refresh []byte
-					if err := rows.Scan(&id, &r.keyID, &access, &refresh); err != nil {
-						rows.Close()
-						return err
-					}
-					r.key, r.id = id.String(), id
-					r.values, r.columns = [][]byte{access, refresh}, []string{"access_token", "refresh_token"}
-				} else {
-					var hash, verifier []byte
-					if err := rows.Scan(&hash, &r.keyID, &verifier); err != nil {
-						rows.Close()
-						return err
-					}
-					r.key, r.id = hex.EncodeToString(hash), hash
-					r.values, r.columns = [][]byte{verifier}, []string{"verifier"}
+				r, err := t.scan(rows)
+				if err != nil {
+					rows.Close()
+					return err
 				}
 				batchRows = append(batchRows, r)
 			}
@@ -138,17 +175,11 @@ func reencryptTable(ctx context.Context, db *DB, box *secretbox.Box, batch int, 
 					failed = append(failed, r.key)
 					continue
 				}
-				var err error
-				if t.name == "social_accounts" {
-					_, err = tx.Exec(ctx, `
-						UPDATE social_accounts SET token_key_id = $2, access_token_ciphertext = $3, refresh_token_ciphertext = $4
-						WHERE id = $1`, r.id, box.Primary(), r.resealed[0], r.resealed[1])
-				} else {
-					_, err = tx.Exec(ctx, `
-						UPDATE social_oauth_states SET verifier_key_id = $2, verifier_ciphertext = $3 WHERE state_hash = $1`,
-						r.id, box.Primary(), r.resealed[0])
+				args := []any{r.id, box.Primary()}
+				for _, v := range r.resealed {
+					args = append(args, v)
 				}
-				if err != nil {
+				if _, err := tx.Exec(ctx, t.update, args...); err != nil {
 					return fmt.Errorf("update %s %s: %w", t.name, r.key, err)
 				}
 				counts.Moved++

@@ -183,11 +183,15 @@ posts check posts_upload_offset_check
 posts check posts_upload_url_check
 posts check posts_external_url_check
 posts check posts_publishing_lease_check
+posts check posts_upload_url_ciphertext_check
+posts check posts_upload_url_key_id_check
+posts check posts_upload_url_sealed_check
 posts index posts_due_idx
 posts index posts_user_created_idx
 posts index posts_clip_id_idx
 posts index posts_video_id_idx
 posts index posts_publishing_lease_idx
+posts index posts_upload_url_key_id_idx
 posts trigger posts_set_updated_at
 
 queue_messages table queue_messages
@@ -316,7 +320,8 @@ func TestSchemaColumnTypes(t *testing.T) {
 			if dataType != "timestamp with time zone" {
 				t.Errorf("%s.%s: got %s, want timestamptz", table, column, dataType)
 			}
-		case column == "token_key_id" || column == "verifier_key_id" || column == "external_id" || column == "message_id":
+		case column == "token_key_id" || column == "verifier_key_id" || column == "upload_url_key_id" ||
+			column == "external_id" || column == "message_id":
 			// Not references: an encryption key name, a platform's id and a queue MessageId.
 		default:
 			if dataType != "uuid" {
@@ -374,6 +379,9 @@ func TestQueryPathsUseIndexes(t *testing.T) {
 		{"settled mails past retention", `DELETE FROM mail_outbox WHERE finished_at < now() - interval '7 days'`, "mail_outbox_finished_at_idx"},
 		{"mails of a user", `DELETE FROM mail_outbox WHERE user_id = ` + id, "mail_outbox_user_id_idx"},
 		{"posts of a clip", `SELECT id FROM posts WHERE clip_id = ` + id, "posts_clip_id_idx"},
+		{"upload sessions to re-encrypt", `SELECT id, upload_url_key_id, upload_url_ciphertext FROM posts
+			WHERE upload_url_key_id IS NOT NULL AND upload_url_key_id <> 'k1' AND NOT (id::text = ANY('{}'::text[]))
+			ORDER BY id LIMIT 100 FOR UPDATE SKIP LOCKED`, "posts_upload_url_key_id_idx"},
 	}
 	conn, err := db.Pool().Acquire(t.Context())
 	if err != nil {

@@ -1,6 +1,7 @@
 package posts_test
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -21,6 +22,7 @@ import (
 	"github.com/videofn/videofn/internal/postgres"
 	"github.com/videofn/videofn/internal/posts"
 	"github.com/videofn/videofn/internal/queue"
+	"github.com/videofn/videofn/internal/secretbox"
 	"github.com/videofn/videofn/internal/social/youtubetest"
 	"github.com/videofn/videofn/internal/testenv"
 	"github.com/videofn/videofn/internal/testenv/pgtest"
@@ -42,6 +44,31 @@ func (s *tokens) AccessToken(context.Context, uuid.UUID, uuid.UUID) (string, err
 	return s.token, s.err
 }
 
+// syncBuffer collects log output.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.Write(p)
+}
+func (b *syncBuffer) String() string { b.mu.Lock(); defer b.mu.Unlock(); return b.b.String() }
+
+// dataKey is the key the env's worker seals upload sessions with.
+var dataKey = bytes.Repeat([]byte("d"), secretbox.KeySize)
+
+func mustBox(t *testing.T, current []byte, previous ...[]byte) *secretbox.Box {
+	t.Helper()
+	box, err := secretbox.FromKeys(current, previous...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return box
+}
+
 type env struct {
 	db      *postgres.DB
 	store   postgres.PostStore
@@ -54,6 +81,9 @@ type env struct {
 	queue   string
 	user    uuid.UUID
 	account uuid.UUID
+	box     *secretbox.Box
+	logs    *syncBuffer
+	logger  *slog.Logger
 }
 
 // chunk is the tests' chunk size: four protocol units.
@@ -70,15 +100,22 @@ func newEnv(t *testing.T) *env {
 		t.Fatal(err)
 	}
 	fake := youtubetest.StartUploads(t, func(r *http.Request) bool { return r.Header.Get("Authorization") == "Bearer "+goodToken })
-	logger := slog.New(slog.DiscardHandler)
+	logs := &syncBuffer{}
+	logger := slog.New(slog.NewJSONHandler(logs, nil))
 	e := &env{db: db, store: postgres.PostStore{DB: db}, blobs: store, fake: fake, tokens: &tokens{token: goodToken},
-		local: queue.NewLocal(db.Pool(), logger), queue: "publish"}
-	e.worker = posts.NewWorker(posts.WorkerOptions{}, e.store, e.tokens, posts.BlobRanges{Client: store.Container()},
-		map[string]posts.Publisher{"youtube": &posts.YouTube{UploadURL: fake.URL, ChunkSize: chunk}}, logger)
+		local: queue.NewLocal(db.Pool(), logger), queue: "publish", box: mustBox(t, dataKey), logs: logs, logger: logger}
+	e.worker = e.newWorker(e.box)
 	e.service = posts.NewService(e.store, posts.Queue{Sender: e.local, Name: e.queue}, nil, logger)
 	e.user = e.newUser(t, "alice@example.com")
 	e.account = e.newAccount(t, e.user)
 	return e
+}
+
+// newWorker returns a worker like the env's that seals and opens upload
+// sessions with box.
+func (e *env) newWorker(box *secretbox.Box) *posts.Worker {
+	return posts.NewWorker(posts.WorkerOptions{}, e.store, e.tokens, posts.BlobRanges{Client: e.blobs.Container()},
+		map[string]posts.Publisher{"youtube": &posts.YouTube{UploadURL: e.fake.URL, ChunkSize: chunk}}, box, e.logger)
 }
 
 func (e *env) exec(t *testing.T, sql string, args ...any) {
@@ -316,16 +353,16 @@ func TestCrashResumesTheSameSession(t *testing.T) {
 	e := newEnv(t)
 	video, sum := e.newVideo(t, e.user, mediatest.MP4Like(size))
 	p := e.create(t, video, nil)
-	ctx, crash := context.WithCancel(t.Context())
-	e.fake.AfterPut(func(committed int64) {
-		if committed >= 2*chunk {
-			crash()
-		}
-	})
-	if err := e.worker.Publish(ctx, p.ID); err == nil {
-		t.Fatal("the crashed attempt returned nil")
+	e.crashAt(t, e.worker, p.ID, 2*chunk)
+	// The session is stored sealed under the current key and bound to the post.
+	session := e.storedSession(t, p.ID)
+	urls := e.fake.SessionURLs()
+	if len(urls) != 1 || session.KeyID != e.box.Primary() || bytes.Contains(session.Ciphertext, []byte(urls[0])) {
+		t.Fatalf("stored session %+v for %q, want sealed under %s", session, urls, e.box.Primary())
 	}
-	e.fake.AfterPut(nil)
+	if got, err := e.box.Open(session.KeyID, session.Ciphertext, posts.SessionAdditionalData(p.ID)); err != nil || string(got) != urls[0] {
+		t.Fatalf("the stored session opens to %q, %v; want %q", got, err, urls[0])
+	}
 	// A crash leaves the lease running: nobody takes the post meanwhile.
 	e.exec(t, `UPDATE posts SET lease_until = now() + interval '1 hour' WHERE id = $1`, p.ID)
 	if err := e.worker.Publish(t.Context(), p.ID); err != nil {
@@ -346,6 +383,144 @@ func TestCrashResumesTheSameSession(t *testing.T) {
 	}
 	if r := e.fake.Received(); r >= 2*size {
 		t.Errorf("the fake read %d bytes for a %d-byte file: the re-run started over", r, size)
+	}
+}
+
+// crashAt runs w on post id and makes it die (its context cancelled) once
+// the fake has committed at least `at` bytes of the upload.
+func (e *env) crashAt(t *testing.T, w *posts.Worker, id uuid.UUID, at int64) {
+	t.Helper()
+	ctx, crash := context.WithCancel(t.Context())
+	defer crash()
+	e.fake.AfterPut(func(committed int64) {
+		if committed >= at {
+			crash()
+		}
+	})
+	defer e.fake.AfterPut(nil)
+	err := w.Publish(ctx, id)
+	if err == nil {
+		t.Fatal("the crashed attempt returned nil")
+	}
+	// The error is logged where the delivery ends: it must not carry the
+	// session URL (the client's error quotes the URL it requested).
+	for _, u := range e.fake.SessionURLs() {
+		if _, uploadID, _ := strings.Cut(u, "upload_id="); strings.Contains(err.Error(), uploadID) {
+			t.Errorf("the attempt's error holds the session URL: %v", err)
+		}
+	}
+}
+
+// storedSession reads the sealed upload session of post id.
+func (e *env) storedSession(t *testing.T, id uuid.UUID) posts.SealedSession {
+	t.Helper()
+	var s posts.SealedSession
+	var keyID *string
+	if err := e.db.Pool().QueryRow(t.Context(), `SELECT upload_url_key_id, upload_url_ciphertext FROM posts WHERE id = $1`, id).
+		Scan(&keyID, &s.Ciphertext); err != nil {
+		t.Fatal(err)
+	}
+	if keyID != nil {
+		s.KeyID = *keyID
+	}
+	return s
+}
+
+// expireLease lets the next delivery take post id over.
+func (e *env) expireLease(t *testing.T, id uuid.UUID) {
+	t.Helper()
+	e.exec(t, `UPDATE posts SET lease_until = now() - interval '1 second' WHERE id = $1`, id)
+}
+
+// TestSessionThatDoesNotOpenStartsANewOne: a stored session that does not
+// open (one copied from another post: the additional data binds it to its
+// post; a damaged one; one under a key the worker does not hold) counts as
+// no session: the attempt starts a new one and publishes, and the warning
+// it logs does not hold the session URL.
+func TestSessionThatDoesNotOpenStartsANewOne(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		// spoil makes the session of crashed unusable for post target
+		// (crashed itself, or another post) and returns the worker to run.
+		spoil func(t *testing.T, e *env, crashed uuid.UUID) (target uuid.UUID, w *posts.Worker)
+	}{
+		{"another post's session", func(t *testing.T, e *env, crashed uuid.UUID) (uuid.UUID, *posts.Worker) {
+			video, _ := e.newVideo(t, e.user, mediatest.MP4Like(size))
+			other := e.create(t, video, nil)
+			e.exec(t, `UPDATE posts o SET upload_url_key_id = c.upload_url_key_id, upload_url_ciphertext = c.upload_url_ciphertext
+				FROM posts c WHERE o.id = $1 AND c.id = $2`, other.ID, crashed)
+			return other.ID, e.worker
+		}},
+		{"damaged", func(t *testing.T, e *env, crashed uuid.UUID) (uuid.UUID, *posts.Worker) {
+			e.exec(t, `UPDATE posts SET upload_url_ciphertext = set_byte(upload_url_ciphertext, 20, get_byte(upload_url_ciphertext, 20) # 1)
+				WHERE id = $1`, crashed)
+			e.expireLease(t, crashed)
+			return crashed, e.worker
+		}},
+		{"key not configured", func(t *testing.T, e *env, crashed uuid.UUID) (uuid.UUID, *posts.Worker) {
+			e.expireLease(t, crashed)
+			return crashed, e.newWorker(mustBox(t, bytes.Repeat([]byte("x"), secretbox.KeySize)))
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEnv(t)
+			video, _ := e.newVideo(t, e.user, mediatest.MP4Like(size))
+			p := e.create(t, video, nil)
+			e.crashAt(t, e.worker, p.ID, 2*chunk)
+			target, w := tc.spoil(t, e, p.ID)
+			if err := w.Publish(t.Context(), target); err != nil {
+				t.Fatal(err)
+			}
+			got := waitUpload(t, e.fake)
+			if got.Bytes != size {
+				t.Errorf("the new session received %d bytes, want %d", got.Bytes, size)
+			}
+			if q, _ := e.service.Get(t.Context(), e.user, target); q.Status != posts.StatusPublished || q.ExternalID != got.VideoID {
+				t.Errorf("post %s %q, want published as %s", q.Status, q.ExternalID, got.VideoID)
+			}
+			if n := e.fake.Sessions(); n != 2 {
+				t.Errorf("%d sessions, want 2: the spoiled session must not be resumed", n)
+			}
+			logs := e.logs.String()
+			if !strings.Contains(logs, "stored upload session does not open") {
+				t.Errorf("no warning logged:\n%s", logs)
+			}
+			for _, u := range e.fake.SessionURLs() {
+				if i := strings.Index(u, "upload_id="); strings.Contains(logs, u[i:]) {
+					t.Errorf("the logs hold a session URL")
+				}
+			}
+		})
+	}
+}
+
+// TestResumedSessionMovesToTheCurrentKey: during a key rotation a session
+// sealed under the previous key resumes, and its next save seals it under
+// the current key, so the previous key can go.
+func TestResumedSessionMovesToTheCurrentKey(t *testing.T) {
+	e := newEnv(t)
+	video, sum := e.newVideo(t, e.user, mediatest.MP4Like(size))
+	p := e.create(t, video, nil)
+	e.crashAt(t, e.worker, p.ID, chunk) // sealed under dataKey
+	newKey := bytes.Repeat([]byte("n"), secretbox.KeySize)
+	rotating := mustBox(t, newKey, dataKey)
+	e.expireLease(t, p.ID)
+	e.crashAt(t, e.newWorker(rotating), p.ID, 3*chunk)
+	if got := e.storedSession(t, p.ID).KeyID; got != rotating.Primary() {
+		t.Fatalf("session under key %s after a save, want the current key %s", got, rotating.Primary())
+	}
+	e.expireLease(t, p.ID)
+	if err := e.newWorker(mustBox(t, newKey)).Publish(t.Context(), p.ID); err != nil {
+		t.Fatal(err)
+	}
+	got := waitUpload(t, e.fake)
+	p, _ = e.service.Get(t.Context(), e.user, p.ID)
+	checkPublished(t, p, got, sum)
+	if n := e.fake.Sessions(); n != 1 {
+		t.Errorf("%d sessions, want 1: every attempt resumes the same session", n)
+	}
+	if s := e.storedSession(t, p.ID); s.Ciphertext != nil || s.KeyID != "" {
+		t.Errorf("a published post keeps its session: %+v", s)
 	}
 }
 

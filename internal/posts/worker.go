@@ -11,6 +11,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/videofn/videofn/internal/secretbox"
 	"github.com/videofn/videofn/internal/social"
 	"github.com/videofn/videofn/internal/traceparent"
 )
@@ -36,10 +37,29 @@ type Job struct {
 	Snapshot    string
 	ContentType string
 	Size        int64
-	// UploadURL is the upload session an earlier attempt started; "" for
-	// none.
-	UploadURL string
-	Attempt   Attempt
+	// Session is the upload session an earlier attempt started, sealed;
+	// zero for none.
+	Session SealedSession
+	Attempt Attempt
+}
+
+// SealedSession is a platform's upload session URL as it is stored:
+// sealed with secretbox under the key KeyID names, bound to its post by
+// SessionAdditionalData. The URL is a capability (whoever has it can send
+// bytes into the session), so the store never sees it in clear text. The
+// zero value is no session.
+type SealedSession struct {
+	KeyID      string
+	Ciphertext []byte
+}
+
+// SessionAdditionalData is the additional data the sealed upload session
+// of post id is bound to: "<post id>:upload_url", the form of every
+// sealed column (social.AdditionalData). For re-encryption
+// (postgres.Reencrypt), which must open and seal exactly as the Worker
+// does.
+func SessionAdditionalData(id uuid.UUID) []byte {
+	return social.AdditionalData(id.String(), "upload_url")
 }
 
 // WorkStore is the persistence of the worker; each method is one
@@ -51,10 +71,10 @@ type WorkStore interface {
 	// is false, and nothing changes, otherwise: missing, cancelled, not due
 	// yet, finished, or held by a live attempt.
 	ClaimPost(ctx context.Context, id uuid.UUID, lease time.Duration) (j Job, ok bool, err error)
-	// SaveUpload records the attempt's upload session and the bytes the
-	// platform confirmed, and renews its lease until now+lease;
+	// SaveUpload records the attempt's upload session (sealed) and the
+	// bytes the platform confirmed, and renews its lease until now+lease;
 	// ErrNotCurrent if a is not current.
-	SaveUpload(ctx context.Context, id uuid.UUID, a Attempt, uploadURL string, offset int64, lease time.Duration) error
+	SaveUpload(ctx context.Context, id uuid.UUID, a Attempt, session SealedSession, offset int64, lease time.Duration) error
 	// FinishPost marks the post published; ErrNotCurrent if a is not current.
 	FinishPost(ctx context.Context, id uuid.UUID, a Attempt, externalID, externalURL string) error
 	// FailPost marks the post failed with reason; ErrNotCurrent if a is not
@@ -146,12 +166,17 @@ type Worker struct {
 	tokens     TokenSource
 	blobs      BlobSource
 	publishers map[string]Publisher
+	box        *secretbox.Box
 	logger     *slog.Logger
 }
 
 // NewWorker returns a Worker publishing through publishers (platform ->
-// Publisher).
-func NewWorker(o WorkerOptions, store WorkStore, tokens TokenSource, blobs BlobSource, publishers map[string]Publisher, logger *slog.Logger) *Worker {
+// Publisher). Upload sessions are sealed with box before they are stored
+// (under its current key) and opened with it when a later attempt resumes
+// them: the social accounts' box (DATA_ENCRYPTION_KEY, and
+// DATA_ENCRYPTION_KEY_PREVIOUS while keys rotate).
+func NewWorker(o WorkerOptions, store WorkStore, tokens TokenSource, blobs BlobSource, publishers map[string]Publisher,
+	box *secretbox.Box, logger *slog.Logger) *Worker {
 	if o.Timeout <= 0 {
 		o.Timeout = time.Hour
 	}
@@ -161,7 +186,7 @@ func NewWorker(o WorkerOptions, store WorkStore, tokens TokenSource, blobs BlobS
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	return &Worker{opts: o, store: store, tokens: tokens, blobs: blobs, publishers: publishers, logger: logger}
+	return &Worker{opts: o, store: store, tokens: tokens, blobs: blobs, publishers: publishers, box: box, logger: logger}
 }
 
 // Shorts tag YouTube reads in a vertical video's title or description.
@@ -195,6 +220,11 @@ func (w *Worker) Publish(ctx context.Context, id uuid.UUID) error {
 	if job.Vertical {
 		title, description = shorts(title, description)
 	}
+	// The session is sealed again whenever it changes (a new one, or the
+	// first save of a resumed one: that moves a session sealed under the
+	// previous key to the current key), and reused for the saves after.
+	var savedURL string
+	var saved SealedSession
 	req := PublishRequest{
 		Token: func(ctx context.Context) (string, error) {
 			return w.tokens.AccessToken(ctx, job.UserID, job.AccountID)
@@ -204,9 +234,16 @@ func (w *Worker) Publish(ctx context.Context, id uuid.UUID) error {
 		Open: func(ctx context.Context, offset, count int64) (io.ReadCloser, error) {
 			return w.blobs.OpenRange(ctx, job.Blob, job.Snapshot, offset, count)
 		},
-		SessionURL: job.UploadURL,
+		SessionURL: w.openSession(log, job),
 		Saved: func(ctx context.Context, sessionURL string, offset int64) error {
-			return w.store.SaveUpload(context.WithoutCancel(ctx), id, job.Attempt, sessionURL, offset, w.opts.Lease)
+			if sessionURL != savedURL || saved.Ciphertext == nil {
+				keyID, sealed, err := w.box.Seal([]byte(sessionURL), SessionAdditionalData(id))
+				if err != nil {
+					return fmt.Errorf("seal upload session: %w", err)
+				}
+				savedURL, saved = sessionURL, SealedSession{KeyID: keyID, Ciphertext: sealed}
+			}
+			return w.store.SaveUpload(context.WithoutCancel(ctx), id, job.Attempt, saved, offset, w.opts.Lease)
 		},
 	}
 	start := time.Now()
@@ -237,6 +274,23 @@ func (w *Worker) Publish(ctx context.Context, id uuid.UUID) error {
 	}
 	log.Info("post published", "external_id", res.ExternalID, "bytes", job.Size, "elapsed", time.Since(start))
 	return nil
+}
+
+// openSession returns the upload session an earlier attempt of job
+// stored, or "" for none. A session that does not open (a key no longer
+// configured, a damaged value, or one copied from another post) counts as
+// none: the attempt starts a new session, and a warning says so without
+// the value.
+func (w *Worker) openSession(log *slog.Logger, job Job) string {
+	if job.Session.Ciphertext == nil {
+		return ""
+	}
+	plain, err := w.box.Open(job.Session.KeyID, job.Session.Ciphertext, SessionAdditionalData(job.PostID))
+	if err != nil {
+		log.Warn("stored upload session does not open; starting a new one", "key_id", job.Session.KeyID, "error", err.Error())
+		return ""
+	}
+	return string(plain)
 }
 
 func (w *Worker) fail(ctx context.Context, log *slog.Logger, job Job, reason string) error {

@@ -254,7 +254,7 @@ func (y *YouTube) put(ctx context.Context, p PublishRequest, session string, fro
 	req.Header.Set("Content-Range", fmt.Sprintf("bytes %d-%d/%d", from, to-1, p.Size))
 	resp, err := y.do(ctx, p, req)
 	if err != nil {
-		return from, nil, fmt.Errorf("youtube: upload bytes %d-%d: %w", from, to-1, err)
+		return from, nil, fmt.Errorf("youtube: upload bytes %d-%d: %w", from, to-1, withoutSession(err))
 	}
 	defer drain(resp)
 	return y.progress(resp, "upload chunk")
@@ -269,10 +269,28 @@ func (y *YouTube) status(ctx context.Context, p PublishRequest, session string) 
 	req.Header.Set("Content-Range", fmt.Sprintf("bytes */%d", p.Size))
 	resp, err := y.do(ctx, p, req)
 	if err != nil {
-		return 0, nil, fmt.Errorf("youtube: upload status: %w", err)
+		return 0, nil, fmt.Errorf("youtube: upload status: %w", withoutSession(err))
 	}
 	defer drain(resp)
 	return y.progress(resp, "upload status")
+}
+
+// withoutSession keeps the session URL out of a request's error: the
+// client's *url.Error quotes the URL it requested, the error is logged
+// where the queue delivery ends, and the URL is a capability (YouTube's
+// names the session by its upload_id query parameter). The query and
+// fragment are dropped; the rest still says which endpoint failed.
+func withoutSession(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		if u, perr := url.Parse(ue.URL); perr == nil {
+			u.RawQuery, u.Fragment, u.User = "", "", nil
+			ue.URL = u.String()
+		} else {
+			ue.URL = "(upload session)"
+		}
+	}
+	return err
 }
 
 // progress reads a chunk's or a status query's answer.

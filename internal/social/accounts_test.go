@@ -3,6 +3,7 @@ package social_test
 import (
 	"bytes"
 	"context"
+	"encoding/hex"
 	"errors"
 	"log/slog"
 	"net/http"
@@ -13,9 +14,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/blockblob"
 	"github.com/google/uuid"
 
+	"github.com/videofn/videofn/internal/blob"
+	"github.com/videofn/videofn/internal/media/mediatest"
 	"github.com/videofn/videofn/internal/postgres"
+	"github.com/videofn/videofn/internal/posts"
 	"github.com/videofn/videofn/internal/secretbox"
 	"github.com/videofn/videofn/internal/social"
 	"github.com/videofn/videofn/internal/social/youtubetest"
@@ -385,8 +390,72 @@ func TestKeyRotation(t *testing.T) {
 	}
 }
 
-// No token the fake issued appears in clear text in a dump of the
-// database, nor in the logs.
+// publishHalfway publishes a post of a new video to acct with the publish
+// worker (tokens from a, sessions sealed under keyNew, the fake's upload
+// endpoint) and makes the worker die mid-upload, leaving the post
+// publishing with its upload session stored. It returns the fake's
+// endpoint and the post's id.
+func (f *fixture) publishHalfway(t *testing.T, a *social.Accounts, acct social.Account) (*youtubetest.Uploads, uuid.UUID) {
+	t.Helper()
+	uploads := f.fake.MountUploads(t)
+	store, err := blob.New(blob.Options{ConnectionString: testenv.Storage(t), Container: testenv.ContainerName()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := store.EnsureContainer(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	data := mediatest.MP4Like(4*posts.ChunkUnit + 100)
+	var video, post uuid.UUID
+	pool := f.db.Pool()
+	if err := pool.QueryRow(t.Context(), `
+		INSERT INTO videos (user_id, title, source, source_url, status, content_type, size_bytes, width, height)
+		VALUES ($1, 'v', 'url', 'https://example.com/v', 'ready', 'video/mp4', $2, 1920, 1080) RETURNING id`,
+		f.ann, len(data)).Scan(&video); err != nil {
+		t.Fatal(err)
+	}
+	name := f.ann.String() + "/" + video.String() + "/source.mp4"
+	if _, err := store.Container().NewBlockBlobClient(name).UploadBuffer(t.Context(), data, &blockblob.UploadBufferOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := pool.QueryRow(t.Context(), `
+		WITH f AS (INSERT INTO file_storage (user_id, video_id, kind, container, blob_name, content_type, size_bytes)
+			VALUES ($1, $2, 'source', $3, $4, 'video/mp4', $5))
+		INSERT INTO posts (user_id, video_id, social_account_id, title, scheduled_at)
+		VALUES ($1, $2, $6, 'Trip', now()) RETURNING id`,
+		f.ann, video, store.ContainerName(), name, len(data), acct.ID).Scan(&post); err != nil {
+		t.Fatal(err)
+	}
+	box, err := secretbox.FromKeys(keyNew)
+	if err != nil {
+		t.Fatal(err)
+	}
+	worker := posts.NewWorker(posts.WorkerOptions{}, postgres.PostStore{DB: f.db}, a, posts.BlobRanges{Client: store.Container()},
+		map[string]posts.Publisher{social.YouTube: &posts.YouTube{UploadURL: uploads.URL, ChunkSize: posts.ChunkUnit}}, box,
+		slog.New(slog.NewJSONHandler(f.logs, &slog.HandlerOptions{Level: slog.LevelDebug})))
+	ctx, crash := context.WithCancel(t.Context())
+	defer crash()
+	uploads.AfterPut(func(committed int64) {
+		if committed >= 2*posts.ChunkUnit {
+			crash()
+		}
+	})
+	defer uploads.AfterPut(nil)
+	if err := worker.Publish(ctx, post); err == nil {
+		t.Fatal("the crashed attempt returned nil")
+	}
+	var status string
+	var sealed bool
+	if err := pool.QueryRow(t.Context(), `SELECT status, upload_url_ciphertext IS NOT NULL FROM posts WHERE id = $1`, post).
+		Scan(&status, &sealed); err != nil || status != "publishing" || !sealed || len(uploads.SessionURLs()) != 1 {
+		t.Fatalf("post %s with a stored session %v, %d sessions (%v); want publishing mid-upload", status, sealed, len(uploads.SessionURLs()), err)
+	}
+	return uploads, post
+}
+
+// No token the fake issued, and no upload session URL of a post
+// publishing, appears in clear text in a dump of the database (as text,
+// or as the hex pg_dump writes bytea in), nor in the logs.
 func TestTokensNotInClearText(t *testing.T) {
 	f := newFixture(t)
 	a := f.accounts(t, keyNew)
@@ -395,6 +464,7 @@ func TestTokensNotInClearText(t *testing.T) {
 	if _, err := a.AccessToken(t.Context(), f.ann, acct.ID); err != nil {
 		t.Fatal(err)
 	}
+	uploads, post := f.publishHalfway(t, a, acct)
 	// A half-done flow leaves a sealed verifier behind.
 	if _, _, err := a.StartConnect(t.Context(), f.ann, social.YouTube); err != nil {
 		t.Fatal(err)
@@ -409,8 +479,8 @@ func TestTokensNotInClearText(t *testing.T) {
 	if err != nil {
 		t.Fatalf("pg_dump: %v", err)
 	}
-	if !bytes.Contains(dump, []byte("UCfakechannel000000000001")) {
-		t.Fatal("the dump does not hold the account at all")
+	if !bytes.Contains(dump, []byte("UCfakechannel000000000001")) || !bytes.Contains(dump, []byte(post.String())) {
+		t.Fatal("the dump does not hold the account and the post at all")
 	}
 	tokens := f.fake.IssuedTokens()
 	if len(tokens) < 3 {
@@ -418,11 +488,21 @@ func TestTokensNotInClearText(t *testing.T) {
 	}
 	logs := f.logs.String()
 	for _, tok := range tokens {
-		if bytes.Contains(dump, []byte(tok)) {
+		if bytes.Contains(dump, []byte(tok)) || bytes.Contains(dump, []byte(hex.EncodeToString([]byte(tok)))) {
 			t.Errorf("pg_dump holds a token in clear text")
 		}
 		if strings.Contains(logs, tok) {
 			t.Errorf("the logs hold a token")
+		}
+	}
+	for _, u := range uploads.SessionURLs() {
+		// The upload_id alone is the capability.
+		_, id, _ := strings.Cut(u, "upload_id=")
+		if bytes.Contains(dump, []byte(id)) || bytes.Contains(dump, []byte(hex.EncodeToString([]byte(id)))) {
+			t.Errorf("pg_dump holds the upload session URL of a post in clear text")
+		}
+		if strings.Contains(logs, id) {
+			t.Errorf("the logs hold an upload session URL")
 		}
 	}
 	if !strings.Contains(logs, "refresh refused") {

@@ -54,6 +54,7 @@ type Uploads struct {
 	mu       sync.Mutex
 	base     string // scheme://host of the session URLs
 	sessions map[string]*uploadSession
+	urls     []string // the session URLs handed out, in order
 	started  int
 	received int64 // body bytes read by every PUT, repeats included
 	dropAt   int64 // -1: none; else the next chunk covering this offset is cut
@@ -110,6 +111,15 @@ func (u *Uploads) AfterPut(f func(committed int64)) { u.mu.Lock(); u.afterPut = 
 
 // Sessions is the number of upload sessions started.
 func (u *Uploads) Sessions() int { u.mu.Lock(); defer u.mu.Unlock(); return u.started }
+
+// SessionURLs lists the session URLs the fake handed out (Location), in
+// order: tests look for them where they must not be (a database dump, the
+// logs).
+func (u *Uploads) SessionURLs() []string {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	return append([]string(nil), u.urls...)
+}
 
 // Received is the body bytes every chunk PUT carried, repeats included.
 func (u *Uploads) Received() int64 { u.mu.Lock(); defer u.mu.Unlock(); return u.received }
@@ -208,9 +218,10 @@ func (u *Uploads) start(w http.ResponseWriter, r *http.Request) {
 	u.mu.Lock()
 	u.sessions[s.id] = s
 	u.started++
-	base := u.base
+	location := u.base + UploadPath + "?uploadType=resumable&upload_id=" + s.id
+	u.urls = append(u.urls, location)
 	u.mu.Unlock()
-	w.Header().Set("Location", base+UploadPath+"?uploadType=resumable&upload_id="+s.id)
+	w.Header().Set("Location", location)
 	w.WriteHeader(http.StatusOK)
 }
 
