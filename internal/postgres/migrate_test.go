@@ -3,6 +3,7 @@ package postgres
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"log/slog"
 	"strings"
 	"sync"
@@ -10,6 +11,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5/stdlib"
+	"github.com/pressly/goose/v3"
 
 	"github.com/videofn/videofn/internal/testenv"
 )
@@ -97,20 +99,7 @@ func TestMigrateDownUp(t *testing.T) {
 	t.Parallel()
 	// The Down sections must undo their Up sections exactly: after migrating
 	// down to zero only goose's own table is left, and Up works again.
-	url := testenv.Postgres(t)
-	if _, err := Migrate(t.Context(), url, testLogger(t)); err != nil {
-		t.Fatalf("Migrate: %v", err)
-	}
-	cfg, err := parseConfig(url)
-	if err != nil {
-		t.Fatalf("parseConfig: %v", err)
-	}
-	sqlDB := stdlib.OpenDB(*cfg.ConnConfig)
-	defer sqlDB.Close()
-	provider, err := newProvider(sqlDB, testLogger(t))
-	if err != nil {
-		t.Fatalf("newProvider: %v", err)
-	}
+	url, sqlDB, provider := migratedProvider(t)
 	if _, err := provider.DownTo(t.Context(), 0); err != nil {
 		t.Fatalf("DownTo(0): %v", err)
 	}
@@ -173,26 +162,13 @@ func TestMigrateUnreachable(t *testing.T) {
 // migrations).
 func TestMigrateSealedUploadSessionsDropsClearText(t *testing.T) {
 	t.Parallel()
-	url := testenv.Postgres(t)
-	if _, err := Migrate(t.Context(), url, testLogger(t)); err != nil {
-		t.Fatalf("Migrate: %v", err)
-	}
-	cfg, err := parseConfig(url)
-	if err != nil {
-		t.Fatalf("parseConfig: %v", err)
-	}
-	sqlDB := stdlib.OpenDB(*cfg.ConnConfig)
-	defer sqlDB.Close()
-	provider, err := newProvider(sqlDB, testLogger(t))
-	if err != nil {
-		t.Fatalf("newProvider: %v", err)
-	}
+	_, sqlDB, provider := migratedProvider(t)
 	if _, err := provider.DownTo(t.Context(), 11); err != nil {
 		t.Fatalf("DownTo(11): %v", err)
 	}
 	const session = "https://www.googleapis.com/upload/youtube/v3/videos?uploadType=resumable&upload_id=secret-session"
 	var postID string
-	err = sqlDB.QueryRowContext(t.Context(), `
+	err := sqlDB.QueryRowContext(t.Context(), `
 		WITH u AS (INSERT INTO users (email) VALUES ('ann@example.com') RETURNING id),
 		a AS (INSERT INTO social_accounts (user_id, platform, handle, external_id, access_token_ciphertext, token_key_id)
 			SELECT id, 'youtube', 'ch', 'ch', decode(repeat('00', 32), 'hex'), 'k1' FROM u RETURNING id, user_id),
@@ -223,4 +199,26 @@ func TestMigrateSealedUploadSessionsDropsClearText(t *testing.T) {
 		t.Errorf("after 00012: status %s, lease %v, offset %d, clear %v, sealed %x, key %v; want publishing under its lease with no session",
 			status, lease, offset, clear, sealed, keyID)
 	}
+}
+
+// migratedProvider migrates a fresh test database up and returns a
+// database/sql handle on it (closed at cleanup) and a goose provider, to
+// migrate it down and up again.
+func migratedProvider(t *testing.T) (url string, sqlDB *sql.DB, provider *goose.Provider) {
+	t.Helper()
+	url = testenv.Postgres(t)
+	if _, err := Migrate(t.Context(), url, testLogger(t)); err != nil {
+		t.Fatalf("Migrate: %v", err)
+	}
+	cfg, err := parseConfig(url)
+	if err != nil {
+		t.Fatalf("parseConfig: %v", err)
+	}
+	sqlDB = stdlib.OpenDB(*cfg.ConnConfig)
+	t.Cleanup(func() { sqlDB.Close() })
+	provider, err = newProvider(sqlDB, testLogger(t))
+	if err != nil {
+		t.Fatalf("newProvider: %v", err)
+	}
+	return url, sqlDB, provider
 }
