@@ -44,19 +44,6 @@ func (s *tokens) AccessToken(context.Context, uuid.UUID, uuid.UUID) (string, err
 	return s.token, s.err
 }
 
-// syncBuffer collects log output.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-func (b *syncBuffer) String() string { b.mu.Lock(); defer b.mu.Unlock(); return b.b.String() }
-
 // dataKey is the key the env's worker seals upload sessions with.
 var dataKey = bytes.Repeat([]byte("d"), secretbox.KeySize)
 
@@ -82,7 +69,7 @@ type env struct {
 	user    uuid.UUID
 	account uuid.UUID
 	box     *secretbox.Box
-	logs    *syncBuffer
+	logs    *testenv.Logs
 	logger  *slog.Logger
 }
 
@@ -100,7 +87,7 @@ func newEnv(t *testing.T) *env {
 		t.Fatal(err)
 	}
 	fake := youtubetest.StartUploads(t, func(r *http.Request) bool { return r.Header.Get("Authorization") == "Bearer "+goodToken })
-	logs := &syncBuffer{}
+	logs := &testenv.Logs{}
 	logger := slog.New(slog.NewJSONHandler(logs, nil))
 	e := &env{db: db, store: postgres.PostStore{DB: db}, blobs: store, fake: fake, tokens: &tokens{token: goodToken},
 		local: queue.NewLocal(db.Pool(), logger), queue: "publish", box: mustBox(t, dataKey), logs: logs, logger: logger}

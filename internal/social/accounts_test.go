@@ -36,26 +36,13 @@ type clock struct {
 func (c *clock) Now() time.Time          { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
 func (c *clock) Advance(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unlock() }
 
-// syncBuffer collects log output.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-func (b *syncBuffer) String() string { b.mu.Lock(); defer b.mu.Unlock(); return b.b.String() }
-
 type fixture struct {
 	url   string
 	db    *postgres.DB
 	store postgres.SocialStore
 	fake  *youtubetest.Server
 	clock *clock
-	logs  *syncBuffer
+	logs  *testenv.Logs
 	ann   uuid.UUID
 	bob   uuid.UUID
 	// secret, when set, is the client secret accounts gives YouTube
@@ -70,7 +57,7 @@ var (
 
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
-	f := &fixture{url: testenv.Postgres(t), fake: youtubetest.New(t), clock: &clock{t: time.Now()}, logs: &syncBuffer{}}
+	f := &fixture{url: testenv.Postgres(t), fake: youtubetest.New(t), clock: &clock{t: time.Now()}, logs: &testenv.Logs{}}
 	if _, err := postgres.Migrate(t.Context(), f.url, nil); err != nil {
 		t.Fatalf("Migrate: %v", err)
 	}
