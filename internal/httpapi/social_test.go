@@ -5,22 +5,10 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"sync"
 	"testing"
+
+	"github.com/videofn/videofn/internal/testenv"
 )
-
-// lockedBuffer collects the server's log lines.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-func (b *lockedBuffer) String() string { b.mu.Lock(); defer b.mu.Unlock(); return b.b.String() }
 
 type socialAccountJSON struct {
 	ID          string   `json:"id"`
@@ -65,7 +53,7 @@ func connectYouTube(t *testing.T, h *authHarness, u videoUser) (frontend, callba
 }
 
 func TestSocialAccountsThroughTheAPI(t *testing.T) {
-	logs := &lockedBuffer{}
+	logs := &testenv.Logs{}
 	h := newAuthHarness(t, harnessOptions{social: &socialOptions{logs: logs}})
 	ann := h.newVideoUser("ann@example.com")
 	bob := h.newVideoUser("bob@example.com")

@@ -1,7 +1,6 @@
 package ratelimit
 
 import (
-	"bytes"
 	"context"
 	"log/slog"
 	"net"
@@ -148,22 +147,7 @@ func exhaust(t *testing.T, l *Limiter, r Rule) {
 }
 
 // logBuffer collects a slog JSON handler's output.
-type logBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (w *logBuffer) Write(p []byte) (int, error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.b.Write(p)
-}
-
-func (w *logBuffer) String() string {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.b.String()
-}
+type logBuffer struct{ testenv.Logs }
 
 // count returns how many lines were logged at level.
 func (w *logBuffer) count(level string) int {
