@@ -14,6 +14,7 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/blockblob"
 	"github.com/google/uuid"
 
+	"github.com/videofn/videofn/internal/fence"
 	"github.com/videofn/videofn/internal/importer"
 	"github.com/videofn/videofn/internal/mediatool"
 	"github.com/videofn/videofn/internal/traceparent"
@@ -362,37 +363,11 @@ func (r *Renderer) current(ctx context.Context, id uuid.UUID, attempt Attempt) e
 // longer current, checking every CancelPoll, and beats every
 // HeartbeatEvery, until ctx ends.
 func (r *Renderer) watch(ctx context.Context, id uuid.UUID, attempt Attempt, cancel context.CancelCauseFunc, log *slog.Logger) {
-	poll := time.NewTicker(r.opts.CancelPoll)
-	defer poll.Stop()
-	beat := time.NewTicker(r.opts.HeartbeatEvery)
-	defer beat.Stop()
-	check := func() bool {
-		err := r.current(ctx, id, attempt)
-		if errors.Is(err, errGone) || errors.Is(err, errNotCurrent) {
-			cancel(err)
-			return true
-		}
-		if err != nil && ctx.Err() == nil {
-			log.Warn("clip check failed", "err", err.Error())
-		}
-		return false
-	}
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-poll.C:
-			if check() {
-				return
-			}
-		case <-beat.C:
-			if err := r.store.Touch(ctx, id, attempt); errors.Is(err, ErrNotCurrent) {
-				if check() {
-					return
-				}
-			} else if err != nil && ctx.Err() == nil {
-				log.Warn("clip heartbeat failed", "err", err.Error())
-			}
-		}
-	}
+	fence.Watch(ctx, r.opts.CancelPoll, r.opts.HeartbeatEvery,
+		func(ctx context.Context) (error, error) {
+			return fence.StopCause(r.current(ctx, id, attempt), errGone, errNotCurrent)
+		},
+		func(ctx context.Context) error { return r.store.Touch(ctx, id, attempt) },
+		func(err error) bool { return errors.Is(err, ErrNotCurrent) },
+		cancel, log)
 }

@@ -29,6 +29,7 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/blockblob"
 	"github.com/google/uuid"
 
+	"github.com/videofn/videofn/internal/fence"
 	"github.com/videofn/videofn/internal/netguard"
 	"github.com/videofn/videofn/internal/toolexec"
 	"github.com/videofn/videofn/internal/traceparent"
@@ -573,42 +574,13 @@ func (im *Importer) current(ctx context.Context, id uuid.UUID, attempt Attempt) 
 // as its video is cancelled or its attempt is no longer current, checking
 // every CancelPoll, and keeps the attempt marked alive, until ctx ends.
 func (im *Importer) watch(ctx context.Context, id uuid.UUID, attempt Attempt, cancel context.CancelCauseFunc, log *slog.Logger) {
-	poll := time.NewTicker(im.opts.CancelPoll)
-	defer poll.Stop()
-	beat := time.NewTicker(im.opts.HeartbeatEvery)
-	defer beat.Stop()
-	check := func() bool {
-		err := im.current(ctx, id, attempt)
-		if errors.Is(err, errCancelled) || errors.Is(err, errNotCurrent) {
-			cancel(err)
-			return true
-		}
-		if err != nil && ctx.Err() == nil {
-			log.Warn("cancel check failed", "err", err.Error())
-		}
-		return false
-	}
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-poll.C:
-			if check() {
-				return
-			}
-		case <-beat.C:
-			err := im.store.Touch(ctx, id, attempt)
-			if errors.Is(err, ErrNotCurrent) {
-				if check() {
-					return
-				}
-				continue
-			}
-			if err != nil && ctx.Err() == nil {
-				log.Warn("heartbeat failed", "err", err.Error())
-			}
-		}
-	}
+	fence.Watch(ctx, im.opts.CancelPoll, im.opts.HeartbeatEvery,
+		func(ctx context.Context) (error, error) {
+			return fence.StopCause(im.current(ctx, id, attempt), errCancelled, errNotCurrent)
+		},
+		func(ctx context.Context) error { return im.store.Touch(ctx, id, attempt) },
+		func(err error) bool { return errors.Is(err, ErrNotCurrent) },
+		cancel, log)
 }
 
 func truncateTitle(s string) string {
