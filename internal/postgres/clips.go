@@ -26,6 +26,9 @@ const clipColumns = `c.id, c.video_id, c.user_id, c.title, c.start_seconds, c.en
 	coalesce(c.error, ''), c.duration_seconds, c.width, c.height, c.size_bytes, coalesce(c.blob_name, ''), c.attempt,
 	c.created_at, c.updated_at`
 
+// scanClipRow is scanClip of a row of a list.
+func scanClipRow(row pgx.Row) (clips.Clip, error) { return scanClip(row) }
+
 func scanClip(row pgx.Row, extra ...any) (clips.Clip, error) {
 	var c clips.Clip
 	var width, height *int32
@@ -122,25 +125,9 @@ func (s ClipStore) Clips(ctx context.Context, userID, videoID uuid.UUID) ([]clip
 	if err != nil {
 		return nil, fmt.Errorf("select video: %w", err)
 	}
-	rows, err := s.DB.pool.Query(ctx, `
+	return queryAll(ctx, s.DB.pool, "select clips", scanClipRow, `
 		SELECT `+clipColumns+` FROM clips c WHERE c.video_id = $1 AND c.user_id = $2
 		ORDER BY c.created_at, c.id`, videoID, userID)
-	if err != nil {
-		return nil, fmt.Errorf("select clips: %w", err)
-	}
-	defer rows.Close()
-	var out []clips.Clip
-	for rows.Next() {
-		c, err := scanClip(rows)
-		if err != nil {
-			return nil, fmt.Errorf("scan clip: %w", err)
-		}
-		out = append(out, c)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("select clips: %w", err)
-	}
-	return out, nil
 }
 
 // DeleteClip implements clips.Store; its file_storage row goes with it
@@ -154,26 +141,10 @@ func (s ClipStore) DeleteClip(ctx context.Context, id uuid.UUID) error {
 
 // StaleClips implements clips.Store (served by clips_status_updated_idx).
 func (s ClipStore) StaleClips(ctx context.Context, queuedBefore, processingBefore time.Time, limit int) ([]clips.Clip, error) {
-	rows, err := s.DB.pool.Query(ctx, `
+	return queryAll(ctx, s.DB.pool, "select stale clips", scanClipRow, `
 		SELECT `+clipColumns+` FROM clips c
 		WHERE (c.status = 'queued' AND c.updated_at < $1) OR (c.status = 'processing' AND c.updated_at < $2)
 		ORDER BY c.updated_at LIMIT $3`, queuedBefore, processingBefore, limit)
-	if err != nil {
-		return nil, fmt.Errorf("select stale clips: %w", err)
-	}
-	defer rows.Close()
-	var out []clips.Clip
-	for rows.Next() {
-		c, err := scanClip(rows)
-		if err != nil {
-			return nil, fmt.Errorf("scan clip: %w", err)
-		}
-		out = append(out, c)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("select stale clips: %w", err)
-	}
-	return out, nil
 }
 
 // Requeue implements clips.Store: only if the clip has not changed since

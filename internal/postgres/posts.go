@@ -102,28 +102,12 @@ func (s PostStore) Posts(ctx context.Context, userID uuid.UUID, f posts.Filter) 
 	if f.After != nil {
 		afterAt, afterID = &f.After.CreatedAt, &f.After.ID
 	}
-	rows, err := s.DB.pool.Query(ctx, `
+	return queryAll(ctx, s.DB.pool, "select posts", scanPost, `
 		SELECT `+postColumns+` FROM posts p
 		WHERE p.user_id = $1 AND ($2 = '' OR p.status = $2)
 		  AND ($3::timestamptz IS NULL OR (p.created_at, p.id) < ($3, $4::uuid))
 		ORDER BY p.created_at DESC, p.id DESC
 		LIMIT $5`, userID, f.Status, afterAt, afterID, f.Limit+1)
-	if err != nil {
-		return nil, fmt.Errorf("select posts: %w", err)
-	}
-	defer rows.Close()
-	var out []posts.Post
-	for rows.Next() {
-		p, err := scanPost(rows)
-		if err != nil {
-			return nil, fmt.Errorf("select posts: %w", err)
-		}
-		out = append(out, p)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("select posts: %w", err)
-	}
-	return out, nil
 }
 
 // CancelPost implements posts.Store.

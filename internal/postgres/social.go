@@ -118,24 +118,12 @@ func (s SocialStore) SaveAccount(ctx context.Context, a social.Account, seal fun
 
 // ListAccounts implements social.Store.
 func (s SocialStore) ListAccounts(ctx context.Context, userID uuid.UUID) ([]social.Account, error) {
-	rows, err := s.DB.pool.Query(ctx, `
+	out, err := queryAll(ctx, s.DB.pool, "select social accounts", func(r pgx.Row) (social.Account, error) { return scanSocial(r) }, `
 		SELECT `+socialColumns+` FROM social_accounts a WHERE a.user_id = $1 ORDER BY a.created_at, a.id`, userID)
-	if err != nil {
-		return nil, fmt.Errorf("select social accounts: %w", err)
+	if out == nil && err == nil {
+		out = []social.Account{} // a list, also when empty
 	}
-	defer rows.Close()
-	out := []social.Account{}
-	for rows.Next() {
-		a, err := scanSocial(rows)
-		if err != nil {
-			return nil, fmt.Errorf("scan social account: %w", err)
-		}
-		out = append(out, a)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("select social accounts: %w", err)
-	}
-	return out, nil
+	return out, err
 }
 
 // Account implements social.Store.

@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -156,4 +157,19 @@ type row struct {
 func (r row) Scan(dest ...any) error {
 	defer r.cancel()
 	return translate(r.Row.Scan(dest...))
+}
+
+// queryAll runs sql on p and scans every row with scan (pgx.AppendRows:
+// the rows are closed and their error checked); errors are wrapped with op.
+// No rows is a nil slice.
+func queryAll[T any](ctx context.Context, p pool, op string, scan func(pgx.Row) (T, error), sql string, args ...any) ([]T, error) {
+	rows, err := p.Query(ctx, sql, args...)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", op, err)
+	}
+	out, err := pgx.AppendRows([]T(nil), rows, func(r pgx.CollectableRow) (T, error) { return scan(r) })
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", op, err)
+	}
+	return out, nil
 }

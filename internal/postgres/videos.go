@@ -238,23 +238,7 @@ func (s VideoStore) Videos(ctx context.Context, userID uuid.UUID, after media.Po
 		args = append(args, after.CreatedAt, after.ID)
 	}
 	query += ` ORDER BY v.created_at DESC, v.id DESC LIMIT $2`
-	rows, err := s.DB.pool.Query(ctx, query, args...)
-	if err != nil {
-		return nil, fmt.Errorf("select videos: %w", err)
-	}
-	defer rows.Close()
-	var out []media.Video
-	for rows.Next() {
-		v, err := scanVideo(rows)
-		if err != nil {
-			return nil, fmt.Errorf("scan video: %w", err)
-		}
-		out = append(out, v)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("select videos: %w", err)
-	}
-	return out, nil
+	return queryAll(ctx, s.DB.pool, "select videos", scanVideo, query, args...)
 }
 
 // BlobNames returns the blob of every file_storage row of the video and of
