@@ -358,13 +358,7 @@ func TestCrashResumesTheSameSession(t *testing.T) {
 	if c := len(e.fake.Completed()); c != 0 {
 		t.Fatalf("a delivery under a live lease uploaded")
 	}
-	e.exec(t, `UPDATE posts SET lease_until = now() - interval '1 second' WHERE id = $1`, p.ID)
-	if err := e.worker.Publish(t.Context(), p.ID); err != nil {
-		t.Fatal(err)
-	}
-	got := waitUpload(t, e.fake)
-	p, _ = e.service.Get(t.Context(), e.user, p.ID)
-	checkPublished(t, p, got, sum)
+	e.republish(t, e.worker, p.ID, sum)
 	if n := e.fake.Sessions(); n != 1 {
 		t.Errorf("%d sessions, want 1: the re-run must resume the session", n)
 	}
@@ -417,6 +411,19 @@ func (e *env) storedSession(t *testing.T, id uuid.UUID) posts.SealedSession {
 func (e *env) expireLease(t *testing.T, id uuid.UUID) {
 	t.Helper()
 	e.exec(t, `UPDATE posts SET lease_until = now() - interval '1 second' WHERE id = $1`, id)
+}
+
+// republish lets worker w take post id over once its lease has run out,
+// and checks that it publishes the file whose SHA-256 is sum.
+func (e *env) republish(t *testing.T, w *posts.Worker, id uuid.UUID, sum string) {
+	t.Helper()
+	e.expireLease(t, id)
+	if err := w.Publish(t.Context(), id); err != nil {
+		t.Fatal(err)
+	}
+	got := waitUpload(t, e.fake)
+	p, _ := e.service.Get(t.Context(), e.user, id)
+	checkPublished(t, p, got, sum)
 }
 
 // TestSessionThatDoesNotOpenStartsANewOne: a stored session that does not
@@ -496,13 +503,7 @@ func TestResumedSessionMovesToTheCurrentKey(t *testing.T) {
 	if got := e.storedSession(t, p.ID).KeyID; got != rotating.Primary() {
 		t.Fatalf("session under key %s after a save, want the current key %s", got, rotating.Primary())
 	}
-	e.expireLease(t, p.ID)
-	if err := e.newWorker(mustBox(t, newKey)).Publish(t.Context(), p.ID); err != nil {
-		t.Fatal(err)
-	}
-	got := waitUpload(t, e.fake)
-	p, _ = e.service.Get(t.Context(), e.user, p.ID)
-	checkPublished(t, p, got, sum)
+	e.republish(t, e.newWorker(mustBox(t, newKey)), p.ID, sum)
 	if n := e.fake.Sessions(); n != 1 {
 		t.Errorf("%d sessions, want 1: every attempt resumes the same session", n)
 	}
@@ -672,13 +673,7 @@ func TestTakenOverAttemptStops(t *testing.T) {
 	if c := len(e.fake.Completed()); c != 0 {
 		t.Fatal("the attempt that lost its lease went on uploading")
 	}
-	e.exec(t, `UPDATE posts SET lease_until = now() - interval '1 second' WHERE id = $1`, p.ID)
-	if err := e.worker.Publish(t.Context(), p.ID); err != nil {
-		t.Fatal(err)
-	}
-	got := waitUpload(t, e.fake)
-	p, _ = e.service.Get(t.Context(), e.user, p.ID)
-	checkPublished(t, p, got, sum)
+	e.republish(t, e.worker, p.ID, sum)
 	if n := e.fake.Sessions(); n != 1 {
 		t.Errorf("%d sessions, want 1", n)
 	}
