@@ -38,6 +38,11 @@ type localEntry struct {
 	// tat is the GCRA theoretical arrival time: the key is back to a full
 	// burst at tat, and each counted request pushed it one interval later.
 	tat time.Time
+	// counted is when the latest request was counted. A concurrent request
+	// may have read the clock before that and reserve after it; its reading
+	// is taken as counted, or GCRA would charge it for the gap as if it owed
+	// one more interval (a burst of 10 then allowed 9).
+	counted time.Time
 	// pending counts reserved requests whose outcome is not known yet.
 	pending int
 }
@@ -53,7 +58,7 @@ func interval(lim Limit) time.Duration { return lim.Period / time.Duration(lim.R
 // counted as taken (never below zero).
 func (e *localEntry) availableAt(now time.Time, lim Limit) int {
 	iv := interval(lim)
-	owed := max(e.tat.Sub(now), 0)
+	owed := max(e.tat.Sub(later(now, e.counted)), 0)
 	n := int(math.Floor(float64(time.Duration(lim.Burst)*iv-owed) / float64(iv)))
 	return max(min(n, lim.Burst)-e.pending, 0)
 }
@@ -62,7 +67,7 @@ func (e *localEntry) availableAt(now time.Time, lim Limit) int {
 // pending requests are counted.
 func (e *localEntry) waitAt(now time.Time, lim Limit) time.Duration {
 	iv := interval(lim)
-	owed := max(e.tat.Sub(now), 0) + time.Duration(e.pending)*iv
+	owed := max(e.tat.Sub(later(now, e.counted)), 0) + time.Duration(e.pending)*iv
 	return max(owed-time.Duration(lim.Burst-1)*iv, time.Millisecond)
 }
 
@@ -99,6 +104,7 @@ func (s *localLimiters) commit(at time.Time, keys []string, rules []Rule) {
 		e := s.get(keys[i]) // recreated if it was evicted meanwhile
 		e.pending = max(e.pending-1, 0)
 		e.tat = later(e.tat, at).Add(interval(r.Limit))
+		e.counted = later(e.counted, at)
 	}
 }
 

@@ -962,3 +962,33 @@ func TestRedisBackoffIgnoresWallClockSteps(t *testing.T) {
 		t.Errorf("right after the failed probe: %d Redis scripts, want 0", n)
 	}
 }
+
+// TestLocalCountTakesNoTimeFromBeforeACountedRequest reproduces what
+// TestConcurrentRequestsGetExactlyTheBurst saw once in CI (9 of a burst of 10
+// allowed): a request reads the clock, a concurrent request is counted at a
+// later time (when Redis answered it), and only then does the first one
+// reserve. Its reading is older than the count, and GCRA must not charge it
+// for the gap as if it owed a whole interval.
+func TestLocalCountTakesNoTimeFromBeforeACountedRequest(t *testing.T) {
+	lim := Limit{Rate: 2, Burst: 2, Period: time.Hour}
+	rules := []Rule{{Name: "race:ip", Subject: "x", Limit: lim}}
+	keys := []string{"race:ip:x"}
+	s := newLocalLimiters(10)
+	t0 := time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)
+
+	if ok, _, _ := s.reserve(t0, keys, rules); !ok {
+		t.Fatal("first request denied")
+	}
+	s.commit(t0.Add(time.Millisecond), keys, rules) // Redis answered it 1 ms later
+	ok, remaining, _ := s.reserve(t0, keys, rules)  // read its clock before that
+	if !ok || remaining != 0 {
+		t.Fatalf("second request of a burst of 2: allowed %v, remaining %d; want allowed with 0 left", ok, remaining)
+	}
+	s.commit(t0.Add(2*time.Millisecond), keys, rules)
+	if ok, _, wait := s.reserve(t0, keys, rules); ok || wait > interval(lim)+2*time.Millisecond {
+		t.Fatalf("third request: allowed %v, retry after %v; want denied for about one interval", ok, wait)
+	}
+	if got := s.available(t0, keys, rules); got[0] != 0 {
+		t.Errorf("available %d after the burst, want 0", got[0])
+	}
+}
