@@ -116,3 +116,43 @@ func TestUploadStatusReportsStagedBlocksForResume(t *testing.T) {
 		t.Errorf("after completion: %d %s", r.StatusCode, r.body)
 	}
 }
+
+// TestUploadStatusReportsTheIssuedURLsExpiry: expires_at is when the URL the
+// client holds stops working, exactly, even when this instance's clock and
+// the database's disagree (they run on different machines; CI once saw the
+// two cross a second boundary between the renewal and the status).
+func TestUploadStatusReportsTheIssuedURLsExpiry(t *testing.T) {
+	h := newVideoHarness(t, mediaOptions{})
+	alice := h.newVideoUser("expiry@example.com")
+	// The media service's clock is behind PostgreSQL's (the signer's own
+	// clock caps a URL's expiry, so it cannot run ahead here).
+	h.media.clock.set(-90 * time.Second)
+	up := alice.startUpload("clip.mp4", "video/mp4", 4096)
+	if _, st := alice.uploadStatus(up.VideoID); !st.ExpiresAt.Equal(up.ExpiresAt) {
+		t.Errorf("expires_at %v, want the issued URL's %v", st.ExpiresAt, up.ExpiresAt)
+	}
+	h.media.clock.set(-3 * time.Minute)
+	r := alice.do(http.MethodPost, "/api/uploads/"+up.VideoID+"/renew", nil)
+	var renewed uploadJSON
+	if r.json(t, &renewed); r.StatusCode != 200 {
+		t.Fatalf("renew: %d %s", r.StatusCode, r.body)
+	}
+	if !renewed.ExpiresAt.Before(up.ExpiresAt) {
+		t.Fatalf("renewed URL expires %v, not before the first one's %v: the clock did not move", renewed.ExpiresAt, up.ExpiresAt)
+	}
+	if _, st := alice.uploadStatus(up.VideoID); !st.ExpiresAt.Equal(renewed.ExpiresAt) {
+		t.Errorf("expires_at %v after renewal, want the new URL's %v", st.ExpiresAt, renewed.ExpiresAt)
+	}
+
+	// An upload created by a binary older than migration 00013 has no
+	// recorded expiry: it gets the bound it was reported with then.
+	var updated time.Time
+	if err := h.db.QueryRow(t.Context(), `
+		UPDATE videos SET upload_expires_at = NULL WHERE id = $1 RETURNING updated_at`, up.VideoID).Scan(&updated); err != nil {
+		t.Fatal(err)
+	}
+	want := updated.Add(15 * time.Minute).Truncate(time.Second)
+	if _, st := alice.uploadStatus(up.VideoID); !st.ExpiresAt.Equal(want) {
+		t.Errorf("expires_at %v without a recorded expiry, want updated_at + 15 min = %v", st.ExpiresAt, want)
+	}
+}

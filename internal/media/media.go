@@ -138,6 +138,10 @@ type Video struct {
 	// UpdatedAt is when the row last changed; for a pending upload, when its
 	// upload URL was last issued.
 	UpdatedAt time.Time
+	// UploadExpiresAt is when the latest upload URL of a pending upload
+	// stops working, as signed; zero for imports, and for an upload created
+	// by a binary older than migration 00013.
+	UploadExpiresAt time.Time
 	// SourceBlob is the name of the blob holding the source file, "" when the
 	// video has none (yet).
 	SourceBlob string
@@ -173,7 +177,9 @@ type NewUpload struct {
 	ContentType string
 	SizeBytes   int64 // declared; reserved against the quota until completion
 	Container   string
-	BlobName    string
+	// URLExpiresAt is when the upload URL issued with it stops working.
+	URLExpiresAt time.Time
+	BlobName     string
 }
 
 // Position is a place in a user's video list: the videos after it are older
@@ -209,9 +215,10 @@ type Store interface {
 	// user, that the sizes the user stores and reserves plus u.SizeBytes
 	// stay within quotaBytes; *QuotaError otherwise.
 	CreateUpload(ctx context.Context, u NewUpload, quotaBytes int64) (Video, error)
-	// RenewUpload records that a new upload URL was issued for a pending
-	// upload (its updated_at becomes now). ErrNotPending when it is not pending.
-	RenewUpload(ctx context.Context, id uuid.UUID) (Video, error)
+	// RenewUpload records that a new upload URL, working until
+	// urlExpiresAt, was issued for a pending upload (its updated_at becomes
+	// now). ErrNotPending when it is not pending.
+	RenewUpload(ctx context.Context, id uuid.UUID, urlExpiresAt time.Time) (Video, error)
 	// CompleteUpload marks a pending upload ready with the snapshot of its
 	// blob that holds the verified file, its stored size and content type,
 	// and flags the base blob for settling (UnsettledUploads), after checking

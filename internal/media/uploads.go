@@ -43,13 +43,14 @@ func (s *Service) StartUpload(ctx context.Context, userID uuid.UUID, req UploadR
 	id := uuid.New()
 	name := blobName(userID, id)
 	// Sign before inserting: a signing failure then leaves nothing behind.
-	url, expires, err := s.uploadURL(ctx, name)
+	expires := s.uploadURLExpiry()
+	url, err := s.uploadURL(ctx, name, expires)
 	if err != nil {
 		return Upload{}, err
 	}
 	v, err := s.store.CreateUpload(ctx, NewUpload{
 		ID: id, UserID: userID, Title: title, ContentType: contentType, SizeBytes: req.SizeBytes,
-		Container: s.opts.Container, BlobName: name,
+		Container: s.opts.Container, BlobName: name, URLExpiresAt: expires,
 	}, s.opts.QuotaBytes)
 	if err != nil {
 		return Upload{}, err
@@ -88,10 +89,11 @@ func (s *Service) RenewUpload(ctx context.Context, userID, id uuid.UUID) (Upload
 		return Upload{}, err
 	}
 	// Record the renewal first: the sweeper measures staleness from it.
-	if v, err = s.store.RenewUpload(ctx, id); err != nil {
+	expires := s.uploadURLExpiry()
+	if v, err = s.store.RenewUpload(ctx, id, expires); err != nil {
 		return Upload{}, err
 	}
-	url, expires, err := s.uploadURL(ctx, v.SourceBlob)
+	url, err := s.uploadURL(ctx, v.SourceBlob, expires)
 	if err != nil {
 		return Upload{}, err
 	}
@@ -138,22 +140,30 @@ func (s *Service) UploadStatus(ctx context.Context, userID, id uuid.UUID) (Uploa
 	} else if err != nil {
 		return UploadStatus{}, fmt.Errorf("upload status: %w", err)
 	}
+	expires := v.UploadExpiresAt
+	if expires.IsZero() { // created before migration 00013: its bound as it was then
+		expires = v.UpdatedAt.Add(s.opts.UploadURLTTL).Truncate(time.Second)
+	}
 	return UploadStatus{
 		Video:     v,
-		ExpiresAt: v.UpdatedAt.Add(s.opts.UploadURLTTL).UTC().Truncate(time.Second),
+		ExpiresAt: expires.UTC(),
 		Committed: committed,
 		Staged:    staged,
 	}, nil
 }
 
-func (s *Service) uploadURL(ctx context.Context, name string) (string, time.Time, error) {
-	// SAS times have whole seconds; truncating keeps expires_at exact.
-	expires := s.opts.Now().Add(s.opts.UploadURLTTL).UTC().Truncate(time.Second)
+// uploadURLExpiry is when an upload URL issued now stops working. SAS times
+// have whole seconds; truncating keeps expires_at exact.
+func (s *Service) uploadURLExpiry() time.Time {
+	return s.opts.Now().Add(s.opts.UploadURLTTL).UTC().Truncate(time.Second)
+}
+
+func (s *Service) uploadURL(ctx context.Context, name string, expires time.Time) (string, error) {
 	url, err := s.signer.UploadURL(ctx, name, expires)
 	if err != nil {
-		return "", time.Time{}, fmt.Errorf("sign upload url: %w", err)
+		return "", fmt.Errorf("sign upload url: %w", err)
 	}
-	return url, expires, nil
+	return url, nil
 }
 
 // validate checks an upload request and returns the title and normalised

@@ -201,6 +201,51 @@ func TestMigrateSealedUploadSessionsDropsClearText(t *testing.T) {
 	}
 }
 
+// TestMigrateUploadExpiresAt: 00013 gives each pending upload the expiry
+// it was reported with before (updated_at plus 15 minutes, whole seconds),
+// and nothing to other videos.
+func TestMigrateUploadExpiresAt(t *testing.T) {
+	t.Parallel()
+	_, sqlDB, provider := migratedProvider(t)
+	if _, err := provider.DownTo(t.Context(), 12); err != nil {
+		t.Fatalf("DownTo(12): %v", err)
+	}
+	rows, err := sqlDB.QueryContext(t.Context(), `
+		WITH u AS (INSERT INTO users (email) VALUES ('ann@example.com') RETURNING id)
+		INSERT INTO videos (user_id, title, source, source_url, status, content_type, size_bytes, updated_at)
+		SELECT id, s.title, s.source, s.url, s.status, 'video/mp4', 100, '2026-01-02 03:04:05.678+00' FROM u,
+			(VALUES ('pending', 'upload', NULL, 'pending_upload'), ('ready', 'upload', NULL, 'ready'),
+				('import', 'url', 'https://example.com/v', 'downloading')) AS s (title, source, url, status)
+		RETURNING id, title`)
+	if err != nil {
+		t.Fatalf("insert videos: %v", err)
+	}
+	ids := map[string]string{}
+	for rows.Next() {
+		var id, title string
+		if err := rows.Scan(&id, &title); err != nil {
+			t.Fatal(err)
+		}
+		ids[title] = id
+	}
+	if err := rows.Err(); err != nil || len(ids) != 3 {
+		t.Fatalf("inserted %v: %v", ids, err)
+	}
+	if _, err := provider.Up(t.Context()); err != nil {
+		t.Fatalf("Up: %v", err)
+	}
+	want := map[string]*time.Time{"pending": new(time.Date(2026, 1, 2, 3, 19, 5, 0, time.UTC)), "ready": nil, "import": nil}
+	for title, w := range want {
+		var got *time.Time
+		if err := sqlDB.QueryRowContext(t.Context(), `SELECT upload_expires_at FROM videos WHERE id = $1`, ids[title]).Scan(&got); err != nil {
+			t.Fatal(err)
+		}
+		if (got == nil) != (w == nil) || got != nil && !got.Equal(*w) {
+			t.Errorf("%s: upload_expires_at %v, want %v", title, got, w)
+		}
+	}
+}
+
 // migratedProvider migrates a fresh test database up and returns a
 // database/sql handle on it (closed at cleanup) and a goose provider, to
 // migrate it down and up again.

@@ -25,7 +25,8 @@ const videoColumns = `v.id, v.user_id, v.title, v.source, coalesce(v.source_url,
 	coalesce(f.blob_name, ''), coalesce(f.snapshot, ''),
 	coalesce(v.processing_status, ''), coalesce(v.processing_error, ''), v.frame_rate, coalesce(v.video_codec, ''),
 	coalesce(v.audio_codec, ''), v.bit_rate,
-	coalesce((SELECT t.blob_name FROM file_storage t WHERE t.video_id = v.id AND t.kind = 'thumbnail'), '')`
+	coalesce((SELECT t.blob_name FROM file_storage t WHERE t.video_id = v.id AND t.kind = 'thumbnail'), ''),
+	v.upload_expires_at`
 
 // sourceJoin joins each video to its source file_storage row (at most one:
 // file_storage_video_kind_key); the poster's row is read by a subquery on
@@ -39,10 +40,12 @@ const visible = `NOT (v.source = 'upload' AND v.status = 'cancelled')`
 func scanVideo(row pgx.Row) (media.Video, error) {
 	var v media.Video
 	var width, height *int32
+	var uploadExpires *time.Time
 	err := row.Scan(&v.ID, &v.UserID, &v.Title, &v.Source, &v.SourceURL, &v.Status, &v.Error,
 		&v.ContentType, &v.SizeBytes, &v.DurationSeconds, &width, &height, &v.CreatedAt, &v.UpdatedAt,
 		&v.SourceBlob, &v.SourceSnapshot,
-		&v.ProcessingStatus, &v.ProcessingError, &v.FrameRate, &v.VideoCodec, &v.AudioCodec, &v.BitRate, &v.PosterBlob)
+		&v.ProcessingStatus, &v.ProcessingError, &v.FrameRate, &v.VideoCodec, &v.AudioCodec, &v.BitRate, &v.PosterBlob,
+		&uploadExpires)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return media.Video{}, media.ErrNotFound
 	}
@@ -56,6 +59,9 @@ func scanVideo(row pgx.Row) (media.Video, error) {
 	if height != nil {
 		h := int(*height)
 		v.Height = &h
+	}
+	if uploadExpires != nil {
+		v.UploadExpiresAt = *uploadExpires
 	}
 	return v, nil
 }
@@ -108,9 +114,9 @@ func (s VideoStore) CreateUpload(ctx context.Context, u media.NewUpload, quotaBy
 			return &media.QuotaError{QuotaBytes: quotaBytes, UsedBytes: used, RequestedBytes: u.SizeBytes}
 		}
 		if _, err := tx.Exec(ctx, `
-			INSERT INTO videos (id, user_id, title, source, status, content_type, size_bytes)
-			VALUES ($1, $2, $3, 'upload', 'pending_upload', $4, $5)`,
-			u.ID, u.UserID, u.Title, u.ContentType, u.SizeBytes); err != nil {
+			INSERT INTO videos (id, user_id, title, source, status, content_type, size_bytes, upload_expires_at)
+			VALUES ($1, $2, $3, 'upload', 'pending_upload', $4, $5, $6)`,
+			u.ID, u.UserID, u.Title, u.ContentType, u.SizeBytes, u.URLExpiresAt); err != nil {
 			return fmt.Errorf("insert video: %w", err)
 		}
 		if _, err := tx.Exec(ctx, `
@@ -125,16 +131,16 @@ func (s VideoStore) CreateUpload(ctx context.Context, u media.NewUpload, quotaBy
 	return v, err
 }
 
-// RenewUpload moves a pending upload's updated_at to now; media.ErrNotPending
-// when it is not pending.
-func (s VideoStore) RenewUpload(ctx context.Context, id uuid.UUID) (media.Video, error) {
+// RenewUpload moves a pending upload's updated_at to now and records when
+// its new URL expires; media.ErrNotPending when it is not pending.
+func (s VideoStore) RenewUpload(ctx context.Context, id uuid.UUID, urlExpiresAt time.Time) (media.Video, error) {
 	v, err := scanVideo(s.DB.pool.QueryRow(ctx, `
 		WITH v AS (
-			UPDATE videos SET updated_at = now()
+			UPDATE videos SET updated_at = now(), upload_expires_at = $2
 			WHERE id = $1 AND source = 'upload' AND status = 'pending_upload'
 			RETURNING *
 		)
-		SELECT `+videoColumns+` FROM v `+sourceJoin, id))
+		SELECT `+videoColumns+` FROM v `+sourceJoin, id, urlExpiresAt))
 	if errors.Is(err, media.ErrNotFound) {
 		return media.Video{}, media.ErrNotPending
 	}
