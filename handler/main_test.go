@@ -457,12 +457,12 @@ func TestMigrateSubcommandIsIdempotent(t *testing.T) {
 		if err := run(context.Background(), []string{"handler", "migrate"}, func(k string) string { return env[k] }, logs); err != nil {
 			t.Fatalf("migrate run %d: %v", i+1, err)
 		}
-		time.Sleep(50 * time.Millisecond) // let the log reader catch up
-		done := logs.find("migrations done")
-		if len(done) != 1 {
-			t.Fatalf("run %d: no 'migrations done' line:\n%s", i+1, logs.all())
+		// run has written the line; the capture's reader may not have kept it yet.
+		done := logs.waitFor(t, "migrations done", 10*time.Second)
+		if n := len(logs.find("migrations done")); n != 1 {
+			t.Fatalf("run %d: %d 'migrations done' lines:\n%s", i+1, n, logs.all())
 		}
-		applied := done[0]["applied"].(float64)
+		applied := done["applied"].(float64)
 		if (applied > 0) != want {
 			t.Errorf("run %d applied %v migrations", i+1, applied)
 		}
