@@ -1,5 +1,5 @@
-// Polling with backoff, the way useVideoImport does it, for hooks that follow one thing on the
-// server until it settles: the first poll at once, then `minDelayMs`, growing by `factor` up to
+// Polling with backoff, for hooks that follow one thing on the server until it settles (an import,
+// a video's processing, a clip, posts): the first poll at once, then `minDelayMs`, growing by `factor` up to
 // `maxDelayMs` while nothing changes (or no answer comes), back to `minDelayMs` when something does.
 
 export interface BackoffOptions {

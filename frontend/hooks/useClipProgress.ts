@@ -1,10 +1,11 @@
 "use client";
 // Follows one clip while it is being made: polls GET /api/clips/{id} with backoff (1 s growing to
-// 5 s while nothing moves), stops at a terminal state (ready, failed, cancelled) and when the
-// component goes away.
+// 5 s while nothing moves), stops at a terminal state (ready, failed, cancelled), when the
+// component goes away and when the clip is being deleted (lib/following).
 import { useEffect, useRef, useState } from "react";
 import { api, toApiError } from "@/lib/axios";
 import type { Clip, ClipResponse, ClipStatus } from "@/lib/api/types";
+import { follow, useFollowingPaused } from "@/lib/following";
 import { startPolling, type BackoffOptions } from "./poll";
 
 export const RUNNING_CLIP_STATUSES: ReadonlySet<ClipStatus> = new Set(["queued", "processing"]);
@@ -33,11 +34,12 @@ export function useClipProgress(initial: Clip, options: ClipProgressOptions = {}
   });
 
   const id = clip.id;
-  const running = RUNNING_CLIP_STATUSES.has(clip.status);
+  const paused = useFollowingPaused(id);
+  const running = RUNNING_CLIP_STATUSES.has(clip.status) && !paused;
 
   useEffect(() => {
     if (!running) return;
-    return startPolling<Clip>(
+    const stop = startPolling<Clip>(
       {
         fetch: async (signal) => (await api.get<ClipResponse>(`/clips/${encodeURIComponent(id)}`, { signal })).data.clip,
         fingerprint: (c) => `${c.status}|${c.progress?.percent ?? ""}|${c.progress?.updated_at ?? ""}`,
@@ -59,6 +61,7 @@ export function useClipProgress(initial: Clip, options: ClipProgressOptions = {}
       },
       { minDelayMs, maxDelayMs, factor },
     );
+    return follow(id, stop);
   }, [id, running, minDelayMs, maxDelayMs, factor]);
 
   return { clip, reconnecting };

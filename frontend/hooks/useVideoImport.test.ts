@@ -1,4 +1,4 @@
-import { act, renderHook } from "@testing-library/react";
+import { act, cleanup, renderHook } from "@testing-library/react";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import type { ImportProgress } from "@/lib/api/types";
 import type { ApiError } from "@/lib/axios";
@@ -11,6 +11,7 @@ vi.mock("@/lib/axios", async (importOriginal) => {
 });
 
 const { useVideoImport } = await import("./useVideoImport");
+const { pauseFollowing } = await import("@/lib/following");
 
 const ID = "0b6f3c1e-8a53-4f0e-9d8e-1f7a9e2c4b10";
 
@@ -46,6 +47,7 @@ beforeEach(() => {
   post.mockReset();
 });
 afterEach(() => {
+  cleanup(); // no hook of an earlier test may go on polling
   vi.useRealTimers();
 });
 
@@ -143,6 +145,34 @@ describe("useVideoImport", () => {
     await act(() => vi.advanceTimersByTimeAsync(1));
     expect(result.current.phase).toBe("failed");
     expect(result.current.error).toBe("This import no longer exists.");
+  });
+
+  // CI once saw the library log a 404: a poll in flight when the video was deleted was answered after
+  // the delete. Deleting pauses the video's polls first, aborting the one in flight.
+  it("a delete in progress stops the poll at once, aborting its request, and a failed one resumes it", async () => {
+    const signals: AbortSignal[] = [];
+    get.mockImplementation((_url: string, { signal }: { signal: AbortSignal }) => {
+      signals.push(signal);
+      return new Promise(() => {}); // the server has not answered yet
+    });
+    const { result } = renderHook(() => useVideoImport(ID));
+    await act(() => vi.advanceTimersByTimeAsync(0));
+    expect(get).toHaveBeenCalledTimes(1);
+
+    let resume: () => void = () => {};
+    act(() => {
+      resume = pauseFollowing(ID);
+      expect(signals[0]?.aborted).toBe(true); // before the DELETE could be sent
+    });
+    await act(() => vi.advanceTimersByTimeAsync(30_000));
+    expect(get).toHaveBeenCalledTimes(1);
+    expect(result.current.error).toBeNull();
+
+    answers(progress());
+    act(() => resume()); // the delete failed: follow it again
+    await act(() => vi.advanceTimersByTimeAsync(0));
+    expect(get).toHaveBeenCalledTimes(2);
+    expect(result.current.progress?.percent).toBe(10);
   });
 
   it("puts a refused URL next to the field, and other refusals in words", async () => {

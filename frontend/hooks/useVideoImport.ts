@@ -1,10 +1,13 @@
 "use client";
 // Starts an import from a URL, or follows one already running, and keeps its progress fresh: polls
 // GET /api/imports/{id} with backoff (1 s growing to 5 s while nothing moves, back to 1 s when it
-// does), stops at a terminal state and when the component goes away, and can cancel.
+// does), stops at a terminal state, when the component goes away and when the video is being
+// deleted (lib/following), and can cancel.
 import { useCallback, useEffect, useRef, useState } from "react";
 import { api, describeError, fieldError, toApiError } from "@/lib/axios";
 import type { ImportAccepted, ImportProgress, ImportStatus } from "@/lib/api/types";
+import { follow, useFollowingPaused } from "@/lib/following";
+import { startPolling } from "./poll";
 
 export type ImportPhase = "idle" | "starting" | "running" | "ready" | "failed" | "cancelled";
 
@@ -83,49 +86,34 @@ export function useVideoImport(followId?: string | null, options: PollingOptions
 
   const videoId = state.startedId ?? followId ?? null;
   const phase: ImportPhase = state.phase === "idle" && videoId ? "running" : state.phase;
-  const polling = phase === "running" && videoId !== null;
+  const paused = useFollowingPaused(videoId);
+  const polling = phase === "running" && videoId !== null && !paused;
 
   useEffect(() => {
     if (!polling || !videoId) return;
-    let stopped = false;
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const controller = new AbortController();
-    let delay = minDelayMs;
-    let lastSeen: string | null = null;
-
-    const tick = async () => {
-      try {
-        const { data } = await api.get<ImportProgress>(`/imports/${encodeURIComponent(videoId)}`, {
-          signal: controller.signal,
-        });
-        if (stopped) return;
-        const seen = `${data.status}|${data.step}|${data.bytes_uploaded}|${data.percent}`;
-        delay = seen !== lastSeen ? minDelayMs : Math.min(maxDelayMs, delay * factor);
-        lastSeen = seen;
-        const next = phaseOf(data.status);
-        setState((s) => ({ ...s, progress: data, phase: next, error: importFailureReason(data), reconnecting: false }));
-        if (next !== "running") {
+    const stop = startPolling<ImportProgress>(
+      {
+        fetch: async (signal) => (await api.get<ImportProgress>(`/imports/${encodeURIComponent(videoId)}`, { signal })).data,
+        fingerprint: (p) => `${p.status}|${p.step}|${p.bytes_uploaded}|${p.percent}`,
+        onData: (data) => {
+          const next = phaseOf(data.status);
+          setState((s) => ({ ...s, progress: data, phase: next, error: importFailureReason(data), reconnecting: false }));
+          if (next === "running") return false;
           onSettled.current?.(data);
-          return;
-        }
-      } catch (err) {
-        if (stopped) return;
-        const e = toApiError(err);
-        if (e.status === 404) {
-          setState((s) => ({ ...s, phase: "failed", error: "This import no longer exists.", reconnecting: false }));
-          return;
-        }
-        delay = Math.min(maxDelayMs, delay * factor);
-        setState((s) => ({ ...s, reconnecting: true }));
-      }
-      timer = setTimeout(tick, delay);
-    };
-    void tick();
-    return () => {
-      stopped = true;
-      clearTimeout(timer);
-      controller.abort();
-    };
+          return true;
+        },
+        onError: (err) => {
+          if (toApiError(err).status === 404) {
+            setState((s) => ({ ...s, phase: "failed", error: "This import no longer exists.", reconnecting: false }));
+            return true;
+          }
+          setState((s) => ({ ...s, reconnecting: true }));
+          return false;
+        },
+      },
+      { minDelayMs, maxDelayMs, factor },
+    );
+    return follow(videoId, stop);
   }, [polling, videoId, minDelayMs, maxDelayMs, factor]);
 
   const start = useCallback(async (url: string) => {

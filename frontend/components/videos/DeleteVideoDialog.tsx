@@ -3,6 +3,7 @@
 import { ConfirmDeleteDialog } from "@/components/ui";
 import { api, describeError, toApiError } from "@/lib/axios";
 import type { Video } from "@/lib/api/types";
+import { pauseFollowing } from "@/lib/following";
 import { useUploadStore } from "@/lib/store/uploadStore";
 
 export interface DeleteVideoDialogProps {
@@ -12,15 +13,20 @@ export interface DeleteVideoDialogProps {
   onDeleted: (id: string) => void;
 }
 
-/** "Delete video?" with Delete / Cancel; deleting also stops this tab's upload of that video. */
+/**
+ * "Delete video?" with Delete / Cancel; deleting first stops this tab's upload of that video and every
+ * poll following it (its import, its processing), which go on if the delete fails.
+ */
 export function DeleteVideoDialog({ video, onClose, onDeleted }: DeleteVideoDialogProps) {
   const remove = async () => {
     if (!video) return;
+    const resume = pauseFollowing(video.id);
     try {
       const upload = useUploadStore.getState().items.find((i) => i.videoId === video.id);
       if (upload) useUploadStore.getState().cancel(upload.id);
       await api.delete(`/videos/${encodeURIComponent(video.id)}`);
     } catch (err) {
+      resume();
       return describeError(toApiError(err));
     }
     onDeleted(video.id);

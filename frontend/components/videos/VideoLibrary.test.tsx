@@ -240,6 +240,35 @@ describe("VideoLibrary", () => {
     expect(within(card).getByText("Imported from example.com")).toBeTruthy();
   });
 
+  it("stops following a running import before deleting it, and follows it again when the delete fails", async () => {
+    const polls: AbortSignal[] = [];
+    get.mockImplementation(async (url: string, config?: { signal?: AbortSignal }) => {
+      if (url === "/videos") {
+        return { data: { items: [video("9", { source: "url", source_url: "https://example.com/a.mp4", status: "downloading" })], next_cursor: null } };
+      }
+      polls.push(config!.signal!);
+      return new Promise(() => {}); // the server has not answered this poll yet
+    });
+    let pollAbortedBeforeDelete: boolean | null = null;
+    del.mockImplementation(async () => {
+      pollAbortedBeforeDelete = polls.every((s) => s.aborted);
+      throw { status: 503, code: "unavailable", message: "Try again in a moment.", fields: {}, retryAfterSeconds: null };
+    });
+    render(<VideoLibrary />);
+    const card = await screen.findByRole("article", { name: "Video 9" });
+    await act(async () => {}); // the first poll goes out
+    expect(polls).toHaveLength(1);
+
+    await click(within(card).getByRole("button", { name: "Delete" }));
+    await click(within(screen.getByRole("dialog", { name: "Delete video?" })).getByRole("button", { name: "Delete" }));
+    expect(del).toHaveBeenCalledWith("/videos/9");
+    expect(pollAbortedBeforeDelete).toBe(true);
+    // Refused: the card stays and its import is followed again.
+    expect(screen.getByRole("article", { name: "Video 9" })).toBeTruthy();
+    expect(polls).toHaveLength(2);
+    expect(polls[1]?.aborted).toBe(false);
+  });
+
   it("offers Schedule post on ready videos only, and opens the dialog (loaded on demand) there", async () => {
     routes((url) =>
       url === "/videos"

@@ -3,6 +3,7 @@
 import Link from "next/link";
 import { useEffect, useRef } from "react";
 import { startPolling } from "@/hooks/poll";
+import { follow, useFollowingPaused } from "@/lib/following";
 import { ProgressBar } from "@/components/ui";
 import { useVideoImport } from "@/hooks/useVideoImport";
 import { api, toApiError } from "@/lib/axios";
@@ -182,11 +183,12 @@ export function useProcessingWatch(video: Video, onSettled: (id: string) => void
   useEffect(() => {
     settled.current = onSettled;
   });
-  const watching = video.status === "ready" && PROCESSING.has(video.processing_status ?? "");
   const id = video.id;
+  const paused = useFollowingPaused(id);
+  const watching = video.status === "ready" && PROCESSING.has(video.processing_status ?? "") && !paused;
   useEffect(() => {
     if (!watching) return;
-    return startPolling<Video>(
+    const stop = startPolling<Video>(
       {
         fetch: async (signal) => (await api.get<VideoResponse>(`/videos/${encodeURIComponent(id)}`, { signal })).data.video,
         fingerprint: (v) => String(v.processing_status),
@@ -199,5 +201,6 @@ export function useProcessingWatch(video: Video, onSettled: (id: string) => void
       },
       { minDelayMs: 2000, maxDelayMs: 15_000, factor: 1.6, immediate: false },
     );
+    return follow(id, stop);
   }, [watching, id]);
 }
