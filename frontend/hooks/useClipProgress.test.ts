@@ -1,4 +1,4 @@
-import { act, renderHook } from "@testing-library/react";
+import { act, cleanup, renderHook } from "@testing-library/react";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import type { Clip } from "@/lib/api/types";
 import type { ApiError } from "@/lib/axios";
@@ -10,6 +10,7 @@ vi.mock("@/lib/axios", async (importOriginal) => {
 });
 
 const { useClipProgress } = await import("./useClipProgress");
+const { pauseFollowing } = await import("@/lib/following");
 
 const ID = "5c1d2e3f-4a5b-4c6d-8e7f-8091a2b3c4d5";
 
@@ -44,6 +45,7 @@ beforeEach(() => {
   get.mockReset();
 });
 afterEach(() => {
+  cleanup(); // no hook of an earlier test may go on polling
   vi.useRealTimers();
 });
 
@@ -103,6 +105,26 @@ describe("useClipProgress", () => {
     await act(() => vi.advanceTimersByTimeAsync(30_000));
     expect(get).toHaveBeenCalledTimes(1);
     expect(vi.getTimerCount()).toBe(0);
+  });
+
+  it("deleting the clip's video stops the poll at once, aborting its request, until the delete fails", async () => {
+    const signals: AbortSignal[] = [];
+    get.mockImplementation((_url: string, { signal }: { signal: AbortSignal }) => {
+      signals.push(signal);
+      return new Promise(() => {}); // not answered yet
+    });
+    renderHook(() => useClipProgress(clip({ video_id: "v-deleted" })));
+    await act(() => vi.advanceTimersByTimeAsync(0));
+    let resume: () => void = () => {};
+    act(() => {
+      resume = pauseFollowing("v-deleted");
+      expect(signals[0]?.aborted).toBe(true);
+    });
+    await act(() => vi.advanceTimersByTimeAsync(30_000));
+    expect(get).toHaveBeenCalledTimes(1);
+    act(() => resume());
+    await act(() => vi.advanceTimersByTimeAsync(0));
+    expect(get).toHaveBeenCalledTimes(2);
   });
 
   it("keeps trying (slower) without an answer, and stops when the clip is gone", async () => {

@@ -1,7 +1,7 @@
 "use client";
 // Follows one clip while it is being made: polls GET /api/clips/{id} with backoff (1 s growing to
 // 5 s while nothing moves), stops at a terminal state (ready, failed, cancelled), when the
-// component goes away and when the clip is being deleted (lib/following).
+// component goes away and when the clip or its video is being deleted (lib/following).
 import { useEffect, useRef, useState } from "react";
 import { api, toApiError } from "@/lib/axios";
 import type { Clip, ClipResponse, ClipStatus } from "@/lib/api/types";
@@ -34,7 +34,8 @@ export function useClipProgress(initial: Clip, options: ClipProgressOptions = {}
   });
 
   const id = clip.id;
-  const paused = useFollowingPaused(id);
+  const videoId = clip.video_id;
+  const paused = useFollowingPaused(id, videoId);
   const running = RUNNING_CLIP_STATUSES.has(clip.status) && !paused;
 
   useEffect(() => {
@@ -61,8 +62,8 @@ export function useClipProgress(initial: Clip, options: ClipProgressOptions = {}
       },
       { minDelayMs, maxDelayMs, factor },
     );
-    return follow(id, stop);
-  }, [id, running, minDelayMs, maxDelayMs, factor]);
+    return follow([id, videoId], stop);
+  }, [id, videoId, running, minDelayMs, maxDelayMs, factor]);
 
   return { clip, reconnecting };
 }

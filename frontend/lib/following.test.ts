@@ -16,6 +16,15 @@ describe("following", () => {
     expect(b).not.toHaveBeenCalled();
   });
 
+  it("a poll followed under its owner's id too is stopped by pausing either", () => {
+    const stop = vi.fn();
+    follow(["clip-1", "video-1"], stop);
+    pauseFollowing("video-1");
+    expect(stop).toHaveBeenCalledTimes(1);
+    const { result } = renderHook(() => useFollowingPaused("clip-1", "video-1"));
+    expect(result.current).toBe(true);
+  });
+
   it("an unregistered poll is stopped by its cleanup and not again by a pause", () => {
     const stop = vi.fn();
     const cleanup = follow("c", stop);

@@ -1,6 +1,6 @@
 // Every poll that follows one thing on the server (an import, a video's processing, a clip being
-// made) registers here under the thing's id, so that deleting the thing can first stop each poll and
-// abort its request in flight. Otherwise a poll the server answers just after the delete gets a
+// made) registers here under the thing's id, and under the ids of what owns it (a clip's video), so
+// that deleting the thing or its owner can first stop each poll and abort its request in flight. Otherwise a poll the server answers just after the delete gets a
 // 404, which the browser reports as a console error and the card shows as "no longer exists".
 import { create } from "zustand";
 
@@ -9,17 +9,22 @@ const usePaused = create<Record<string, number>>(() => ({}));
 const stops = new Map<string, Set<() => void>>();
 
 /**
- * Registers `stop` (idempotent: it stops the poll and aborts its request) as a poll following `id`.
- * Returns the cleanup for an effect: it unregisters and stops.
+ * Registers `stop` (idempotent: it stops the poll and aborts its request) as a poll following each of
+ * `ids`. Returns the cleanup for an effect: it unregisters and stops.
  */
-export function follow(id: string, stop: () => void): () => void {
-  let set = stops.get(id);
-  if (!set) stops.set(id, (set = new Set()));
-  set.add(stop);
-  const registered = set;
+export function follow(ids: string | readonly string[], stop: () => void): () => void {
+  const unregister = (typeof ids === "string" ? [ids] : ids).map((id) => {
+    let set = stops.get(id);
+    if (!set) stops.set(id, (set = new Set()));
+    set.add(stop);
+    const registered = set;
+    return () => {
+      registered.delete(stop);
+      if (registered.size === 0 && stops.get(id) === registered) stops.delete(id);
+    };
+  });
   return () => {
-    registered.delete(stop);
-    if (registered.size === 0 && stops.get(id) === registered) stops.delete(id);
+    for (const u of unregister) u();
     stop();
   };
 }
@@ -48,7 +53,7 @@ export function pauseFollowing(id: string): () => void {
   };
 }
 
-/** Whether polls of `id` must not run now (a deletion of it is in progress or done). */
-export function useFollowingPaused(id: string | null): boolean {
-  return usePaused((s) => id !== null && (s[id] ?? 0) > 0);
+/** Whether polls of any of `ids` must not run now (a deletion of it is in progress or done). */
+export function useFollowingPaused(...ids: (string | null)[]): boolean {
+  return usePaused((s) => ids.some((id) => id !== null && (s[id] ?? 0) > 0));
 }

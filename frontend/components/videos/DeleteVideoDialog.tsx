@@ -15,7 +15,7 @@ export interface DeleteVideoDialogProps {
 
 /**
  * "Delete video?" with Delete / Cancel; deleting first stops this tab's upload of that video and every
- * poll following it (its import, its processing), which go on if the delete fails.
+ * poll following it (its import, its processing, its clips), which go on if the delete fails.
  */
 export function DeleteVideoDialog({ video, onClose, onDeleted }: DeleteVideoDialogProps) {
   const remove = async () => {
