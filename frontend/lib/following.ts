@@ -1,7 +1,8 @@
 // Every poll that follows one thing on the server (an import, a video's processing, a clip being
 // made) registers here under the thing's id, and under the ids of what owns it (a clip's video), so
-// that deleting the thing or its owner can first stop each poll and abort its request in flight. Otherwise a poll the server answers just after the delete gets a
-// 404, which the browser reports as a console error and the card shows as "no longer exists".
+// that deleting the thing or its owner can first stop each poll and abort its request in flight.
+// Otherwise a poll the server answers just after the delete gets a 404, which the browser reports as
+// a console error and the card shows as "no longer exists".
 import { create } from "zustand";
 
 /** How many deletions in progress have paused each id. */
