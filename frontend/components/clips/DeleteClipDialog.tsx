@@ -1,6 +1,6 @@
 "use client";
 
-import { ConfirmDeleteDialog } from "@/components/ui";
+import { ConfirmDialog } from "@/components/ui";
 import { api, describeError, toApiError } from "@/lib/axios";
 import type { Clip } from "@/lib/api/types";
 import { pauseFollowing } from "@/lib/following";
@@ -33,7 +33,7 @@ export function DeleteClipDialog({ clip, onClose, onDeleted }: DeleteClipDialogP
   };
 
   return (
-    <ConfirmDeleteDialog
+    <ConfirmDialog
       open={clip !== null}
       onClose={onClose}
       onConfirm={remove}

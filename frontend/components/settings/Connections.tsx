@@ -3,7 +3,7 @@
 import Link from "next/link";
 import { useSearchParams } from "next/navigation";
 import { useCallback, useEffect, useId, useRef, useState } from "react";
-import { Alert, Button, Card, Dialog, Spinner, linkClasses } from "@/components/ui";
+import { Alert, Button, Card, ConfirmDialog, Spinner, linkClasses } from "@/components/ui";
 import {
   disconnectAccount,
   listAccounts,
@@ -260,34 +260,23 @@ interface DisconnectDialogProps {
 }
 
 function DisconnectDialog({ account, onClose, onDisconnected }: DisconnectDialogProps) {
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
   const name = account?.display_name ?? "";
-
-  const close = () => {
-    if (busy) return;
-    setError(null);
-    onClose();
-  };
 
   const confirm = async () => {
     if (!account) return;
-    setBusy(true);
-    setError(null);
     try {
       await disconnectAccount(account.id);
-      onDisconnected(account);
     } catch (err) {
-      setError(describeError(toApiError(err)));
-    } finally {
-      setBusy(false);
+      return describeError(toApiError(err));
     }
+    onDisconnected(account);
   };
 
   return (
-    <Dialog
+    <ConfirmDialog
       open={account !== null}
-      onClose={close}
+      onClose={onClose}
+      onConfirm={confirm}
       title={`Disconnect ${name}?`}
       description={
         account ? (
@@ -297,16 +286,7 @@ function DisconnectDialog({ account, onClose, onDisconnected }: DisconnectDialog
           </>
         ) : undefined
       }
-    >
-      {error && <Alert tone="error">{error}</Alert>}
-      <div className="flex flex-col-reverse gap-2 sm:flex-row sm:justify-end">
-        <Button variant="secondary" onClick={close} disabled={busy} autoFocus>
-          Cancel
-        </Button>
-        <Button variant="danger" onClick={() => void confirm()} loading={busy}>
-          Disconnect
-        </Button>
-      </div>
-    </Dialog>
+      confirmLabel="Disconnect"
+    />
   );
 }

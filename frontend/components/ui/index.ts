@@ -1,7 +1,7 @@
 export { Alert, type AlertProps, type AlertTone } from "./Alert";
 export { Button, type ButtonProps } from "./Button";
 export { Card, type CardProps } from "./Card";
-export { ConfirmDeleteDialog, type ConfirmDeleteDialogProps } from "./ConfirmDeleteDialog";
+export { ConfirmDialog, type ConfirmDialogProps } from "./ConfirmDialog";
 export { Dialog, type DialogProps } from "./Dialog";
 export { EmptyState, type EmptyStateProps } from "./EmptyState";
 export { ProgressBar, type ProgressBarProps } from "./ProgressBar";

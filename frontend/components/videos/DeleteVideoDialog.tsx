@@ -1,6 +1,6 @@
 "use client";
 
-import { ConfirmDeleteDialog } from "@/components/ui";
+import { ConfirmDialog } from "@/components/ui";
 import { api, describeError, toApiError } from "@/lib/axios";
 import type { Video } from "@/lib/api/types";
 import { pauseFollowing } from "@/lib/following";
@@ -33,7 +33,7 @@ export function DeleteVideoDialog({ video, onClose, onDeleted }: DeleteVideoDial
   };
 
   return (
-    <ConfirmDeleteDialog
+    <ConfirmDialog
       open={video !== null}
       onClose={onClose}
       onConfirm={remove}

@@ -5,21 +5,36 @@ import { Alert } from "./Alert";
 import { Button } from "./Button";
 import { Dialog } from "./Dialog";
 
-export interface ConfirmDeleteDialogProps {
+export interface ConfirmDialogProps {
   open: boolean;
   /** The dialog's accessible name, e.g. "Delete video?". */
   title: string;
+  /** The confirming button's name; "Delete" unless told. */
+  confirmLabel?: string;
+  /** The button that closes without acting; "Cancel" unless told. */
+  cancelLabel?: string;
   description?: ReactNode;
   onClose: () => void;
   /**
-   * Does the deletion. Resolves to an error message to show in the dialog
-   * (which then stays open), or to nothing when the deletion is done.
+   * Does the action. Resolves to an error message to show in the dialog
+   * (which then stays open), or to nothing when the action is done.
    */
   onConfirm: () => Promise<string | void>;
 }
 
-/** A "Delete …?" confirmation with Delete / Cancel; Cancel and closing are refused while the deletion runs. */
-export function ConfirmDeleteDialog({ open, title, description, onClose, onConfirm }: ConfirmDeleteDialogProps) {
+/**
+ * A confirmation of a destructive action ("Delete …?" with Delete / Cancel unless told otherwise);
+ * cancelling and closing are refused while the action runs.
+ */
+export function ConfirmDialog({
+  open,
+  title,
+  description,
+  confirmLabel = "Delete",
+  cancelLabel = "Cancel",
+  onClose,
+  onConfirm,
+}: ConfirmDialogProps) {
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
 
@@ -45,10 +60,10 @@ export function ConfirmDeleteDialog({ open, title, description, onClose, onConfi
       {error && <Alert tone="error">{error}</Alert>}
       <div className="flex flex-col-reverse gap-2 sm:flex-row sm:justify-end">
         <Button variant="secondary" onClick={close} disabled={busy} autoFocus>
-          Cancel
+          {cancelLabel}
         </Button>
         <Button variant="danger" onClick={() => void confirm()} loading={busy}>
-          Delete
+          {confirmLabel}
         </Button>
       </div>
     </Dialog>
